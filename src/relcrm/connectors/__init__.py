@@ -1,0 +1,9 @@
+"""Connectors: the only place that talks to a CRM.
+
+Each connector is a plugin that declares its capabilities as data
+(:class:`relcrm.models.ConnectorCapabilities`) and implements :class:`Connector`.
+"""
+
+from relcrm.connectors.base import Connector
+
+__all__ = ["Connector"]

@@ -1,0 +1,37 @@
+"""The protocol every CRM connector implements.
+
+The sync engine plans around ``capabilities`` (batch sizes, value types, name limits)
+and only ever speaks relcrm's CRM-neutral vocabulary from :mod:`relcrm.models`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from relcrm.models import ConnectorCapabilities, FieldSpec, FieldWrite, WriteResult
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A CRM as relcrm sees it: describe fields, create missing ones, write values."""
+
+    @property
+    def capabilities(self) -> ConnectorCapabilities:
+        """Limits and value types, declared as data."""
+        ...
+
+    def describe(self, object_name: str) -> list[FieldSpec]:
+        """The fields of ``object_name`` that the connected user can see."""
+        ...
+
+    def provision(
+        self, object_name: str, specs: Sequence[FieldSpec], *, dry_run: bool = False
+    ) -> list[FieldSpec]:
+        """Create the fields of ``specs`` that do not exist yet; return what was (or would be)
+        created. Idempotent."""
+        ...
+
+    def write(self, object_name: str, writes: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Write a batch; one result per write, in order, never raising for one bad record."""
+        ...

@@ -1,0 +1,69 @@
+"""Plutchik's eight primary emotions, their intensities, and the dyads they form."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from relcrm.models._base import FrozenModel
+
+
+class Emotion(StrEnum):
+    """Plutchik's primaries, in wheel order (each is adjacent to its neighbours)."""
+
+    JOY = "joy"
+    TRUST = "trust"
+    FEAR = "fear"
+    SURPRISE = "surprise"
+    SADNESS = "sadness"
+    DISGUST = "disgust"
+    ANGER = "anger"
+    ANTICIPATION = "anticipation"
+
+
+WHEEL: tuple[Emotion, ...] = tuple(Emotion)
+
+PRIMARY_DYADS: dict[frozenset[Emotion], str] = {
+    frozenset({Emotion.JOY, Emotion.TRUST}): "love",
+    frozenset({Emotion.TRUST, Emotion.FEAR}): "submission",
+    frozenset({Emotion.FEAR, Emotion.SURPRISE}): "awe",
+    frozenset({Emotion.SURPRISE, Emotion.SADNESS}): "disapproval",
+    frozenset({Emotion.SADNESS, Emotion.DISGUST}): "remorse",
+    frozenset({Emotion.DISGUST, Emotion.ANGER}): "contempt",
+    frozenset({Emotion.ANGER, Emotion.ANTICIPATION}): "aggressiveness",
+    frozenset({Emotion.ANTICIPATION, Emotion.JOY}): "optimism",
+}
+"""Adjacent pairs on the wheel and the feeling they make together."""
+
+POSITIVE_EMOTIONS = frozenset({Emotion.JOY, Emotion.TRUST, Emotion.ANTICIPATION})
+NEGATIVE_EMOTIONS = frozenset({Emotion.FEAR, Emotion.SADNESS, Emotion.DISGUST, Emotion.ANGER})
+
+_Intensity = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class EmotionIntensities(FrozenModel):
+    """Intensity of each primary emotion, 0 (absent) to 1 (as strong as it gets).
+
+    A model rather than a dict so that an unknown emotion name ("rage", "happy") is
+    rejected with the name in the error instead of being ignored.
+    """
+
+    joy: float = _Intensity
+    trust: float = _Intensity
+    fear: float = _Intensity
+    surprise: float = _Intensity
+    sadness: float = _Intensity
+    disgust: float = _Intensity
+    anger: float = _Intensity
+    anticipation: float = _Intensity
+
+    def get(self, emotion: Emotion) -> float:
+        value: float = getattr(self, emotion.value)
+        return value
+
+    def items(self) -> list[tuple[Emotion, float]]:
+        return [(emotion, self.get(emotion)) for emotion in WHEEL]
+
+    def is_empty(self) -> bool:
+        return all(value == 0.0 for _, value in self.items())
