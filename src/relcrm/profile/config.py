@@ -1,0 +1,121 @@
+"""Every constant of the scoring recipe in one place, each with the reason it has its value.
+
+The defaults are the recipe of ``docs/concepts.md`` (after relcrm's reference note,
+section 5). Teams may tune them; ``model_version`` changes whenever a default changes,
+so profiles computed with different constants are never compared as if they were equal.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from relcrm.models import Channel, Emotion, FrozenModel
+
+MODEL_VERSION = "relcrm-profile/1.0"
+
+
+def _nps_valence() -> tuple[float, ...]:
+    # Index = NPS answer. Promoters (9-10) clearly positive, passives (7-8) near zero,
+    # detractors (0-6) negative; steeper near the top where "totally satisfied" matters.
+    return (-1.0, -0.9, -0.8, -0.7, -0.6, -0.5, -0.3, 0.0, 0.2, 0.8, 1.0)
+
+
+def _source_weights() -> dict[str, float]:
+    # Surveys ask the question directly; tickets are self-selected problem reports in
+    # neutral language, so they weigh least; public posts weigh nearly as much as NPS.
+    return {
+        "nps": 1.0,
+        "csat": 0.7,
+        "ces": 0.6,
+        "verbatim": 0.8,
+        "ticket": 0.5,
+        "social": 0.9,
+        "review": 0.9,
+    }
+
+
+def _text_source_by_channel() -> dict[Channel, str]:
+    return {
+        Channel.SUPPORT: "ticket",
+        Channel.CHAT: "ticket",
+        Channel.EMAIL: "ticket",
+        Channel.CALL: "ticket",
+        Channel.SOCIAL: "social",
+        Channel.REVIEW: "review",
+        Channel.SURVEY: "verbatim",
+        Channel.EVENT: "verbatim",
+        Channel.DONATION: "verbatim",
+        Channel.WEB: "verbatim",
+    }
+
+
+def _emotion_arousal() -> dict[Emotion, float]:
+    # Russell's circumplex as design constants: anger and fear activate, sadness does not.
+    return {
+        Emotion.JOY: 0.6,
+        Emotion.TRUST: 0.3,
+        Emotion.ANTICIPATION: 0.6,
+        Emotion.SURPRISE: 0.8,
+        Emotion.FEAR: 0.8,
+        Emotion.ANGER: 0.9,
+        Emotion.DISGUST: 0.5,
+        Emotion.SADNESS: 0.2,
+    }
+
+
+class ProfileConfig(FrozenModel):
+    """The constants of the recipe. See ``docs/concepts.md`` for the reasoning."""
+
+    model_version: str = MODEL_VERSION
+
+    # Weights and decay
+    half_life_days: float = Field(default=90.0, gt=0, description="a record this old weighs half")
+    min_decay: float = Field(default=0.01, ge=0, lt=1, description="older records are ignored")
+    source_weights: dict[str, float] = Field(default_factory=_source_weights)
+    text_source_by_channel: dict[Channel, str] = Field(default_factory=_text_source_by_channel)
+    survey_confidence: float = Field(default=1.0, gt=0, le=1)
+    default_text_confidence: float = Field(default=0.6, gt=0, le=1)
+    negativity_weight: float = Field(default=1.0, ge=1.0, description="lambda for v < 0")
+
+    # Score -> valence
+    nps_valence: tuple[float, ...] = Field(default_factory=_nps_valence, min_length=11)
+
+    # Person-level quantities
+    shrinkage: float = Field(default=0.5, gt=0, description="K: pulls thin evidence to neutral")
+    min_evidence: float = Field(default=0.5, gt=0, description="below this E, nothing is judged")
+    dominant_min: float = Field(default=0.15, ge=0, le=1)
+    dyad_ratio: float = Field(default=0.6, gt=0, le=1)
+    emotion_arousal: dict[Emotion, float] = Field(default_factory=_emotion_arousal)
+    neutral_arousal: float = Field(default=0.3, ge=0, le=1)
+    churn_penalty: float = Field(default=15.0, ge=0)
+    negative_public_penalty: float = Field(default=10.0, ge=0)
+    negative_public_valence: float = Field(default=-0.5, le=0)
+    healthy_from: float = Field(default=70.0, ge=0, le=100)
+    watch_from: float = Field(default=45.0, ge=0, le=100)
+
+    # Flags
+    escalation_days: float = Field(default=14.0, ge=0)
+    escalation_valence: float = Field(default=-0.5, le=0)
+    escalation_arousal: float = Field(default=0.7, ge=0, le=1)
+    churn_risk_min_decay: float = Field(default=0.25, ge=0, le=1)
+
+    # Behavioural loyalty B
+    purchase_recency_half_life_days: float = Field(default=180.0, gt=0)
+    expected_purchases_per_year: float = Field(default=4.0, gt=0)
+    full_tenure_days: float = Field(default=730.0, gt=0)
+
+    # Archetypes (Dick & Basu, with the Jones & Sasser overlay)
+    attitude_high: float = 0.3
+    behaviour_high: float = 0.5
+    attitude_unhappy: float = -0.2
+    attitude_delighted: float = 0.6
+    advocacy_positive: float = 0.3
+    advocacy_negative: float = -0.3
+
+    # Trend, pet peeves, reasons
+    trend_window_days: int = Field(default=90, gt=0)
+    trend_threshold: float = Field(default=0.15, gt=0)
+    trend_min_recent_evidence: float = Field(default=0.3, gt=0)
+    pet_peeve_count: int = Field(default=3, ge=0)
+    pet_peeve_min_weight: float = Field(default=0.05, ge=0)
+    reason_window_days: float = Field(default=180.0, gt=0)

@@ -1,0 +1,371 @@
+"""The profile engine: perceptions and facts in, a RelationshipProfile out.
+
+Pure functions: no I/O, no global clock (``now`` is passed in), sums taken with
+``math.fsum`` so that the same input in any order gives exactly the same output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from math import fsum
+
+from relcrm.errors import FieldProblem, InputError, InvalidRecordError
+from relcrm.models import (
+    PRIMARY_DYADS,
+    WHEEL,
+    Archetype,
+    ArchetypeDetail,
+    CesRollup,
+    CsatRollup,
+    Emotion,
+    EmotionIntensities,
+    HealthBand,
+    NpsCategory,
+    Perception,
+    Person,
+    PetPeeve,
+    RelationshipProfile,
+    Segment,
+    Trend,
+    TrendDirection,
+)
+from relcrm.profile.behaviour import behavioural_loyalty
+from relcrm.profile.config import ProfileConfig
+from relcrm.profile.observations import Observation, observations_of
+from relcrm.profile.reasons import ReasonInputs, explain
+
+DEFAULT_CONFIG = ProfileConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class Attitude:
+    evidence: float
+    attitude: float
+
+
+def attitude_of(observations: Sequence[Observation], config: ProfileConfig) -> Attitude:
+    """E = sum of weights; A = weighted mean valence shrunk toward 0 by K."""
+    evidence = fsum(o.weight for o in observations)
+    weighted = fsum(o.weight * o.valence for o in observations)
+    return Attitude(evidence=evidence, attitude=weighted / (evidence + config.shrinkage))
+
+
+def public_advocacy(observations: Sequence[Observation], config: ProfileConfig) -> float | None:
+    public = [o for o in observations if o.public]
+    if not public:
+        return None
+    return attitude_of(public, config).attitude
+
+
+def emotion_profile(
+    observations: Sequence[Observation], config: ProfileConfig
+) -> tuple[EmotionIntensities, Emotion | None, str | None]:
+    """Weighted mean intensities over text, the dominant emotion, and the dyad if any."""
+    text = [o for o in observations if o.emotions is not None]
+    total = fsum(o.weight for o in text)
+    values = [0.0] * len(WHEEL)
+    if total > 0:
+        for index in range(len(WHEEL)):
+            share = fsum(o.weight * o.emotions[index] for o in text if o.emotions is not None)
+            values[index] = min(1.0, max(0.0, share / total))
+    profile = EmotionIntensities(**{e.value: v for e, v in zip(WHEEL, values, strict=True)})
+    ranked = sorted(range(len(WHEEL)), key=lambda i: (-values[i], i))
+    first, second = ranked[0], ranked[1]
+    if values[first] < config.dominant_min:
+        return profile, None, None
+    dominant = WHEEL[first]
+    dyad = None
+    if values[second] > 0 and values[second] >= config.dyad_ratio * values[first]:
+        dyad = PRIMARY_DYADS.get(frozenset({WHEEL[first], WHEEL[second]}))
+    return profile, dominant, dyad
+
+
+def band_of(health: float, evidence: float, config: ProfileConfig) -> HealthBand:
+    if evidence < config.min_evidence:
+        return HealthBand.UNKNOWN
+    if health >= config.healthy_from:
+        return HealthBand.HEALTHY
+    if health >= config.watch_from:
+        return HealthBand.WATCH
+    return HealthBand.AT_RISK
+
+
+def archetype_of(
+    evidence: float,
+    attitude: float,
+    advocacy: float | None,
+    loyalty: float | None,
+    dominant: Emotion | None,
+    config: ProfileConfig,
+) -> tuple[Archetype, ArchetypeDetail | None]:
+    """Dick & Basu's attitude x patronage grid, with Jones & Sasser's hostages and terrorists."""
+    if evidence < config.min_evidence:
+        return Archetype.INSUFFICIENT_EVIDENCE, None
+    if loyalty is None:
+        return Archetype.UNKNOWN_BEHAVIOR, None
+    vocal_negative = advocacy is not None and advocacy <= config.advocacy_negative
+    if attitude >= config.attitude_high and loyalty >= config.behaviour_high:
+        if advocacy is not None and advocacy >= config.advocacy_positive:
+            return Archetype.TRUE_LOYALTY, ArchetypeDetail.ADVOCATE
+        if attitude >= config.attitude_delighted and dominant in (Emotion.JOY, Emotion.TRUST):
+            return Archetype.TRUE_LOYALTY, ArchetypeDetail.DELIGHTED
+        return Archetype.TRUE_LOYALTY, None
+    if attitude >= config.attitude_high:
+        return Archetype.LATENT_LOYALTY, ArchetypeDetail.FAN_NOT_BUYING
+    if loyalty >= config.behaviour_high:
+        if attitude <= config.attitude_unhappy:
+            if vocal_negative:
+                return Archetype.SPURIOUS_LOYALTY, ArchetypeDetail.TRAPPED_DETRACTOR
+            return Archetype.SPURIOUS_LOYALTY, ArchetypeDetail.TRAPPED
+        return Archetype.SPURIOUS_LOYALTY, ArchetypeDetail.INERT
+    if vocal_negative:
+        return Archetype.NO_LOYALTY, ArchetypeDetail.VOCAL_DEFECTOR
+    if attitude <= config.attitude_unhappy:
+        return Archetype.NO_LOYALTY, ArchetypeDetail.DEFECTING
+    return Archetype.NO_LOYALTY, ArchetypeDetail.INDIFFERENT
+
+
+_SEGMENT_BY_DETAIL: dict[ArchetypeDetail | None, Segment] = {
+    ArchetypeDetail.ADVOCATE: Segment.DELIGHTED,
+    ArchetypeDetail.DELIGHTED: Segment.DELIGHTED,
+    ArchetypeDetail.FAN_NOT_BUYING: Segment.LATENT,
+    ArchetypeDetail.TRAPPED: Segment.TRAPPED,
+    ArchetypeDetail.TRAPPED_DETRACTOR: Segment.TRAPPED_AND_VOCAL,
+    ArchetypeDetail.INERT: Segment.DRIFTING,
+    ArchetypeDetail.VOCAL_DEFECTOR: Segment.AT_RISK,
+    ArchetypeDetail.DEFECTING: Segment.AT_RISK,
+    ArchetypeDetail.INDIFFERENT: Segment.DRIFTING,
+}
+
+
+def segment_of(archetype: Archetype, detail: ArchetypeDetail | None, band: HealthBand) -> Segment:
+    """Fold archetype and detail into the one word a sales rep reads."""
+    if archetype is Archetype.INSUFFICIENT_EVIDENCE:
+        return Segment.UNKNOWN
+    if archetype is Archetype.UNKNOWN_BEHAVIOR:
+        return Segment.AT_RISK if band is HealthBand.AT_RISK else Segment.UNKNOWN
+    if archetype is Archetype.TRUE_LOYALTY and detail is None:
+        return Segment.LOYAL
+    return _SEGMENT_BY_DETAIL[detail]
+
+
+def trend_of(
+    perceptions: Sequence[Perception],
+    observations: Sequence[Observation],
+    now: datetime,
+    config: ProfileConfig,
+) -> Trend:
+    """Attitude over the last window against attitude as it stood when the window opened.
+
+    Silence is not improvement: with too little feedback in the window, or too little
+    before it, the direction is unknown.
+    """
+    window = config.trend_window_days
+    start = now - timedelta(days=window)
+    before = [o for p in perceptions for o in observations_of(p, start, config)]
+    past = attitude_of(before, config)
+    recent = attitude_of([o for o in observations if o.age_days <= window], config)
+    if past.evidence < config.min_evidence or recent.evidence < config.trend_min_recent_evidence:
+        return Trend(direction=TrendDirection.UNKNOWN, window_days=window)
+    delta = recent.attitude - past.attitude
+    if delta >= config.trend_threshold:
+        direction = TrendDirection.IMPROVING
+    elif delta <= -config.trend_threshold:
+        direction = TrendDirection.DECLINING
+    else:
+        direction = TrendDirection.STABLE
+    return Trend(
+        direction=direction, window_days=window, attitude_before=past.attitude, delta=delta
+    )
+
+
+def pet_peeves_of(observations: Sequence[Observation], config: ProfileConfig) -> list[PetPeeve]:
+    """Topics carrying the most negative weight, most negative first."""
+    negative: dict[str, list[Observation]] = {}
+    for o in observations:
+        if o.topic and o.valence < 0:
+            negative.setdefault(o.topic, []).append(o)
+    peeves = [
+        PetPeeve(
+            topic=topic,
+            negative_weight=fsum(o.weight * o.valence for o in items),
+            mentions=len({o.perception_id for o in items}),
+        )
+        for topic, items in negative.items()
+    ]
+    peeves = [p for p in peeves if p.negative_weight <= -config.pet_peeve_min_weight]
+    peeves.sort(key=lambda p: (p.negative_weight, p.topic))
+    return peeves[: config.pet_peeve_count]
+
+
+def _last(observations: Iterable[Observation]) -> Observation | None:
+    return max(observations, key=lambda o: (o.occurred_at, o.perception_id), default=None)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return fsum(values) / len(values) if values else None
+
+
+def _csat_rollup(
+    observations: Sequence[Observation], perceptions: dict[str, Perception]
+) -> CsatRollup:
+    csat = [o for o in observations if o.kind == "csat"]
+    top = 0
+    for o in csat:
+        score = perceptions[o.perception_id].csat
+        if score is not None and score.value >= score.scale_max - 1:
+            top += 1
+    return CsatRollup(
+        count=len(csat),
+        mean_valence=_mean([o.valence for o in csat]),
+        top_box_share=top / len(csat) if csat else None,
+    )
+
+
+def _ces_rollup(observations: Sequence[Observation]) -> CesRollup:
+    ces = [o for o in observations if o.kind == "ces"]
+    return CesRollup(
+        count=len(ces),
+        mean_valence=_mean([o.valence for o in ces]),
+        easy_share=sum(1 for o in ces if o.valence > 0) / len(ces) if ces else None,
+    )
+
+
+def _check_inputs(
+    person: Person, perceptions: Iterable[Perception], now: datetime
+) -> list[Perception]:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InputError(
+            f"the clock must carry a time zone; got naive {now.isoformat()}",
+            code="profile.naive_clock",
+            hint="pass datetime.now(timezone.utc) or another aware datetime",
+        )
+    unique: dict[str, Perception] = {}
+    for perception in perceptions:
+        if perception.person_id != person.id:
+            raise InvalidRecordError(
+                f"perception {perception.id}",
+                [
+                    FieldProblem(
+                        "person_id",
+                        f"belongs to another person than {person.id!r}",
+                        repr(perception.person_id),
+                    )
+                ],
+                hint="group perceptions by person before profiling",
+            )
+        unique.setdefault(perception.id, perception)
+    return list(unique.values())
+
+
+def build_profile(
+    person: Person,
+    perceptions: Iterable[Perception],
+    now: datetime,
+    config: ProfileConfig = DEFAULT_CONFIG,
+) -> RelationshipProfile:
+    """Where the relationship with ``person`` stands at ``now``, and why, in plain words."""
+    items = _check_inputs(person, perceptions, now)
+    by_id = {p.id: p for p in items}
+    observations = [o for p in items for o in observations_of(p, now, config)]
+
+    overall = attitude_of(observations, config)
+    advocacy = public_advocacy(observations, config)
+    emotions, dominant, dyad = emotion_profile(observations, config)
+    churn_w = max((o.decay for o in observations if o.churn_intent), default=0.0)
+    negpub_w = max(
+        (o.decay for o in observations if o.public and o.valence <= config.negative_public_valence),
+        default=0.0,
+    )
+    raw_health = (
+        50.0
+        + 50.0 * overall.attitude
+        - config.churn_penalty * churn_w
+        - config.negative_public_penalty * negpub_w
+    )
+    health = min(100.0, max(0.0, raw_health))
+    band = band_of(health, overall.evidence, config)
+    escalations = [
+        o
+        for o in observations
+        if o.age_days <= config.escalation_days
+        and o.valence <= config.escalation_valence
+        and o.arousal is not None
+        and o.arousal >= config.escalation_arousal
+    ]
+    loyalty = behavioural_loyalty(person.facts, now, config)
+    archetype, detail = archetype_of(
+        overall.evidence, overall.attitude, advocacy, loyalty, dominant, config
+    )
+    segment = segment_of(archetype, detail, band)
+    churn_risk = churn_w >= config.churn_risk_min_decay or detail in (
+        ArchetypeDetail.DEFECTING,
+        ArchetypeDetail.VOCAL_DEFECTOR,
+    )
+    trend = trend_of(items, observations, now, config)
+    peeves = pet_peeves_of(observations, config)
+    last_nps = _last(o for o in observations if o.kind == "nps")
+    last_nps_value = (
+        int(last_nps.score) if last_nps is not None and last_nps.score is not None else None
+    )
+    nps_category = None
+    if last_nps_value is not None:
+        nps_category = (
+            NpsCategory.PROMOTER
+            if last_nps_value >= 9
+            else NpsCategory.PASSIVE
+            if last_nps_value >= 7
+            else NpsCategory.DETRACTOR
+        )
+    reasons = explain(
+        ReasonInputs(
+            person=person,
+            now=now,
+            config=config,
+            observations=observations,
+            evidence=overall.evidence,
+            attitude=overall.attitude,
+            health=health,
+            band=band,
+            dominant=dominant,
+            archetype=archetype,
+            detail=detail,
+            loyalty=loyalty,
+            trend=trend,
+            pet_peeves=peeves,
+            escalations=escalations,
+            churn_w=churn_w,
+            last_seen=_last(observations),
+            perceptions=items,
+        )
+    )
+    return RelationshipProfile(
+        person_id=person.id,
+        as_of=now,
+        model_version=config.model_version,
+        evidence=overall.evidence,
+        attitude=overall.attitude,
+        health=health,
+        band=band,
+        public_advocacy=advocacy,
+        emotion_profile=emotions,
+        dominant_emotion=dominant if dominant is not None else "none",
+        emotion_dyad=dyad,
+        behavioural_loyalty=loyalty,
+        archetype=archetype,
+        archetype_detail=detail,
+        segment=segment,
+        trend=trend,
+        last_nps=last_nps_value,
+        last_nps_at=last_nps.occurred_at if last_nps is not None else None,
+        last_nps_category=nps_category,
+        csat=_csat_rollup(observations, by_id),
+        ces=_ces_rollup(observations),
+        escalation=bool(escalations),
+        churn_risk=churn_risk,
+        pet_peeves=tuple(peeves),
+        reasons=reasons,
+        perceptions_considered=len({o.perception_id for o in observations}),
+    )
