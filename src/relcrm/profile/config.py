@@ -7,9 +7,11 @@ so profiles computed with different constants are never compared as if they were
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import Field
 
-from relcrm.models import Channel, Emotion, FrozenModel
+from relcrm.models import WHEEL, Channel, Emotion, FrozenModel
 
 MODEL_VERSION = "relcrm-profile/1.0"
 
@@ -119,3 +121,8 @@ class ProfileConfig(FrozenModel):
     pet_peeve_count: int = Field(default=3, ge=0)
     pet_peeve_min_weight: float = Field(default=0.05, ge=0)
     reason_window_days: float = Field(default=180.0, gt=0)
+
+    @cached_property
+    def arousal_vector(self) -> tuple[float, ...]:
+        """Arousal of each emotion in WHEEL order, for the hot loop."""
+        return tuple(self.emotion_arousal.get(e, self.neutral_arousal) for e in WHEEL)

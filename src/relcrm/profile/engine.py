@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from math import fsum
 
 from relcrm.errors import FieldProblem, InputError, InvalidRecordError
@@ -151,22 +151,22 @@ def segment_of(archetype: Archetype, detail: ArchetypeDetail | None, band: Healt
     return _SEGMENT_BY_DETAIL[detail]
 
 
-def trend_of(
-    perceptions: Sequence[Perception],
-    observations: Sequence[Observation],
-    now: datetime,
-    config: ProfileConfig,
-) -> Trend:
+def trend_of(history: Sequence[Observation], config: ProfileConfig) -> Trend:
     """Attitude over the last window against attitude as it stood when the window opened.
 
-    Silence is not improvement: with too little feedback in the window, or too little
-    before it, the direction is unknown.
+    ``history`` holds the observations as of now, including those too old to count
+    now but young enough to have counted when the window opened; their weight then
+    was their weight now times 2^(window / half-life). Silence is not improvement:
+    with too little feedback in the window, or too little before it, the direction
+    is unknown.
     """
     window = config.trend_window_days
-    start = now - timedelta(days=window)
-    before = [o for p in perceptions for o in observations_of(p, start, config)]
+    then = 2.0 ** (window / config.half_life_days)
+    before = [o._replace(weight=o.weight * then) for o in history if o.age_days >= window]
     past = attitude_of(before, config)
-    recent = attitude_of([o for o in observations if o.age_days <= window], config)
+    recent = attitude_of(
+        [o for o in history if o.age_days < window and o.decay >= config.min_decay], config
+    )
     if past.evidence < config.min_evidence or recent.evidence < config.trend_min_recent_evidence:
         return Trend(direction=TrendDirection.UNKNOWN, window_days=window)
     delta = recent.attitude - past.attitude
@@ -269,7 +269,10 @@ def build_profile(
     """Where the relationship with ``person`` stands at ``now``, and why, in plain words."""
     items = _check_inputs(person, perceptions, now)
     by_id = {p.id: p for p in items}
-    observations = [o for p in items for o in observations_of(p, now, config)]
+    # Keep what would have counted when the trend window opened; count only what counts now.
+    floor = config.min_decay * 0.5 ** (config.trend_window_days / config.half_life_days)
+    history = [o for p in items for o in observations_of(p, now, config, min_decay=floor)]
+    observations = [o for o in history if o.decay >= config.min_decay]
 
     overall = attitude_of(observations, config)
     advocacy = public_advocacy(observations, config)
@@ -304,7 +307,7 @@ def build_profile(
         ArchetypeDetail.DEFECTING,
         ArchetypeDetail.VOCAL_DEFECTOR,
     )
-    trend = trend_of(items, observations, now, config)
+    trend = trend_of(history, config)
     peeves = pet_peeves_of(observations, config)
     last_nps = _last(o for o in observations if o.kind == "nps")
     last_nps_value = (

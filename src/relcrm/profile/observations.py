@@ -2,21 +2,23 @@
 
 A perception may carry several signals (an NPS, a CSAT and a comment in one survey
 answer); each becomes its own observation, as each answers a different question.
+
+This is the engine's hot loop (a million perceptions in a benchmark), so observations
+are plain named tuples and the configuration's tables are read once per call.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from relcrm.models import WHEEL, CesScore, CsatScore, Emotion, Perception
+from relcrm.models import WHEEL, CesScore, CsatScore, Perception
 from relcrm.profile.config import ProfileConfig
 
 SECONDS_PER_DAY = 86400.0
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):
     """One weighted valence, with what the reasons and flags need to know about it."""
 
     perception_id: str
@@ -47,16 +49,19 @@ def ces_valence(score: CesScore) -> float:
     return (3.0 - score.value) / 2.0
 
 
-def text_arousal(perception: Perception, config: ProfileConfig) -> float:
-    """The analyzer's arousal, else the emotion-weighted mean of the circumplex constants."""
-    if perception.arousal is not None:
-        return perception.arousal
-    total = 0.0
-    weighted = 0.0
-    for emotion, intensity in perception.emotions.items():
-        total += intensity
-        weighted += intensity * config.emotion_arousal.get(emotion, config.neutral_arousal)
-    return weighted / total if total > 0 else config.neutral_arousal
+def emotion_vector(perception: Perception) -> tuple[float, ...]:
+    """The perception's emotion intensities in WHEEL order."""
+    e = perception.emotions
+    return (e.joy, e.trust, e.fear, e.surprise, e.sadness, e.disgust, e.anger, e.anticipation)
+
+
+def text_arousal(emotions: tuple[float, ...], config: ProfileConfig) -> float:
+    """Emotion-weighted mean of the circumplex constants (neutral when no emotion)."""
+    total = sum(emotions)
+    if total <= 0:
+        return config.neutral_arousal
+    arousal = config.arousal_vector
+    return sum(i * a for i, a in zip(emotions, arousal, strict=True)) / total
 
 
 def decay_for(age_days: float, config: ProfileConfig) -> float:
@@ -64,88 +69,79 @@ def decay_for(age_days: float, config: ProfileConfig) -> float:
 
 
 def observations_of(
-    perception: Perception, now: datetime, config: ProfileConfig
+    perception: Perception,
+    now: datetime,
+    config: ProfileConfig,
+    *,
+    min_decay: float | None = None,
 ) -> list[Observation]:
-    """The observations one perception gives as of ``now`` (none if too old or in the future)."""
+    """The observations one perception gives as of ``now``.
+
+    None if it lies in the future (not known yet at ``now``) or has decayed below
+    ``min_decay`` (the configuration's unless given).
+    """
     age_days = (now - perception.occurred_at).total_seconds() / SECONDS_PER_DAY
     if age_days < 0:
-        return []  # not known yet at ``now``
-    decay = decay_for(age_days, config)
-    if decay < config.min_decay:
+        return []
+    decay = 0.5 ** (age_days / config.half_life_days)
+    if decay < (config.min_decay if min_decay is None else min_decay):
         return []
     topic = perception.topic or perception.touchpoint
-    signals: list[tuple[str, float, float, float | None]] = []  # kind, valence, confidence, score
+    weights = config.source_weights
+    negativity = config.negativity_weight
+    found: list[Observation] = []
+
+    def add(
+        kind: str,
+        valence: float,
+        confidence: float,
+        score: float | None,
+        arousal: float | None = None,
+        emotions: tuple[float, ...] | None = None,
+    ) -> None:
+        weight = weights.get(kind, 0.0) * confidence * decay
+        if valence < 0:
+            weight *= negativity
+        found.append(
+            Observation(
+                perception.id,
+                kind,
+                perception.occurred_at,
+                age_days,
+                decay,
+                weight,
+                valence,
+                perception.public,
+                arousal,
+                emotions,
+                perception.flags.churn_intent,
+                topic,
+                perception.channel.value,
+                score,
+            )
+        )
+
+    survey_confidence = config.survey_confidence
     if perception.nps is not None:
-        valence = config.nps_valence[perception.nps.value]
-        signals.append(("nps", valence, config.survey_confidence, float(perception.nps.value)))
+        value = perception.nps.value
+        add("nps", config.nps_valence[value], survey_confidence, float(value))
     if perception.csat is not None:
-        csat = perception.csat
-        signals.append(("csat", csat_valence(csat), config.survey_confidence, csat.value))
+        add("csat", csat_valence(perception.csat), survey_confidence, perception.csat.value)
     if perception.ces is not None:
-        ces = perception.ces
-        signals.append(("ces", ces_valence(ces), config.survey_confidence, ces.value))
-    observations = [
-        _observation(perception, kind, valence, confidence, score, age_days, decay, topic, config)
-        for kind, valence, confidence, score in signals
-    ]
+        add("ces", ces_valence(perception.ces), survey_confidence, perception.ces.value)
     if perception.valence is not None:
-        kind = config.text_source_by_channel.get(perception.channel, "verbatim")
+        emotions = emotion_vector(perception)
+        arousal = (
+            perception.arousal if perception.arousal is not None else text_arousal(emotions, config)
+        )
         confidence = (
             perception.confidence
             if perception.confidence is not None
             else config.default_text_confidence
         )
-        observations.append(
-            _observation(
-                perception,
-                kind,
-                perception.valence,
-                confidence,
-                None,
-                age_days,
-                decay,
-                topic,
-                config,
-                text=True,
-            )
-        )
-    return observations
+        kind = config.text_source_by_channel.get(perception.channel, "verbatim")
+        add(kind, perception.valence, confidence, None, arousal, emotions)
+    return found
 
 
-def _observation(
-    perception: Perception,
-    kind: str,
-    valence: float,
-    confidence: float,
-    score: float | None,
-    age_days: float,
-    decay: float,
-    topic: str | None,
-    config: ProfileConfig,
-    *,
-    text: bool = False,
-) -> Observation:
-    weight = config.source_weights.get(kind, 0.0) * confidence * decay
-    if valence < 0:
-        weight *= config.negativity_weight
-    emotions = tuple(perception.emotions.get(e) for e in WHEEL) if text else None
-    return Observation(
-        perception_id=perception.id,
-        kind=kind,
-        occurred_at=perception.occurred_at,
-        age_days=age_days,
-        decay=decay,
-        weight=weight,
-        valence=valence,
-        public=perception.public,
-        arousal=text_arousal(perception, config) if text else None,
-        emotions=emotions,
-        churn_intent=perception.flags.churn_intent,
-        topic=topic,
-        channel=perception.channel.value,
-        score=score,
-    )
-
-
-def emotion_of_index(index: int) -> Emotion:
-    return WHEEL[index]
+assert len(WHEEL) == 8  # emotion_vector lists the wheel's eight by name
