@@ -1,0 +1,192 @@
+"""Forward-only schema migrations, numbered 1..N and applied in order on open.
+
+Each migration creates what *its* version needed, with table definitions frozen
+inside the migration: the current shapes in ``_tables`` may move on, an old
+migration must not. There are no down-migrations: a store is only ever moved
+forward, and a store written by a newer relcrm is refused rather than guessed at.
+
+All pending migrations run in one transaction together with the version update,
+so a failed upgrade leaves the store at its old version (SQLite and PostgreSQL
+both have transactional DDL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+
+from relcrm.errors import SchemaVersionError
+from relcrm.store._engine import safe_url, writer
+from relcrm.store._tables import schema_info
+
+# An arbitrary, fixed key: PostgreSQL workers opening the same store at once take
+# this advisory lock so that only one of them migrates.
+_PG_MIGRATION_LOCK = 0x72656C63726D
+
+
+# Person ids in byte order on PostgreSQL too (see _tables.PersonIdType); frozen here.
+_PERSON_ID = String(128).with_variant(String(128, collation="C"), "postgresql")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step forward: ``apply`` runs inside the migration transaction."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1_persons_identities_perceptions(connection: Connection) -> None:
+    md = MetaData()
+    Table(
+        "persons",
+        md,
+        Column("id", _PERSON_ID, primary_key=True),
+        Column("data", Text, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "identities",
+        md,
+        Column("kind", String(16), nullable=False),
+        Column("value", String(320), nullable=False),
+        Column("person_id", _PERSON_ID, ForeignKey("persons.id"), nullable=False),
+        PrimaryKeyConstraint("kind", "value", name="pk_identities"),
+        Index("ix_identities_person_id", "person_id"),
+    )
+    Table(
+        "perceptions",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column("person_id", _PERSON_ID, ForeignKey("persons.id"), nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("channel", String(16), nullable=False),
+        Column("source_system", String(80), nullable=False),
+        Column("data", Text, nullable=False),
+        Index("ix_perceptions_person_id", "person_id"),
+    )
+    md.create_all(connection)
+
+
+def _v2_profiles(connection: Connection) -> None:
+    md = MetaData()
+    # Declared only so that the foreign key resolves; it exists since version 1.
+    Table("persons", md, Column("id", _PERSON_ID, primary_key=True))
+    profiles = Table(
+        "profiles",
+        md,
+        Column("person_id", _PERSON_ID, ForeignKey("persons.id"), primary_key=True),
+        Column("as_of", DateTime(timezone=True), nullable=False),
+        Column("model_version", Text, nullable=False),
+        Column("segment", String(32), nullable=False),
+        Column("health", Float, nullable=False),
+        Column("data", Text, nullable=False),
+    )
+    profiles.create(connection)
+
+
+def _v3_preferences(connection: Connection) -> None:
+    md = MetaData()
+    Table("persons", md, Column("id", _PERSON_ID, primary_key=True))
+    preferences = Table(
+        "preferences",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column("person_id", _PERSON_ID, ForeignKey("persons.id"), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("stated_at", DateTime(timezone=True), nullable=False),
+        Column("data", Text, nullable=False),
+        Index("ix_preferences_person_id", "person_id"),
+    )
+    preferences.create(connection)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "persons, their identities, and perceptions", _v1_persons_identities_perceptions),
+    Migration(2, "relationship profiles", _v2_profiles),
+    Migration(3, "stated preferences", _v3_preferences),
+)
+"""Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
+
+LATEST_VERSION = len(MIGRATIONS)
+"""The schema version this code writes."""
+
+
+def read_version(connection: Connection) -> int:
+    """The store's schema version; 0 for a database relcrm has never touched."""
+    if not inspect(connection).has_table(schema_info.name):
+        return 0
+    version = connection.scalar(select(schema_info.c.version).where(schema_info.c.id == 1))
+    return int(version) if version is not None else 0
+
+
+def _ensure_schema_info(connection: Connection) -> None:
+    if not inspect(connection).has_table(schema_info.name):
+        schema_info.create(connection)
+    row = connection.scalar(select(schema_info.c.id).where(schema_info.c.id == 1))
+    if row is None:
+        connection.execute(insert(schema_info).values(id=1, version=0, migrated_at=None))
+
+
+def _too_new(engine: Engine, version: int) -> SchemaVersionError:
+    return SchemaVersionError(
+        f"the store {safe_url(engine.url)} has schema version {version}, "
+        f"but this relcrm knows only up to version {LATEST_VERSION}"
+    )
+
+
+def migrate(engine: Engine, target: int | None = None) -> int:
+    """Bring the store forward to ``target`` (default: the latest) and return its version.
+
+    A store already at or past ``target`` is left alone; one newer than this code
+    raises :class:`SchemaVersionError` before anything is written.
+    """
+    goal = LATEST_VERSION if target is None else target
+    if not 0 <= goal <= LATEST_VERSION:
+        raise ValueError(f"target version must be 0..{LATEST_VERSION}, got {goal}")
+    # Most opens find the store current: find out without taking the write lock.
+    with engine.connect() as connection:
+        current = read_version(connection)
+    if current > LATEST_VERSION:
+        raise _too_new(engine, current)
+    if current >= goal:
+        return current
+    with writer(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+        current = read_version(connection)  # again: another process may have migrated
+        if current > LATEST_VERSION:
+            raise _too_new(engine, current)
+        if current >= goal:
+            return current
+        _ensure_schema_info(connection)
+        for migration in MIGRATIONS[current:goal]:
+            migration.apply(connection)
+        connection.execute(
+            update(schema_info)
+            .where(schema_info.c.id == 1)
+            .values(version=goal, migrated_at=datetime.now(UTC))
+        )
+    return goal

@@ -1,0 +1,646 @@
+"""The local state store: persons, their identities, perceptions and profiles.
+
+SQLAlchemy Core over a SQLite file by default, PostgreSQL for teams with several
+workers. Models are stored as JSON text next to the few columns that queries need,
+so a model can grow a field without a migration, and reading back goes through the
+model's own validation.
+
+Reads page through keys in short transactions instead of holding one cursor open:
+a long-lived SQLite reader would stop WAL checkpoints, and the caller is free to
+write (profiles, sync state) between pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import islice, pairwise
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Connection, Engine, Table, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from relcrm.errors import FieldProblem, InvalidRecordError, StoreError, shorten
+from relcrm.models import Perception, Person, Preference, RelationshipProfile
+from relcrm.store._engine import create_store_engine, safe_url, writer
+from relcrm.store._tables import (
+    identities,
+    perceptions,
+    persons,
+    preferences,
+    profiles,
+    schema_info,
+)
+from relcrm.store.identities import (
+    IDENTITY_FIELDS,
+    IDENTITY_KINDS,
+    IdentityKey,
+    identity_keys,
+    normalize_identity,
+)
+from relcrm.store.migrations import migrate
+
+_T = TypeVar("_T")
+
+PERCEPTION_CHUNK = 50_000
+"""Perceptions per executemany and per transaction. Perception ids are hashes, so each
+chunk dirties pages all over the id index and every commit writes them out again; 50,000
+rows take about a second and keep memory flat (5,000 would triple the write volume)."""
+
+PERSON_CHUNK = 1_000
+"""Persons per transaction in ``upsert_persons``."""
+
+PAGE_SIZE = 1_000
+"""Rows per page when iterating persons or profiles."""
+
+IN_LIST_SIZE = 900
+"""Values per ``IN (...)``: under SQLite's historic limit of 999 bound parameters."""
+
+
+def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def canonical_json(person: Person) -> str:
+    """The stored form of a person: sorted keys and no spaces, so equal persons give
+    equal text and an unchanged person is recognised without a write."""
+    return json.dumps(
+        person.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+PERCEPTION_COLUMNS = ("id", "person_id", "occurred_at", "channel", "source_system", "data")
+"""The order of the values in a perception row (and of the columns of the insert)."""
+
+_serialize_perception = Perception.__pydantic_serializer__.to_json
+"""What ``Perception.model_dump_json()`` calls, without the per-call keyword plumbing."""
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """``value`` in UTC as SQLAlchemy writes a SQLite DATETIME: fixed width, so text order
+    is time order (a test pins it to SQLAlchemy's own bind processor)."""
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # without "+00:00"
+
+
+def _perception_row(perception: Perception, sqlite_text: bool) -> tuple[Any, ...]:
+    occurred_at = perception.occurred_at
+    return (
+        perception.id,
+        perception.person_id,
+        # UTC: SQLite keeps datetimes as naive text, and iteration sorts on it.
+        sqlite_datetime(occurred_at) if sqlite_text else occurred_at.astimezone(UTC),
+        perception.channel.value,
+        perception.provenance.source_system,
+        # Defaults left out: a third of the text, and quicker to read back.
+        _serialize_perception(perception, exclude_defaults=True).decode(),
+    )
+
+
+def preference_key(preference: Preference) -> str:
+    """A preference's key: one statement of one kind in one source record."""
+    source = preference.provenance
+    text = f"{source.source_system}\x1f{source.source_record_id}\x1f{preference.kind.value}"
+    return "pf_" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _profile_row(profile: RelationshipProfile) -> dict[str, Any]:
+    return {
+        "person_id": profile.person_id,
+        "as_of": profile.as_of.astimezone(UTC),
+        "model_version": profile.model_version,
+        "segment": profile.segment.value,
+        "health": profile.health,
+        "data": profile.model_dump_json(),
+    }
+
+
+def _unknown_person(record: str, person_id: str, others: int) -> InvalidRecordError:
+    problem = "no person with this id in the store; upsert the person first"
+    if others:
+        problem += f" ({others} more records in the same batch name unknown persons)"
+    return InvalidRecordError(
+        record,
+        [FieldProblem(field="person_id", problem=problem, value=shorten(person_id))],
+        hint="upsert the persons first, or drop these records "
+        "(Store.unknown_person_ids finds them in bulk)",
+    )
+
+
+def _identity_conflict(
+    person: Person, clashes: list[IdentityKey], owners: dict[IdentityKey, str]
+) -> InvalidRecordError:
+    return InvalidRecordError(
+        f"person {person.id}",
+        [
+            FieldProblem(
+                field=IDENTITY_FIELDS[kind],
+                problem=f"{kind} identity already belongs to person {owners[(kind, value)]}",
+                value=shorten(value),
+            )
+            for kind, value in clashes
+        ],
+        hint="merge the two persons in the source, or remove the identity from one of them",
+    )
+
+
+class Store:
+    """The state store. Open it with :meth:`open` (or :func:`open_store`) and close it,
+    ideally with ``with``; one instance may be shared by the threads of one process."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Wrap an engine whose schema is already current; use :meth:`open` instead."""
+        self._engine = engine
+        self._writer = writer(engine)
+        self._closed = False
+        self._fast_sqlite = engine.dialect.name == "sqlite"
+        self._perception_sql: str | None = None
+        # Perceptions per transaction in add_perceptions; tests make it small.
+        self.perception_chunk = PERCEPTION_CHUNK
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open the store at ``url``, creating it or migrating it forward as needed.
+
+        Raises :class:`SchemaVersionError` if a newer relcrm wrote it, and
+        :class:`StoreError` if it cannot be reached.
+        """
+        engine = create_store_engine(url)
+        try:
+            migrate(engine)
+        except DBAPIError as error:
+            engine.dispose()
+            raise StoreError(
+                f"cannot open the store {safe_url(engine.url)}: {error.orig}"
+            ) from error
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Where the store lives, without any password."""
+        return safe_url(self._engine.url)
+
+    def close(self) -> None:
+        """Release every connection; the store cannot be used afterwards."""
+        self._closed = True
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        self._check_open()
+        with self._engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        self._check_open()
+        with self._writer.begin() as connection:
+            yield connection
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store {self.url} is closed", hint="open it again")
+
+    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        # ON CONFLICT is spelled the same on both, but SQLAlchemy builds it per dialect.
+        if self._engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def schema_version(self) -> int:
+        """The schema version of the store (after migration: the latest this code knows)."""
+        with self._read() as connection:
+            version = connection.scalar(select(schema_info.c.version))
+        return int(version or 0)
+
+    # -- persons -----------------------------------------------------------------------
+
+    def upsert_person(self, person: Person) -> bool:
+        """Store one person; True if it was new or changed.
+
+        Raises :class:`InvalidRecordError` (naming the person and the identity) if one of
+        its identities belongs to another person; the store is then unchanged.
+        """
+        return self.upsert_persons([person]) == 1
+
+    def upsert_persons(self, persons_: Iterable[Person]) -> int:
+        """Store persons and replace their identities; return how many were new or changed.
+
+        Unchanged persons are not written. At the first identity conflict this raises
+        :class:`InvalidRecordError`: the persons before it are stored, that person and the
+        ones after it are not. Callers that want to skip and go on call
+        :meth:`upsert_person` per person.
+        """
+        written = 0
+        for chunk in _chunks(persons_, PERSON_CHUNK):
+            count, conflict = self._upsert_person_chunk(chunk)
+            written += count
+            if conflict is not None:
+                raise conflict[1]
+        return written
+
+    def upsert_persons_reporting(
+        self, persons_: Iterable[Person]
+    ) -> tuple[int, list[tuple[Person, InvalidRecordError]]]:
+        """Like :meth:`upsert_persons`, but a person with a conflicting identity is skipped
+        and reported, and the rest go on: ``(written, [(person, error), ...])``."""
+        written = 0
+        rejected: list[tuple[Person, InvalidRecordError]] = []
+        for chunk in _chunks(persons_, PERSON_CHUNK):
+            remaining = chunk
+            while remaining:
+                count, conflict = self._upsert_person_chunk(remaining)
+                written += count
+                if conflict is None:
+                    break
+                index, error = conflict
+                rejected.append((remaining[index], error))
+                remaining = remaining[index + 1 :]
+        return written, rejected
+
+    def _upsert_person_chunk(
+        self, chunk: list[Person]
+    ) -> tuple[int, tuple[int, InvalidRecordError] | None]:
+        prepared = [(person, canonical_json(person), identity_keys(person)) for person in chunk]
+        ids = {person.id for person in chunk}
+        claimed: dict[str, set[str]] = {}
+        for _, _, keys in prepared:
+            for kind, value in keys:
+                claimed.setdefault(kind, set()).add(value)
+        with self._write() as connection:
+            stored: dict[str, str] = {}
+            for part in _chunks(sorted(ids), IN_LIST_SIZE):
+                query = select(persons.c.id, persons.c.data).where(persons.c.id.in_(part))
+                stored.update((row.id, row.data) for row in connection.execute(query))
+            # Who owns each identity now: those the chunk claims, and those it may release.
+            owners: dict[IdentityKey, str] = {}
+            columns = (identities.c.kind, identities.c.value, identities.c.person_id)
+            for kind, values in sorted(claimed.items()):
+                for part in _chunks(sorted(values), IN_LIST_SIZE):
+                    # kind = ? AND value IN (...): a prefix of the primary key, so indexed.
+                    query = select(*columns).where(
+                        identities.c.kind == kind, identities.c.value.in_(part)
+                    )
+                    owners.update(
+                        ((r.kind, r.value), r.person_id) for r in connection.execute(query)
+                    )
+            for part in _chunks(sorted(ids), IN_LIST_SIZE):
+                query = select(*columns).where(identities.c.person_id.in_(part))
+                owners.update(((r.kind, r.value), r.person_id) for r in connection.execute(query))
+            held: dict[str, set[IdentityKey]] = {}
+            for key, owner in owners.items():
+                held.setdefault(owner, set()).add(key)
+
+            accepted: dict[str, tuple[str, set[IdentityKey]]] = {}
+            conflict: tuple[int, InvalidRecordError] | None = None
+            for index, (person, data, keys) in enumerate(prepared):
+                if stored.get(person.id) == data:
+                    continue
+                clashes = sorted(key for key in keys if owners.get(key, person.id) != person.id)
+                if clashes:
+                    conflict = (index, _identity_conflict(person, clashes, owners))
+                    break
+                for key in held.pop(person.id, set()):
+                    del owners[key]
+                owners.update(dict.fromkeys(keys, person.id))
+                held[person.id] = set(keys)
+                stored[person.id] = data
+                accepted[person.id] = (data, keys)
+            if accepted:
+                self._write_persons(connection, accepted)
+        return len(accepted), conflict
+
+    def _write_persons(
+        self, connection: Connection, accepted: dict[str, tuple[str, set[IdentityKey]]]
+    ) -> None:
+        now = datetime.now(UTC)
+        insert = self._insert(persons)
+        connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=[persons.c.id],
+                set_={"data": insert.excluded.data, "updated_at": insert.excluded.updated_at},
+            ),
+            [{"id": pid, "data": data, "updated_at": now} for pid, (data, _) in accepted.items()],
+        )
+        for part in _chunks(sorted(accepted), IN_LIST_SIZE):
+            connection.execute(delete(identities).where(identities.c.person_id.in_(part)))
+        rows = [
+            {"kind": kind, "value": value, "person_id": pid}
+            for pid, (_, keys) in accepted.items()
+            for kind, value in sorted(keys)
+        ]
+        if rows:
+            connection.execute(identities.insert(), rows)
+
+    def get_person(self, person_id: str) -> Person | None:
+        """The stored person, or None."""
+        with self._read() as connection:
+            data = connection.scalar(select(persons.c.data).where(persons.c.id == person_id))
+        return None if data is None else Person.model_validate_json(data)
+
+    def find_person(self, kind: str, value: str) -> str | None:
+        """The id of the person owning identity ``value`` of ``kind``, or None.
+
+        ``kind`` is one of ``email``, ``phone``, ``handle`` (``"platform:handle"``) and
+        ``crm`` (``"system/object/id"``); ``value`` is normalized as on insert.
+        """
+        normalized = normalize_identity(kind, value)
+        with self._read() as connection:
+            found = connection.scalar(
+                select(identities.c.person_id).where(
+                    identities.c.kind == kind, identities.c.value == normalized
+                )
+            )
+        return None if found is None else str(found)
+
+    def iter_persons(self) -> Iterator[Person]:
+        """Every person, ordered by id, a page at a time."""
+        for page in self._pages(persons, persons.c.id, PAGE_SIZE):
+            for _, data in page:
+                yield Person.model_validate_json(data)
+
+    def count_persons(self) -> int:
+        return self._count(persons)
+
+    def unknown_person_ids(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that name no stored person (one query per 900 ids), so a caller
+        can drop or report those records before :meth:`add_perceptions`."""
+        with self._read() as connection:
+            return self._unknown_in(connection, set(ids))
+
+    @staticmethod
+    def _unknown_in(connection: Connection, wanted: set[str]) -> set[str]:
+        known: set[str] = set()
+        for part in _chunks(sorted(wanted), IN_LIST_SIZE):
+            known.update(connection.scalars(select(persons.c.id).where(persons.c.id.in_(part))))
+        return wanted - known
+
+    def delete_person(self, person_id: str) -> bool:
+        """Remove the person with their identities, perceptions, preferences and profile;
+        False if absent."""
+        with self._write() as connection:
+            for table in (identities, perceptions, preferences, profiles):
+                connection.execute(delete(table).where(table.c.person_id == person_id))
+            result = connection.execute(delete(persons).where(persons.c.id == person_id))
+            return result.rowcount > 0
+
+    # -- perceptions -------------------------------------------------------------------
+
+    def add_perceptions(self, perceptions_: Iterable[Perception]) -> int:
+        """Store perceptions and return how many were new; a known id changes nothing.
+
+        Works in chunks of ``perception_chunk`` rows, one transaction each. A perception
+        whose person is not stored raises :class:`InvalidRecordError` naming it, and
+        nothing of its chunk is written; earlier chunks stay stored (running the call
+        again is harmless). Pre-filter with :meth:`unknown_person_ids` to go on instead.
+        """
+        sqlite_text = self._fast_sqlite
+        new = 0
+        for chunk in _chunks(perceptions_, self.perception_chunk):
+            rows = [_perception_row(perception, sqlite_text) for perception in chunk]
+            new += self._insert_perception_chunk(chunk, rows)
+        return new
+
+    def _insert_perception_chunk(self, chunk: list[Perception], rows: list[tuple[Any, ...]]) -> int:
+        # Optimistic: the foreign key on person_id checks every row as part of the insert,
+        # which costs less than asking first. Only when it fails do we look, in bulk, for
+        # the perceptions to blame.
+        try:
+            with self._write() as connection:
+                return self._insert_new_perceptions(connection, rows)
+        except IntegrityError as error:
+            unknown = self.unknown_person_ids({row[1] for row in rows})
+            if not unknown:
+                raise
+            bad = [perception for perception in chunk if perception.person_id in unknown]
+            first = bad[0]
+            raise _unknown_person(
+                f"perception {first.id}", first.person_id, len(bad) - 1
+            ) from error
+
+    def _insert_new_perceptions(self, connection: Connection, rows: list[tuple[Any, ...]]) -> int:
+        statement = self._insert(perceptions).on_conflict_do_nothing(
+            index_elements=[perceptions.c.id]
+        )
+        if self._fast_sqlite:
+            # SQLAlchemy's per-row parameter handling costs more than SQLite's insert; hand
+            # the rows, already in column order, to the driver with the compiled statement.
+            return connection.exec_driver_sql(self._compiled_sql(statement), rows).rowcount
+        # Drivers disagree on rowcount after an executemany (psycopg reports -1); the ids
+        # RETURNING gives back are exactly the rows that were new.
+        values = [dict(zip(PERCEPTION_COLUMNS, row, strict=True)) for row in rows]
+        return len(connection.execute(statement.returning(perceptions.c.id), values).all())
+
+    def _compiled_sql(self, statement: Any) -> str:
+        if self._perception_sql is None:
+            compiled = statement.compile(dialect=self._engine.dialect)
+            if tuple(compiled.positiontup or ()) != PERCEPTION_COLUMNS:
+                raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
+            self._perception_sql = str(compiled)
+        return self._perception_sql
+
+    def count_perceptions(self) -> int:
+        return self._count(perceptions)
+
+    def person_id_ranges(self, parts: int) -> list[tuple[str | None, str | None]]:
+        """Split the persons into at most ``parts`` ranges ``(after, until]`` of about equal
+        size, for :meth:`iter_person_perceptions` in several workers."""
+        if parts < 1:
+            raise ValueError(f"parts must be at least 1, got {parts}")
+        with self._read() as connection:
+            ids = list(connection.scalars(select(persons.c.id).order_by(persons.c.id)))
+        if parts == 1 or len(ids) <= parts:
+            return [(None, None)]
+        step = len(ids) / parts
+        cuts = sorted({ids[int(step * k) - 1] for k in range(1, parts)})
+        bounds: list[str | None] = [None, *cuts, None]
+        return list(pairwise(bounds))
+
+    def iter_person_perceptions(
+        self,
+        batch_size: int = 2000,
+        *,
+        after: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[tuple[Person, list[Perception]]]:
+        """Every person, by id, with their perceptions ordered by time then id.
+
+        Only persons with ids in ``(after, until]`` when those are given (see
+        :meth:`person_id_ranges`). Persons without perceptions come with an empty list.
+        Each page of ``batch_size``
+        persons costs two queries: a keyset query on persons, and one range query on
+        perceptions (``person_id`` between the page's first and last id, served by the
+        person_id index). The page is held as JSON text and a person's models are built
+        only when yielded: thousands of live models would make every garbage collection
+        walk them, which costs more than parsing them.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        order = (perceptions.c.person_id, perceptions.c.occurred_at, perceptions.c.id)
+        while True:
+            with self._read() as connection:
+                page = self._page(connection, persons, persons.c.id, after, batch_size)
+                if until is not None:
+                    page = [row for row in page if row[0] <= until]
+                if not page:
+                    return
+                grouped: dict[str, list[str]] = {person_id: [] for person_id, _ in page}
+                query = (
+                    select(perceptions.c.person_id, perceptions.c.data)
+                    .where(perceptions.c.person_id.between(page[0][0], page[-1][0]))
+                    .order_by(*order)
+                )
+                for person_id, data in connection.execute(query):
+                    bucket = grouped.get(person_id)
+                    if bucket is not None:  # None: a person created after the page was read
+                        bucket.append(data)
+            for person_id, data in page:
+                said = [Perception.model_validate_json(text) for text in grouped.pop(person_id)]
+                yield Person.model_validate_json(data), said
+            if len(page) < batch_size:
+                return
+            after = page[-1][0]
+
+    # -- preferences -------------------------------------------------------------------
+
+    def add_preferences(self, preferences_: Iterable[Preference]) -> int:
+        """Store stated preferences; return how many were new. The same statement (source
+        record and kind) stored twice changes nothing. Their persons must be stored."""
+        rows: list[dict[str, Any]] = [
+            {
+                "id": preference_key(preference),
+                "person_id": preference.person_id,
+                "kind": preference.kind.value,
+                "stated_at": preference.stated_at.astimezone(UTC),
+                "data": preference.model_dump_json(exclude_defaults=True),
+            }
+            for preference in preferences_
+        ]
+        if not rows:
+            return 0
+        unknown = self.unknown_person_ids({str(row["person_id"]) for row in rows})
+        if unknown:
+            first = min(unknown)
+            others = sum(1 for row in rows if row["person_id"] in unknown) - 1
+            raise _unknown_person(f"preference of {first}", first, others)
+        statement = self._insert(preferences).on_conflict_do_nothing(
+            index_elements=[preferences.c.id]
+        )
+        with self._write() as connection:
+            new = connection.execute(statement.returning(preferences.c.id), rows).all()
+        return len(new)
+
+    def preferences_of(self, person_id: str) -> list[Preference]:
+        """The person's stated preferences, oldest first."""
+        query = (
+            select(preferences.c.data)
+            .where(preferences.c.person_id == person_id)
+            .order_by(preferences.c.stated_at, preferences.c.id)
+        )
+        with self._read() as connection:
+            return [Preference.model_validate_json(data) for data in connection.scalars(query)]
+
+    # -- profiles ----------------------------------------------------------------------
+
+    def save_profiles(self, profiles_: Iterable[RelationshipProfile]) -> int:
+        """Insert or replace each person's profile; return how many were written.
+
+        A profile of an unknown person raises :class:`InvalidRecordError` before its chunk
+        is written. Within one call the last profile of a person wins.
+        """
+        written = 0
+        for chunk in _chunks(profiles_, PERSON_CHUNK):
+            latest = {profile.person_id: profile for profile in chunk}
+            with self._write() as connection:
+                unknown = self._unknown_in(connection, set(latest))
+                if unknown:
+                    bad = [p for p in chunk if p.person_id in unknown]
+                    first = bad[0].person_id
+                    raise _unknown_person(f"profile of {first}", first, len(bad) - 1)
+                insert = self._insert(profiles)
+                replace = {
+                    column.name: insert.excluded[column.name]
+                    for column in profiles.columns
+                    if column.name != "person_id"
+                }
+                connection.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[profiles.c.person_id], set_=replace
+                    ),
+                    [_profile_row(profile) for profile in latest.values()],
+                )
+            written += len(latest)
+        return written
+
+    def get_profile(self, person_id: str) -> RelationshipProfile | None:
+        """The person's latest saved profile, or None."""
+        with self._read() as connection:
+            data = connection.scalar(
+                select(profiles.c.data).where(profiles.c.person_id == person_id)
+            )
+        return None if data is None else RelationshipProfile.model_validate_json(data)
+
+    def iter_profiles(self) -> Iterator[RelationshipProfile]:
+        """Every saved profile, ordered by person id, a page at a time."""
+        for page in self._pages(profiles, profiles.c.person_id, PAGE_SIZE):
+            for _, data in page:
+                yield RelationshipProfile.model_validate_json(data)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _count(self, table: Table) -> int:
+        with self._read() as connection:
+            return int(connection.scalar(select(func.count()).select_from(table)) or 0)
+
+    @staticmethod
+    def _page(
+        connection: Connection, table: Table, key: Any, after: str | None, size: int
+    ) -> list[tuple[str, str]]:
+        query = select(key, table.c.data).order_by(key).limit(size)
+        if after is not None:
+            query = query.where(key > after)
+        return [(row[0], row[1]) for row in connection.execute(query)]
+
+    def _pages(self, table: Table, key: Any, size: int) -> Iterator[list[tuple[str, str]]]:
+        after: str | None = None
+        while True:
+            with self._read() as connection:
+                page = self._page(connection, table, key, after, size)
+            if page:
+                yield page
+            if len(page) < size:
+                return
+            after = page[-1][0]
+
+
+def open_store(url: str) -> Store:
+    """Open (create, or migrate forward) the store at ``url``; see :meth:`Store.open`."""
+    return Store.open(url)
+
+
+__all__ = ["IDENTITY_KINDS", "Store", "canonical_json", "open_store"]
