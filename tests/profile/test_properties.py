@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.helpers import NOW, nps, perception, person
 
 from relcrm.models import Archetype, HealthBand, Perception
 from relcrm.profile import DEFAULT_CONFIG, build_profile, observations_of
+from tests.helpers import NOW, nps, perception, person
 
 CHANNELS = ["survey", "support", "social", "review", "chat", "email", "call", "event", "web"]
 EMOTIONS = ["joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"]

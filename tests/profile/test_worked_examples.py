@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.helpers import NOW, csat, nps, perception, person, text
 
 from relcrm.models import Archetype, ArchetypeDetail, HealthBand, Segment
 from relcrm.profile import build_profile
+from tests.helpers import NOW, csat, nps, perception, person, text
 
 
 def test_example_1_delighted() -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+import pydantic
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from relcrm.errors import FieldProblem, InvalidRecordError, shorten
 
@@ -16,17 +14,9 @@ class FrozenModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
-def _require_aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError(
-            "datetime must carry a time zone (for example 2026-10-02T14:00:00Z); "
-            f"got naive {value.isoformat()}"
-        )
-    return value
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
-"""A datetime that must carry a time zone: naive times are ambiguous across systems."""
+AwareDatetime = pydantic.AwareDatetime
+"""A datetime that must carry a time zone: naive times are ambiguous across systems.
+(pydantic's own type: checked in its Rust core, which matters for a million rows.)"""
 
 
 def problems_from(error: ValidationError) -> list[FieldProblem]:
@@ -36,6 +26,8 @@ def problems_from(error: ValidationError) -> list[FieldProblem]:
         location = ".".join(str(part) for part in item["loc"]) or "(record)"
         message = str(item["msg"])
         message = message.removeprefix("Value error, ")
+        if item["type"] == "timezone_aware":
+            message = "datetime must carry a time zone (for example 2026-10-02T14:00:00Z)"
         if item["type"] == "extra_forbidden":
             message = "unknown field: not part of this format (check the spelling)"
         value = None if item["type"] == "missing" else shorten(item.get("input"))

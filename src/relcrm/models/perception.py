@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -66,7 +66,11 @@ class Perception(FrozenModel):
     ``emotions`` describe the text and come from an analyzer (or the source).
     """
 
-    id: str = Field(description="Derived from provenance; supply it only to check it.")
+    id: str = Field(
+        default="",
+        description="Derived from provenance (source system + record id); leave it out, "
+        "or supply it only to have it checked.",
+    )
     person_id: PersonId
     occurred_at: AwareDatetime
     channel: Channel
@@ -86,31 +90,15 @@ class Perception(FrozenModel):
     )
     provenance: Provenance
 
-    @model_validator(mode="before")
-    @classmethod
-    def _derive_id(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        provenance = data.get("provenance")
-        pair: tuple[object, object]
-        if isinstance(provenance, Provenance):
-            pair = (provenance.source_system, provenance.source_record_id)
-        elif isinstance(provenance, dict):
-            pair = (provenance.get("source_system"), provenance.get("source_record_id"))
-        else:
-            return data
-        if not all(isinstance(part, str) and part.strip() for part in pair):
-            return data
-        derived = perception_id_for(str(pair[0]), str(pair[1]))
-        given = data.get("id")
-        if given is not None and given != derived:
-            raise ValueError(
-                f"id {given!r} does not match its provenance; leave it out or use {derived!r}"
-            )
-        return {**data, "id": derived}
-
     @model_validator(mode="after")
-    def _says_something(self) -> Self:
+    def _derive_id_and_check(self) -> Self:
+        derived = perception_id_for(self.provenance.source_system, self.provenance.source_record_id)
+        if self.id and self.id != derived:
+            raise ValueError(
+                f"id {self.id!r} does not match its provenance; leave it out or use {derived!r}"
+            )
+        # Frozen model: the derived id is set once, here, while the instance is being built.
+        object.__setattr__(self, "id", derived)
         signals = (self.nps, self.csat, self.ces, self.valence, self.verbatim)
         if all(signal is None for signal in signals):
             raise ValueError("a perception needs a score (nps, csat, ces), a valence or a verbatim")

@@ -240,9 +240,8 @@ def _flags(inputs: ReasonInputs) -> list[str]:
     if inputs.escalations:
         latest = max(inputs.escalations, key=lambda o: (o.occurred_at, o.perception_id))
         when = _day(latest.occurred_at)
-        sentences.append(
-            f"Needs attention now: a heated negative {latest.channel} contact on {when}."
-        )
+        what = _CONTACT_NOUN.get(latest.kind, "comment")
+        sentences.append(f"Needs attention now: a heated, negative {what} on {when}.")
     churn = [o for o in inputs.observations if o.churn_intent]
     if churn and inputs.churn_w >= inputs.config.churn_risk_min_decay:
         latest = max(churn, key=lambda o: (o.occurred_at, o.perception_id))

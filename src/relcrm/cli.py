@@ -1,0 +1,339 @@
+"""The ``relcrm`` command: a thin shell over the library.
+
+Exit codes a scheduler can act on:
+
+- 0: everything went through
+- 1: some records were rejected (each is reported; the rest went through)
+- 2: configuration or input error (nothing was changed)
+- 3: cannot connect or authenticate (later: CRMs)
+- 4: paused by a quota (later: CRMs)
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sys
+import tempfile
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from relcrm import __version__
+from relcrm.errors import RelcrmError
+from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment
+from relcrm.settings import RelcrmSettings
+from relcrm.sources.interchange import write_interchange
+from relcrm.sources.synthetic import generate_sample
+from relcrm.store import Store
+from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
+from relcrm.sync.demo import run_demo
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    REJECTED = 1
+    CONFIG = 2
+    CONNECT = 3
+    QUOTA = 4
+
+
+app = typer.Typer(
+    name="relcrm",
+    help="relcrm: how your customers feel, in the CRM you already run.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="State store: a SQLAlchemy URL or a SQLite file path "
+        "[default: $RELCRM_STORE_URL or ./relcrm.db]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line, for machines.")]
+
+
+def _store_url(option: str | None) -> str:
+    value = option or RelcrmSettings().store_url
+    return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
+
+
+def _now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date-time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"give a time zone, e.g. {value}Z")
+    return moment
+
+
+def _fail(error: RelcrmError, code: ExitCode = ExitCode.CONFIG) -> typer.Exit:
+    err.print(f"[bold red]error[/] {error}", markup=True, highlight=False)
+    return typer.Exit(int(code))
+
+
+def _progress(label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print relcrm's version."""
+    out.print(__version__)
+
+
+@app.command()
+def sample(
+    output: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path(
+        "sample.jsonl"
+    ),
+    persons: Annotated[int, typer.Option(min=2, help="How many persons.")] = 60,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 7,
+    now: Annotated[str | None, typer.Option(help="Clock for the data (ISO, with zone).")] = None,
+) -> None:
+    """Write a realistic synthetic data set (JSONL interchange) to try relcrm on."""
+    data = generate_sample(persons=persons, seed=seed, now=_now(now))
+    count = write_interchange(data.records(), output)
+    err.print(f"wrote {count} records ({len(data.persons)} persons) to {output}")
+
+
+def _print_rejections(report: IngestReport, limit: int = 50) -> None:
+    for error in report.rejections[:limit]:
+        err.print(f"[red]rejected[/] {error.message}", markup=True, highlight=False)
+    if report.rejected > limit:
+        err.print(f"... and {report.rejected - limit} more rejected records")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="A JSONL interchange file (docs/interchange.md).")],
+    store: StoreOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Load persons, perceptions and preferences from a JSONL file into the store.
+
+    Bad lines are reported with their line number and field; the rest still loads.
+    Exit code 1 when any line was rejected.
+    """
+    if not file.is_file():
+        err.print(f"[bold red]error[/] no such file: {file}", markup=True)
+        raise typer.Exit(int(ExitCode.CONFIG))
+    try:
+        with Store.open(_store_url(store)) as opened, _progress("ingesting") as bar:
+            task = bar.add_task("ingest", total=None)
+            report = ingest_interchange(file, opened, progress=lambda n: bar.advance(task, n))
+    except RelcrmError as error:
+        raise _fail(error) from None
+    _print_rejections(report)
+    summary = {
+        "source": report.source,
+        "persons": report.persons,
+        "perceptions_new": report.perceptions_new,
+        "perceptions_already_known": report.perceptions_known,
+        "preferences": report.preferences,
+        "rejected": report.rejected,
+    }
+    if json_output:
+        out.print_json(json.dumps(summary))
+    else:
+        out.print(
+            f"{report.persons} persons, {report.perceptions_new} new perceptions "
+            f"({report.perceptions_known} already known), {report.preferences} preferences, "
+            f"{report.rejected} rejected"
+        )
+    raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.REJECTED))
+
+
+def _profile_table(profiles: list[RelationshipProfile], *, reasons: bool) -> Table:
+    table = Table(show_lines=reasons)
+    table.add_column("person", no_wrap=True)
+    table.add_column("segment", no_wrap=True)
+    table.add_column("archetype / detail")
+    table.add_column("health", justify="right")
+    table.add_column("trend")
+    table.add_column("reasons" if reasons else "why")
+    for profile in profiles:
+        detail = f" / {profile.archetype_detail.value}" if profile.archetype_detail else ""
+        why = "\n".join(profile.reasons) if reasons else profile.reasons[0]
+        table.add_row(
+            profile.person_id,
+            profile.segment.value,
+            profile.archetype.value + detail,
+            f"{profile.health:.0f} {profile.band.value}",
+            profile.trend.direction.value,
+            why,
+        )
+    return table
+
+
+@app.command()
+def profile(
+    store: StoreOption = None,
+    json_output: JsonOption = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Clock (ISO, with zone) [default: now].")
+    ] = None,
+    show: Annotated[
+        int, typer.Option(min=0, help="Rows in the table: the persons with the lowest health.")
+    ] = 25,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Processes to profile with [default: 0 = one per core].")
+    ] = 0,
+) -> None:
+    """Compute every person's relationship profile, save it, and print it."""
+    now = _now(as_of)
+    url = _store_url(store)
+    try:
+        with Store.open(url) as opened:
+            total = opened.count_persons()
+        with _progress("profiling") as bar:
+            task = bar.add_task("profile", total=total)
+            run = profile_all(
+                url,
+                now,
+                workers=workers or (None if total > PARALLEL_FROM else 1),
+                progress=lambda n: bar.advance(task, n),
+            )
+        with Store.open(url) as opened:
+            if json_output:
+                for item in opened.iter_profiles():
+                    sys.stdout.write(item.model_dump_json() + "\n")
+                return
+            lowest = heapq.nsmallest(
+                show, opened.iter_profiles(), key=lambda p: (p.health, p.person_id)
+            )
+    except RelcrmError as error:
+        raise _fail(error) from None
+    if lowest:
+        out.print(_profile_table(lowest, reasons=False))
+    _print_segments(run)
+
+
+PARALLEL_FROM = 5_000
+"""Below this many persons, starting worker processes costs more than it saves."""
+
+
+def _print_segments(run: ProfileRun) -> None:
+    table = Table(title=f"{run.persons} persons, {run.perceptions} perceptions")
+    table.add_column("segment")
+    table.add_column("persons", justify="right")
+    for segment in Segment:
+        if run.segments[segment]:
+            table.add_row(segment.value, str(run.segments[segment]))
+    out.print(table)
+
+
+@app.command()
+def demo(
+    persons: Annotated[int, typer.Option(min=12, help="How many synthetic persons.")] = 60,
+    seed: Annotated[int, typer.Option(help="Same seed, same story.")] = 7,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the sample file and store in this folder.")
+    ] = None,
+) -> None:
+    """The whole story on a throwaway store: sample -> ingest -> profile.
+
+    It shows two customers with identical purchase histories whom a CRM cannot tell
+    apart, and how differently they feel.
+    """
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="relcrm-demo-") as scratch:
+        workdir = keep or Path(scratch)
+        try:
+            result = run_demo(workdir, persons=persons, seed=seed, now=now)
+        except RelcrmError as error:
+            raise _fail(error) from None
+        out.rule("relcrm demo")
+        out.print(
+            f"1. sample: {len(result.profiles)} persons written to {result.sample_file.name}\n"
+            f"2. ingest: {result.ingest.persons} persons, "
+            f"{result.ingest.perceptions_new} perceptions, {result.ingest.rejected} rejected\n"
+            f"3. profile: computed as of {now:%Y-%m-%d %H:%M} UTC"
+        )
+        _print_segments(result.run)
+        by_id = {p.person_id: p for p in result.profiles}
+        twins = [by_id[twin] for twin in result.twins]
+        out.print(
+            "\n[bold]The twins[/]: identical purchase history, as the CRM sees them. "
+            "How they feel:",
+            markup=True,
+        )
+        out.print(_profile_table(twins, reasons=True))
+        examples: dict[Segment, RelationshipProfile] = {}
+        for item in result.profiles:
+            if item.person_id not in result.twins:
+                examples.setdefault(item.segment, item)
+        out.print("\n[bold]One person from each segment[/]:", markup=True)
+        out.print(_profile_table(list(examples.values()), reasons=True))
+        if keep is not None:
+            out.print(f"\nKept {result.sample_file} and the store {result.store_url}")
+
+
+@app.command()
+def schema(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the JSON Schemas into.")],
+) -> None:
+    """Write the JSON Schemas of the public models (person, perception, ...) to a folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for model in PUBLIC_MODELS:
+        path = folder / f"{model.__name__}.schema.json"
+        document = model.model_json_schema()
+        document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        err.print(f"wrote {path}")
+
+
+sandbox_app = typer.Typer(
+    help="Local emulators of CRM APIs (real servers on 127.0.0.1) to test integrations on.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("salesforce")
+def sandbox_salesforce(
+    port: Annotated[int | None, typer.Option(help="Port [default: a free one].")] = None,
+    latency_ms: Annotated[int, typer.Option(min=0, help="Added to every answer.")] = 0,
+    faults: Annotated[
+        Path | None, typer.Option(help="Fault plan (JSON): 503s, lock errors, drops, expiry.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Keep the org's records in this SQLite file.")
+    ] = None,
+) -> None:
+    """Run the Salesforce sandbox (HTTPS, with its own CA) until Ctrl-C.
+
+    Prints the instance URL, the CA file to trust and the credentials to use.
+    """
+    from relcrm.sandbox.salesforce import serve_forever
+
+    serve_forever(port, latency_ms, faults, data)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,119 @@
+"""Compute every person's profile from the store and save it back."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from relcrm.models import RelationshipProfile, Segment
+from relcrm.profile import DEFAULT_CONFIG, ProfileConfig, build_profile
+from relcrm.store import Store
+
+SAVE_EVERY = 2_000
+
+
+@dataclass
+class ProfileRun:
+    """Counts of one profiling pass, by segment."""
+
+    as_of: datetime
+    persons: int = 0
+    perceptions: int = 0
+    segments: Counter[Segment] = field(default_factory=Counter)
+
+    def merge(self, other: ProfileRun) -> None:
+        self.persons += other.persons
+        self.perceptions += other.perceptions
+        self.segments.update(other.segments)
+
+
+def profile_store(
+    store: Store,
+    now: datetime,
+    *,
+    config: ProfileConfig = DEFAULT_CONFIG,
+    run: ProfileRun | None = None,
+    progress: Callable[[int], None] | None = None,
+    after: str | None = None,
+    until: str | None = None,
+) -> Iterator[RelationshipProfile]:
+    """Yield each person's profile as of ``now`` (ordered by person id) and save them.
+
+    Profiles are saved in batches of ``SAVE_EVERY`` as they are produced, so a long run
+    never holds every profile in memory; exhaust the iterator to save the last batch.
+    ``after`` and ``until`` limit the run to person ids in ``(after, until]``.
+    """
+    run = run if run is not None else ProfileRun(as_of=now)
+    pending: list[RelationshipProfile] = []
+    for person, perceptions in store.iter_person_perceptions(after=after, until=until):
+        profile = build_profile(person, perceptions, now, config)
+        run.persons += 1
+        run.perceptions += len(perceptions)
+        run.segments[profile.segment] += 1
+        pending.append(profile)
+        if len(pending) >= SAVE_EVERY:
+            store.save_profiles(pending)
+            pending.clear()
+            if progress is not None:
+                progress(SAVE_EVERY)
+        yield profile
+    if pending:
+        store.save_profiles(pending)
+        if progress is not None:
+            progress(len(pending))
+
+
+def default_workers() -> int:
+    """One process per core: profiling is CPU-bound pure Python."""
+    return max(1, os.cpu_count() or 1)
+
+
+def profile_all(
+    store_url: str,
+    now: datetime,
+    *,
+    config: ProfileConfig = DEFAULT_CONFIG,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ProfileRun:
+    """Compute and save every profile, splitting the persons over ``workers`` processes.
+
+    Each process opens the store itself and handles one range of person ids, so
+    nothing but counts crosses a process boundary. Read the profiles back with
+    ``Store.iter_profiles``.
+    """
+    workers = workers or default_workers()
+    run = ProfileRun(as_of=now)
+    with Store.open(store_url) as store:
+        ranges = store.person_id_ranges(workers * 4 if workers > 1 else 1)
+        if workers == 1 or len(ranges) == 1:
+            for _ in profile_store(store, now, config=config, run=run, progress=progress):
+                pass
+            return run
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(_profile_range, store_url, now, config, after, until)
+            for after, until in ranges
+        ]
+        for future in futures:
+            part = future.result()
+            run.merge(part)
+            if progress is not None:
+                progress(part.persons)
+    return run
+
+
+def _profile_range(
+    store_url: str, now: datetime, config: ProfileConfig, after: str | None, until: str | None
+) -> ProfileRun:
+    run = ProfileRun(as_of=now)
+    with Store.open(store_url) as store:
+        for _ in profile_store(store, now, config=config, run=run, after=after, until=until):
+            pass
+    return run
