@@ -1,0 +1,217 @@
+"""Generic plumbing every sandbox shares: fault injection, request logging, and a uvicorn
+server running in a background thread on 127.0.0.1 with an ephemeral port.
+
+Sandboxes are real servers so that clients (simple-salesforce, hubspot-api-client) are
+exercised over real sockets and TLS, as they are in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from relcrm.sandbox._faults import FaultInjector
+from relcrm.sandbox._requestlog import LoggedCall, RequestLog
+from relcrm.sandbox._tls import TlsFiles
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOG_KEY = "relcrm.call"
+"""Scope key under which the :class:`LoggedCall` of the current request is kept."""
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CannedResponse:
+    """A complete answer the middleware can send without calling the app."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json;charset=UTF-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def current_call(scope: Scope) -> LoggedCall | None:
+    """The log entry of the request being served, for handlers that record writes."""
+    call = scope.get(LOG_KEY)
+    return call if isinstance(call, LoggedCall) else None
+
+
+async def _send_canned(send: Send, response: CannedResponse) -> None:
+    headers = [(b"content-type", response.content_type.encode("latin-1"))]
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _abort_connection(receive: Receive) -> bool:
+    """Close the client's TCP connection without an answer.
+
+    ASGI has no "drop the connection" message; uvicorn would turn an exception into a 500.
+    uvicorn's ``receive`` is a bound method of the request cycle, which holds the
+    transport: aborting it (and marking the cycle disconnected so uvicorn does not try to
+    answer) is what a crashed load balancer looks like to the client.
+    """
+    cycle = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None or not hasattr(transport, "abort"):
+        return False
+    cycle.disconnected = True  # type: ignore[union-attr]
+    transport.abort()
+    return True
+
+
+class SandboxMiddleware:
+    """Raw ASGI middleware: logs every call, and applies the fault plan before the app.
+
+    ``is_auth`` tells login/token calls apart (the plan may spare them);
+    ``unavailable`` builds the vendor's own "service unavailable" answer.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        log: RequestLog,
+        faults: FaultInjector,
+        unavailable: Callable[[Scope], CannedResponse],
+        is_auth: Callable[[Scope], bool] = lambda scope: False,
+    ) -> None:
+        self.app = app
+        self.log = log
+        self.faults = faults
+        self.unavailable = unavailable
+        self.is_auth = is_auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        call = self.log.start(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")
+        )
+        scope[LOG_KEY] = call
+        decision = self.faults.next_call(is_auth=self.is_auth(scope))
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        if decision.drop and not self.faults.plan.drop_after_processing:
+            call.fault = "dropped"
+            if _abort_connection(receive):
+                return
+        if decision.unavailable:
+            call.fault = "unavailable"
+            canned = self.unavailable(scope)
+            call.status = canned.status
+            await _send_canned(send, canned)
+            return
+
+        swallow = decision.drop  # drop after processing: run the app, never answer
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                call.status = int(message["status"])
+            if not swallow:
+                await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+        if swallow:
+            call.fault = "dropped_after_processing"
+            call.status = 0
+            if not _abort_connection(receive):
+                raise ConnectionAbortedError("fault plan: drop connection")
+
+
+def _bind_loopback(port: int | None, host: str = "127.0.0.1") -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this; without it uvicorn's two writes per answer (headers,
+    # body) meet delayed ACKs and every call takes ~40 ms instead of ~1 ms.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port or 0))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+class ThreadedServer:
+    """A uvicorn server in a daemon thread, listening on an already-bound loopback socket.
+
+    Binding the socket ourselves (port 0 by default) gives the port before uvicorn starts,
+    with no race between picking a free port and using it.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, tls: TlsFiles, port: int | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        self._sock = _bind_loopback(port, host)
+        self.host = host
+        self.port: int = self._sock.getsockname()[1]
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=self.port,
+            ssl_certfile=str(tls.cert_file),
+            ssl_keyfile=str(tls.key_file),
+            http="h11",
+            loop="asyncio",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._run, name=f"relcrm-sandbox-{self.port}", daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        """``https://127.0.0.1:PORT`` (no trailing slash)."""
+        return f"https://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        self._server.run(sockets=[self._sock])
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start serving and wait until uvicorn says it is ready."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the sandbox server thread died while starting")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the sandbox server did not start in time")
+            time.sleep(0.01)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask uvicorn to exit and wait for the thread."""
+        self._server.should_exit = True
+        self._server.force_exit = True  # idle keep-alive TLS connections would delay exit
+        self._thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def serve_forever(self) -> None:
+        """Block the calling thread until interrupted (for the CLI)."""
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
