@@ -25,19 +25,19 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from relcrm.sandbox.salesforce import SalesforceSandbox, loopback_session
 from relcrm.sandbox.salesforce.ids import looks_like_id
 
-try:  # PyYAML is not a project dependency; a small reader covers the cassettes' subset.
-    import yaml
 
-    def load_yaml(text: str) -> Any:
-        return yaml.safe_load(text)
-except ImportError:  # pragma: no cover - depends on the environment
-    from tests.sandbox._mini_yaml import load as load_yaml  # type: ignore[no-redef]
+def load_yaml(text: str) -> Any:
+    return yaml.safe_load(text)
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cumulusci"
+
+# A copy of shared/reference/cumulusci (BSD-3-Clause, LICENSE alongside), so that the
+# conformance tests run wherever the repository is checked out.
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "cumulusci"
 SHARED = REFERENCE / "shared_cassettes"
 CASSETTES = sorted((REFERENCE / "bulkdata_cassettes").glob("*.yaml"))
 RECORDED_HOST = "https://orgname.my.salesforce.com"
@@ -51,8 +51,6 @@ VERSION_DEPENDENT = {
     "sobjectDescribeOption",
     "defaultValues",
 }
-
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="reference cassettes not present")
 
 
 def interactions(path: Path) -> Iterator[dict[str, Any] | str]:
@@ -254,17 +252,3 @@ def test_global_describe_entry_keys(sf_sandbox: SalesforceSandbox) -> None:
         # The recording has keyPrefix null for Lead and Event (edited by CumulusCI).
         if entry["name"] in real and real[entry["name"]]["keyPrefix"] is not None:
             assert entry["keyPrefix"] == real[entry["name"]]["keyPrefix"]
-
-
-def test_mini_yaml_reader_matches_the_recorded_bodies() -> None:
-    """The fallback reader decodes the escaped, folded strings the cassettes use."""
-    from tests.sandbox._mini_yaml import load
-
-    text = REFERENCE / "bulkdata_cassettes" / "TestUpsert.test_simple_upsert__rest.yaml"
-    data = load(text.read_text())
-    first_post = next(i for i in data["interactions"] if "request" in i)
-    assert first_post["request"]["method"] == "POST"
-    assert json.loads(first_post["response"]["body"]["string"]) == [
-        {"id": "0015500001QdZPKAA3", "success": True, "errors": []}
-    ]
-    assert json.loads(first_post["request"]["body"])["records"][0]["Name"] == "Sitwell-Bluth"
