@@ -43,7 +43,7 @@ from relcrm.models.profile import (
     Trend,
     TrendDirection,
 )
-from relcrm.models.scores import CesScore, CsatScore, NpsCategory, NpsScore
+from relcrm.models.scores import CesScore, CsatScore, NpsCategory, NpsScore, nps_category
 
 PUBLIC_MODELS: tuple[type[FrozenModel], ...] = (
     Person,
@@ -98,6 +98,7 @@ __all__ = [
     "TrendDirection",
     "WriteOutcome",
     "WriteResult",
+    "nps_category",
     "perception_id_for",
     "problems_from",
     "record_error",

@@ -16,6 +16,15 @@ class NpsCategory(StrEnum):
     DETRACTOR = "detractor"
 
 
+def nps_category(value: int) -> NpsCategory:
+    """Promoter 9-10, passive 7-8, detractor 0-6 (Reichheld)."""
+    if value >= 9:
+        return NpsCategory.PROMOTER
+    if value >= 7:
+        return NpsCategory.PASSIVE
+    return NpsCategory.DETRACTOR
+
+
 class NpsScore(FrozenModel):
     """'How likely are you to recommend us?' on the fixed 0-10 scale (Reichheld 2003)."""
 
@@ -28,11 +37,7 @@ class NpsScore(FrozenModel):
 
     @property
     def category(self) -> NpsCategory:
-        if self.value >= 9:
-            return NpsCategory.PROMOTER
-        if self.value >= 7:
-            return NpsCategory.PASSIVE
-        return NpsCategory.DETRACTOR
+        return nps_category(self.value)
 
 
 class CsatScore(FrozenModel):

@@ -22,7 +22,6 @@ from relcrm.models import (
     Emotion,
     EmotionIntensities,
     HealthBand,
-    NpsCategory,
     Perception,
     Person,
     PetPeeve,
@@ -30,6 +29,7 @@ from relcrm.models import (
     Segment,
     Trend,
     TrendDirection,
+    nps_category,
 )
 from relcrm.profile.behaviour import behavioural_loyalty
 from relcrm.profile.config import ProfileConfig
@@ -313,15 +313,7 @@ def build_profile(
     last_nps_value = (
         int(last_nps.score) if last_nps is not None and last_nps.score is not None else None
     )
-    nps_category = None
-    if last_nps_value is not None:
-        nps_category = (
-            NpsCategory.PROMOTER
-            if last_nps_value >= 9
-            else NpsCategory.PASSIVE
-            if last_nps_value >= 7
-            else NpsCategory.DETRACTOR
-        )
+    category = nps_category(last_nps_value) if last_nps_value is not None else None
     reasons = explain(
         ReasonInputs(
             person=person,
@@ -363,7 +355,7 @@ def build_profile(
         trend=trend,
         last_nps=last_nps_value,
         last_nps_at=last_nps.occurred_at if last_nps is not None else None,
-        last_nps_category=nps_category,
+        last_nps_category=category,
         csat=_csat_rollup(observations, by_id),
         ces=_ces_rollup(observations),
         escalation=bool(escalations),
