@@ -169,6 +169,22 @@ def ingest(
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.REJECTED))
 
 
+def _print_explained(profiles: list[RelationshipProfile]) -> None:
+    """Each person as a short block: who, where they stand, then the reasons as bullets.
+    Readable at any terminal width, unlike a table with a column of sentences."""
+    for profile in profiles:
+        detail = f" / {profile.archetype_detail.value}" if profile.archetype_detail else ""
+        out.print(
+            f"\n[bold]{profile.person_id}[/]  {profile.segment.value}  "
+            f"({profile.archetype.value}{detail}), health {profile.health:.0f}/100 "
+            f"{profile.band.value}, trend {profile.trend.direction.value}",
+            markup=True,
+            highlight=False,
+        )
+        for reason in profile.reasons:
+            out.print(f"  - {reason}", highlight=False)
+
+
 def _profile_table(profiles: list[RelationshipProfile], *, reasons: bool) -> Table:
     table = Table(show_lines=reasons)
     table.add_column("person", no_wrap=True)
@@ -283,13 +299,13 @@ def demo(
             "How they feel:",
             markup=True,
         )
-        out.print(_profile_table(twins, reasons=True))
+        _print_explained(twins)
         examples: dict[Segment, RelationshipProfile] = {}
         for item in result.profiles:
             if item.person_id not in result.twins:
                 examples.setdefault(item.segment, item)
         out.print("\n[bold]One person from each segment[/]:", markup=True)
-        out.print(_profile_table(list(examples.values()), reasons=True))
+        _print_explained(list(examples.values()))
         if keep is not None:
             out.print(f"\nKept {result.sample_file} and the store {result.store_url}")
 

@@ -45,10 +45,14 @@ class Attitude:
     attitude: float
 
 
-def attitude_of(observations: Sequence[Observation], config: ProfileConfig) -> Attitude:
-    """E = sum of weights; A = weighted mean valence shrunk toward 0 by K."""
+def attitude_of(
+    observations: Sequence[Observation], config: ProfileConfig, *, shrink: bool = True
+) -> Attitude:
+    """E = sum of weights; A = weighted mean valence, shrunk toward 0 by K unless told not."""
     evidence = fsum(o.weight for o in observations)
     weighted = fsum(o.weight * o.valence for o in observations)
+    if not shrink:
+        return Attitude(evidence=evidence, attitude=weighted / evidence if evidence else 0.0)
     return Attitude(evidence=evidence, attitude=weighted / (evidence + config.shrinkage))
 
 
@@ -156,16 +160,19 @@ def trend_of(history: Sequence[Observation], config: ProfileConfig) -> Trend:
 
     ``history`` holds the observations as of now, including those too old to count
     now but young enough to have counted when the window opened; their weight then
-    was their weight now times 2^(window / half-life). Silence is not improvement:
-    with too little feedback in the window, or too little before it, the direction
-    is unknown.
+    was their weight now times 2^(window / half-life). Both sides are plain weighted
+    means: shrinkage would make whichever side has less evidence look more neutral, and
+    so invent a trend. Silence is not improvement: with too little feedback in the
+    window, or too little before it, the direction is unknown.
     """
     window = config.trend_window_days
     then = 2.0 ** (window / config.half_life_days)
     before = [o._replace(weight=o.weight * then) for o in history if o.age_days >= window]
-    past = attitude_of(before, config)
+    past = attitude_of(before, config, shrink=False)
     recent = attitude_of(
-        [o for o in history if o.age_days < window and o.decay >= config.min_decay], config
+        [o for o in history if o.age_days < window and o.decay >= config.min_decay],
+        config,
+        shrink=False,
     )
     if past.evidence < config.min_evidence or recent.evidence < config.trend_min_recent_evidence:
         return Trend(direction=TrendDirection.UNKNOWN, window_days=window)

@@ -434,7 +434,7 @@ PERSONA_ARCHETYPES: Final[Mapping[str, tuple[Archetype, ArchetypeDetail | None]]
 """Answer key: persona name -> (archetype, detail) under the recipe's default constants."""
 
 # The twins: identical behaviour, opposite feelings. Fixed moments, so the contrast is
-# the same whatever the seed.
+# the same whatever the seed. Both started warm five months ago; one of them soured.
 _TWIN_SCRIPTS: Final[dict[str, tuple[Moment, ...]]] = {
     TWIN_DELIGHTED: (
         Moment(("nps",), ("warm",), (24, 24)),
@@ -443,6 +443,8 @@ _TWIN_SCRIPTS: Final[dict[str, tuple[Moment, ...]]] = {
         Moment(("event",), ("warm",), (75, 75)),
         Moment(("chat",), ("warm",), (33, 33)),
         Moment(("ces",), ("warm",), (40, 40)),
+        Moment(("nps",), ("warm",), (150, 150)),
+        Moment(("chat",), ("warm",), (125, 125)),
     ),
     TWIN_TRAPPED: (
         Moment(("nps",), ("angry",), (27, 27)),
@@ -452,6 +454,9 @@ _TWIN_SCRIPTS: Final[dict[str, tuple[Moment, ...]]] = {
         Moment(("social",), ("angry",), (11, 11)),
         Moment(("social",), ("negative",), (3, 3)),
         Moment(("review",), ("angry",), (30, 30)),
+        # Before the trouble started: the same warm start as the other twin.
+        Moment(("nps",), ("warm",), (150, 150)),
+        Moment(("chat",), ("warm",), (125, 125)),
     ),
 }
 
