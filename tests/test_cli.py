@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from relcrm.cli import app
@@ -143,3 +144,13 @@ def test_help_reads_well() -> None:
     assert result.exit_code == 0
     for command in ("demo", "sample", "ingest", "profile", "schema"):
         assert command in result.stdout
+
+
+def test_store_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "from-env.db"
+    monkeypatch.setenv("RELCRM_STORE_URL", f"sqlite:///{store}")
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"type": "person", "id": "p1"}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(source)])
+    assert result.exit_code == 0, result.output
+    assert store.exists()
