@@ -1,0 +1,115 @@
+"""One place where every Salesforce call goes through: translate errors, apply the policy.
+
+``SalesforceClient.call("query Contact", lambda sf: sf.query(...))`` runs the lambda on
+the current simple-salesforce client; a failure is translated by the error table and the
+retry policy decides: retry, log in again, or raise (quota, credentials, permissions).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+
+from relcrm.connectors.errors import AuthenticationFailed, SessionExpired
+from relcrm.connectors.retry import RetryPolicy
+from relcrm.connectors.salesforce.auth import LoginResult, client_for, login
+from relcrm.connectors.salesforce.errors import ResponseMemo, translate
+from relcrm.connectors.salesforce.settings import SalesforceSettings
+
+T = TypeVar("T")
+
+
+def default_session(settings: SalesforceSettings) -> requests.Session:
+    """A plain session: the CA from settings if given, no environment overrides, and
+    requests' default adapters (which do not retry), so only the policy retries."""
+    session = requests.Session()
+    if settings.ca_file is not None:
+        session.verify = str(settings.ca_file)
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would override session.verify
+    return session
+
+
+class SalesforceClient:
+    """A logged-in simple-salesforce client plus the retry policy and the error table."""
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        *,
+        session: requests.Session | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session = session or default_session(settings)
+        self.policy = policy or RetryPolicy()
+        self.memo = ResponseMemo()
+        self.memo.install(self.session)
+        self._lock = threading.Lock()
+        self._login: LoginResult | None = None
+        self._sf: Any = None
+        self.logins = 0
+
+    # ------------------------------------------------------------------ session
+
+    def _log_in(self) -> None:
+        def attempt() -> LoginResult:
+            try:
+                return login(self.settings, self.session)
+            except Exception as exc:
+                raise translate(exc, what="login", memo=self.memo) from exc
+
+        # a login is retried for transient failures only: a refused login must stop
+        result = self.policy.with_(session_refreshes=0).call(attempt)
+        self._login = result
+        self._sf = client_for(result, self.settings, self.session)
+        self.logins += 1
+
+    @property
+    def sf(self) -> Any:
+        """The simple-salesforce client (logs in on first use)."""
+        with self._lock:
+            if self._sf is None:
+                self._log_in()
+            return self._sf
+
+    @property
+    def login_result(self) -> LoginResult:
+        _ = self.sf
+        assert self._login is not None
+        return self._login
+
+    def refresh(self) -> None:
+        """Log in again after the session expired; impossible with a fixed session id."""
+        with self._lock:
+            if self._login is not None and not self._login.refreshable:
+                raise AuthenticationFailed(
+                    "the Salesforce session id expired and cannot be refreshed",
+                    vendor_code="INVALID_SESSION_ID",
+                    hint="supply a fresh RELCRM_SALESFORCE_SESSION_ID, or configure a login flow",
+                )
+            self._log_in()
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, what: str, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(sf)`` under the retry policy; raise a translated connector error."""
+
+        def attempt() -> T:
+            try:
+                return fn(self.sf)
+            except Exception as exc:
+                raise translate(exc, what=what, memo=self.memo) from exc
+
+        try:
+            return self.policy.call(attempt, refresh=self.refresh)
+        except SessionExpired as exc:
+            if self._login is not None and not self._login.refreshable:
+                raise AuthenticationFailed(
+                    "the Salesforce session id expired and cannot be refreshed",
+                    vendor_code="INVALID_SESSION_ID",
+                    hint="supply a fresh RELCRM_SALESFORCE_SESSION_ID, or configure a login flow",
+                ) from exc
+            raise

@@ -1,0 +1,101 @@
+"""The Salesforce connector: relcrm's :class:`~relcrm.connectors.Connector` for Salesforce.
+
+It wires the pieces together (login, error table and retry policy, describe,
+provisioning, matching, writing) and declares its limits as data.
+
+The transport is injectable: pass a ``requests.Session`` (tests pass one that trusts the
+sandbox's CA and routes logins to it). That session should keep requests' default
+adapters, which never retry, so the connector's policy is the only one that does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import requests
+
+from relcrm.connectors.retry import RetryPolicy
+from relcrm.connectors.salesforce.client import SalesforceClient
+from relcrm.connectors.salesforce.describe import field_specs
+from relcrm.connectors.salesforce.matching import (
+    DEFAULT_FILTERS,
+    DEFAULT_OBJECTS,
+    Matcher,
+    MatchReport,
+)
+from relcrm.connectors.salesforce.provisioning import MAX_NAME, Provisioner, ProvisionPlan
+from relcrm.connectors.salesforce.settings import SalesforceSettings
+from relcrm.connectors.salesforce.soql import check_name
+from relcrm.connectors.salesforce.writer import BULK_THRESHOLD, MAX_BATCH, Writer
+from relcrm.models import ConnectorCapabilities, FieldSpec, FieldType, FieldWrite, WriteResult
+
+CAPABILITIES = ConnectorCapabilities(
+    name="salesforce",
+    max_batch_size=MAX_BATCH,
+    bulk_threshold=BULK_THRESHOLD,
+    field_types=frozenset(FieldType),
+    max_field_name_length=MAX_NAME,
+    max_text_length=255,
+    max_long_text_length=131072,
+    supports_upsert=False,  # writes update matched records by Id; upsert by key is not built yet
+)
+"""sObject Collections take 200 records; custom field names are at most 40 characters
+(without ``__c``); Text holds 255 characters, Long Text Area up to 131,072."""
+
+
+class SalesforceConnector:
+    """Describe, provision, match and write against one Salesforce org."""
+
+    def __init__(
+        self,
+        settings: SalesforceSettings | None = None,
+        *,
+        session: requests.Session | None = None,
+        policy: RetryPolicy | None = None,
+        bulk_threshold: int = BULK_THRESHOLD,
+        bulk_poll_s: float = 2.0,
+        match_objects: Sequence[str] = DEFAULT_OBJECTS,
+        match_filters: Mapping[str, str] = DEFAULT_FILTERS,
+    ) -> None:
+        self.settings = settings or SalesforceSettings()
+        self.client = SalesforceClient(self.settings, session=session, policy=policy)
+        self._capabilities = CAPABILITIES.model_copy(update={"bulk_threshold": bulk_threshold})
+        self.writer = Writer(self.client, bulk_threshold=bulk_threshold, bulk_poll_s=bulk_poll_s)
+        self.matcher = Matcher(self.client, objects=match_objects, filters=match_filters)
+        self.provisioner = Provisioner(self.client, user_id=self.settings.user_id)
+
+    @property
+    def capabilities(self) -> ConnectorCapabilities:
+        return self._capabilities
+
+    def describe(self, object_name: str) -> list[FieldSpec]:
+        """The fields of ``object_name`` the integration user can see, as relcrm specs."""
+        check_name(object_name)
+        answer = self.client.call(
+            f"describe {object_name}",
+            lambda sf: sf.restful(f"sobjects/{object_name}/describe"),
+        )
+        return field_specs(answer or {})
+
+    def plan_provisioning(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
+        """What :meth:`provision` would do; changes nothing."""
+        return self.provisioner.plan(object_name, specs)
+
+    def provision(
+        self, object_name: str, specs: Sequence[FieldSpec], *, dry_run: bool = False
+    ) -> list[FieldSpec]:
+        """Create the missing custom fields and make them writable; return those created
+        (or, with ``dry_run``, those that would be). Idempotent."""
+        if dry_run:
+            return self.provisioner.plan(object_name, specs).create
+        return self.provisioner.apply(object_name, specs).create
+
+    def match(self, keys: Mapping[str, Sequence[str]], *, field: str = "Email") -> MatchReport:
+        """Find each person's record (``{person_id: [emails or external ids]}``)."""
+        return self.matcher.match(keys, field=field)
+
+    def write(self, object_name: str, writes: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Write a batch; one result per write, in order. Each write goes to the object of
+        its ``record`` (matching may find a Lead where ``object_name`` says Contact)."""
+        check_name(object_name)
+        return self.writer.write(writes)
