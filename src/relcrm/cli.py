@@ -26,14 +26,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relcrm import __version__
-from relcrm.errors import RelcrmError
+from relcrm.errors import ConnectorError, RelcrmError
 from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment
 from relcrm.settings import RelcrmSettings
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
-from relcrm.sync.demo import run_demo
+from relcrm.sync.crm_push import FIELD_SET
+from relcrm.sync.demo import SalesforceDemo, describe_plan, run_demo
 
 
 class ExitCode(IntEnum):
@@ -264,26 +265,100 @@ def _print_segments(run: ProfileRun) -> None:
     out.print(table)
 
 
+ORG_FILE = "salesforce-org.db"
+"""With ``--keep``, the demo's Salesforce org is kept in this SQLite file next to the store."""
+
+
+def _print_salesforce(sf: SalesforceDemo, twins: tuple[str, str]) -> bool:
+    """The Salesforce part of the demo; False when some records were rejected."""
+    push = sf.push
+    seeded = ", ".join(f"{n} {name}s" for name, n in sf.seeded.items())
+    out.print(
+        f"4. Salesforce sandbox at {sf.instance_url}\n"
+        f"   seeded the org with {seeded} (the people it already knows"
+        + (f"; {sf.already_in_org} were there already" if sf.already_in_org else "")
+        + ")",
+        highlight=False,
+    )
+    out.print(f"   field set: {', '.join(s.name for s in FIELD_SET)}", highlight=False)
+    for name, plan in sf.plans.items():
+        out.print(f"   plan (dry run) for {name}: {describe_plan(plan)}", highlight=False)
+    for name, plan in sf.applied.items():
+        out.print(
+            f"   applied on {name}: {len(plan.create)} fields created, verified by describe",
+            highlight=False,
+        )
+    rejected = push.rejected
+    out.print(
+        f"   matched {len(push.matched)} persons by email "
+        f"({len(push.ambiguous)} ambiguous, {len(push.unmatched)} not found); "
+        f"{len(push.skipped_no_consent)} without consent skipped, nothing written for them\n"
+        f"   wrote {push.written} records, {push.fields_written} field values, "
+        f"{len(rejected)} rejected\n"
+        f"   API calls: {sf.calls.provisioning} provisioning, {sf.calls.matching} matching, "
+        f"{sf.calls.writing} writing ({sf.calls.total} in all; "
+        f"Sforce-Limit-Info {sf.limit_info})",
+        highlight=False,
+    )
+    for result in rejected[:20]:
+        err.print(
+            f"[red]rejected[/] {result.person_id} ({result.record_id}): "
+            f"{result.error_code} {result.error_message or ''}",
+            markup=True,
+            highlight=False,
+        )
+    present = [t for t in twins if t in sf.read_back]
+    if present:
+        table = Table(title="The twins in Salesforce, read back with SOQL")
+        table.add_column("field", no_wrap=True)
+        for twin in present:
+            table.add_column(twin)
+        names = ["Id", "Email", *(s.name for s in FIELD_SET)]
+        for name in names:
+            table.add_row(name, *(str(sf.read_back[t].get(name)) for t in present))
+        out.print(table)
+    return not rejected
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=12, help="How many synthetic persons.")] = 60,
     seed: Annotated[int, typer.Option(help="Same seed, same story.")] = 7,
     keep: Annotated[
-        Path | None, typer.Option(help="Keep the sample file and store in this folder.")
+        Path | None,
+        typer.Option(help="Keep the sample file, the store and the Salesforce org here."),
     ] = None,
+    salesforce: Annotated[
+        bool,
+        typer.Option(
+            "--salesforce/--no-salesforce",
+            help="Also write the profiles into a local Salesforce sandbox.",
+        ),
+    ] = True,
 ) -> None:
-    """The whole story on a throwaway store: sample -> ingest -> profile.
+    """The whole story on a throwaway store: sample -> ingest -> profile -> Salesforce.
 
     It shows two customers with identical purchase histories whom a CRM cannot tell
-    apart, and how differently they feel.
+    apart, and how differently they feel; then provisions relcrm's fields in a local
+    Salesforce sandbox and writes every consenting person's profile there.
+    Exit code 1 when the CRM rejected some records.
     """
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="relcrm-demo-") as scratch:
         workdir = keep or Path(scratch)
+        org_file = keep / ORG_FILE if keep is not None else None
         try:
-            result = run_demo(workdir, persons=persons, seed=seed, now=now)
+            result = run_demo(
+                workdir,
+                persons=persons,
+                seed=seed,
+                now=now,
+                salesforce=salesforce,
+                org_file=org_file,
+            )
         except RelcrmError as error:
-            raise _fail(error) from None
+            code = ExitCode.CONNECT if isinstance(error, ConnectorError) else ExitCode.CONFIG
+            raise _fail(error, code) from None
         out.rule("relcrm demo")
         out.print(
             f"1. sample: {len(result.profiles)} persons written to {result.sample_file.name}\n"
@@ -306,8 +381,20 @@ def demo(
                 examples.setdefault(item.segment, item)
         out.print("\n[bold]One person from each segment[/]:", markup=True)
         _print_explained(list(examples.values()))
+        clean = True
+        if result.salesforce is not None:
+            out.print()
+            clean = _print_salesforce(result.salesforce, result.twins)
         if keep is not None:
             out.print(f"\nKept {result.sample_file} and the store {result.store_url}")
+            if result.salesforce is not None and org_file is not None:
+                out.print(
+                    f"and the Salesforce org {org_file} "
+                    f"(relcrm sandbox salesforce --data {org_file})",
+                    highlight=False,
+                )
+    if not clean:
+        raise typer.Exit(int(ExitCode.REJECTED))
 
 
 @app.command()
