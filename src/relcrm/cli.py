@@ -438,5 +438,25 @@ def sandbox_salesforce(
     serve_forever(port, latency_ms, faults, data)
 
 
+@sandbox_app.command("hubspot")
+def sandbox_hubspot(
+    port: Annotated[int | None, typer.Option(help="Port [default: a free one].")] = None,
+    latency_ms: Annotated[int, typer.Option(min=0, help="Added to every answer.")] = 0,
+    rate_limit: Annotated[
+        str, typer.Option(help="Requests per rolling window per token, e.g. 100/10s or 190/10s.")
+    ] = "100/10s",
+    faults: Annotated[
+        Path | None, typer.Option(help="Fault plan (JSON): 5xx, drops, per-input failures.")
+    ] = None,
+) -> None:
+    """Run the HubSpot sandbox (HTTPS, with its own CA) until Ctrl-C.
+
+    Prints the base URL, the CA file to trust and a private-app token.
+    """
+    from relcrm.sandbox.hubspot import serve_forever
+
+    serve_forever(port, latency_ms, rate_limit, faults)
+
+
 def main() -> None:
     app()
