@@ -5,5 +5,6 @@ Each connector is a plugin that declares its capabilities as data
 """
 
 from relcrm.connectors.base import Connector
+from relcrm.connectors.registry import available_connectors, load_connector_class
 
-__all__ = ["Connector"]
+__all__ = ["Connector", "available_connectors", "load_connector_class"]

@@ -1,0 +1,19 @@
+"""Connectors are found through entry points, relcrm's own included."""
+
+from __future__ import annotations
+
+import pytest
+
+from relcrm.connectors import available_connectors, load_connector_class
+from relcrm.connectors.salesforce import SalesforceConnector
+from relcrm.errors import ConfigurationError
+
+
+def test_salesforce_is_registered() -> None:
+    assert "salesforce" in available_connectors()
+    assert load_connector_class("salesforce") is SalesforceConnector
+
+
+def test_unknown_connector_names_the_installed_ones() -> None:
+    with pytest.raises(ConfigurationError, match=r"installed: .*salesforce"):
+        load_connector_class("dynamics-2003")
