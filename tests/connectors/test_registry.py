@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from relcrm.connectors import available_connectors, load_connector_class
+from relcrm.connectors.hubspot import HubSpotConnector
 from relcrm.connectors.salesforce import SalesforceConnector
 from relcrm.errors import ConfigurationError
 
 
-def test_salesforce_is_registered() -> None:
-    assert "salesforce" in available_connectors()
+def test_relcrms_own_connectors_are_registered() -> None:
+    assert {"hubspot", "salesforce"} <= set(available_connectors())
     assert load_connector_class("salesforce") is SalesforceConnector
+    assert load_connector_class("hubspot") is HubSpotConnector
 
 
 def test_unknown_connector_names_the_installed_ones() -> None:

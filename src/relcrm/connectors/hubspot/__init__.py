@@ -1,0 +1,26 @@
+"""HubSpot connector, built on hubspot-api-client and relcrm's one retry policy.
+
+Modules: ``settings`` (environment), ``errors`` (the table from HubSpot code to what
+happens next), ``ratelimit`` (the client-side window shared by all threads), ``client``
+(every call goes through limiter and policy), ``describe``, ``values`` (formatting per
+property type), ``provisioning``, ``matching``, ``writer`` (batch update with 207s mapped
+per person), ``connector`` (the facade).
+"""
+
+from relcrm.connectors.hubspot.connector import CAPABILITIES, HubSpotConnector
+from relcrm.connectors.hubspot.errors import ERROR_TABLE, Rule
+from relcrm.connectors.hubspot.matching import MatchReport
+from relcrm.connectors.hubspot.provisioning import ProvisionPlan
+from relcrm.connectors.hubspot.ratelimit import RateLimiter
+from relcrm.connectors.hubspot.settings import HubSpotSettings
+
+__all__ = [
+    "CAPABILITIES",
+    "ERROR_TABLE",
+    "HubSpotConnector",
+    "HubSpotSettings",
+    "MatchReport",
+    "ProvisionPlan",
+    "RateLimiter",
+    "Rule",
+]

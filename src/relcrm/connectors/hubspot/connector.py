@@ -1,0 +1,121 @@
+"""The HubSpot connector: relcrm's :class:`~relcrm.connectors.Connector` for HubSpot.
+
+It wires the pieces together (the official client behind relcrm's limiter, error table
+and retry policy; describe; provisioning; matching; writing) and declares its limits as
+data. The SDK is injectable: tests pass one pointed at the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from relcrm.connectors.hubspot.client import HubSpotClient
+from relcrm.connectors.hubspot.describe import field_specs
+from relcrm.connectors.hubspot.matching import MAX_READ, Matcher, MatchReport
+from relcrm.connectors.hubspot.provisioning import MAX_NAME, Provisioner, ProvisionPlan
+from relcrm.connectors.hubspot.ratelimit import RateLimiter
+from relcrm.connectors.hubspot.settings import HubSpotSettings
+from relcrm.connectors.hubspot.writer import MAX_BATCH, Writer
+from relcrm.connectors.retry import RetryPolicy
+from relcrm.errors import ConfigurationError
+from relcrm.models import ConnectorCapabilities, FieldSpec, FieldType, FieldWrite, WriteResult
+
+DEFAULT_RATE_LIMIT = 100
+DEFAULT_RATE_WINDOW_S = 10.0
+
+CAPABILITIES = ConnectorCapabilities(
+    name="hubspot",
+    max_batch_size=MAX_BATCH,
+    bulk_threshold=None,
+    field_types=frozenset(FieldType),
+    max_field_name_length=MAX_NAME,
+    max_text_length=65_536,
+    max_long_text_length=65_536,
+    supports_upsert=False,  # writes update matched records by id (upsert by email: not built)
+)
+"""Batch endpoints take 100 inputs; property names are lower-case ASCII (relcrm keeps
+them within ``MAX_NAME``); a string property holds up to 65,536 characters."""
+
+RATE_LIMIT_CAPABILITY: Mapping[str, float] = {
+    "max_requests": DEFAULT_RATE_LIMIT,
+    "window_s": DEFAULT_RATE_WINDOW_S,
+    "batch_read_size": MAX_READ,
+}
+"""The default request budget (Free/Starter: 100 per 10 s; Pro/Enterprise portals send
+190 in the rate-limit headers, which the limiter adopts)."""
+
+
+def _check_object(name: str) -> str:
+    if not name or not name.replace("_", "").isalnum() or name != name.lower():
+        raise ConfigurationError(f"{name!r} is not a HubSpot object type")
+    return name
+
+
+class HubSpotConnector:
+    """Describe, provision, match and write against one HubSpot portal."""
+
+    def __init__(
+        self,
+        settings: HubSpotSettings | None = None,
+        *,
+        sdk: Any = None,
+        policy: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        workers: int = 1,
+    ) -> None:
+        self.settings = settings or HubSpotSettings()
+        self.client = HubSpotClient(self.settings, sdk=sdk, policy=policy, limiter=limiter)
+        self.writer = Writer(self.client, workers=workers)
+        self.matcher = Matcher(self.client)
+        self.provisioner = Provisioner(self.client)
+
+    def __repr__(self) -> str:
+        return f"HubSpotConnector(base_url={self.settings.base_url!r})"
+
+    @property
+    def capabilities(self) -> ConnectorCapabilities:
+        return CAPABILITIES
+
+    def describe(self, object_name: str) -> list[FieldSpec]:
+        """The properties of ``object_name`` (``contacts``...) as relcrm specs."""
+        _check_object(object_name)
+        answer = self.client.call(
+            f"describe {object_name}",
+            lambda sdk: sdk.crm.properties.core_api.get_all_with_http_info(object_name),
+        )
+        return field_specs(answer.results)
+
+    def plan_provisioning(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
+        """What :meth:`provision` would do; changes nothing."""
+        return self.provisioner.plan(_check_object(object_name), specs)
+
+    def provision(
+        self, object_name: str, specs: Sequence[FieldSpec], *, dry_run: bool = False
+    ) -> list[FieldSpec]:
+        """Create the relcrm group and the missing properties; return those created (or,
+        with ``dry_run``, those that would be). Idempotent."""
+        _check_object(object_name)
+        if dry_run:
+            return self.provisioner.plan(object_name, specs).create
+        plan = self.provisioner.apply(object_name, specs)
+        if not plan.empty:
+            self.writer.forget_schema()
+        return plan.create
+
+    def match(
+        self,
+        keys: Mapping[str, Sequence[str]],
+        *,
+        id_property: str = "email",
+        object_name: str | None = None,
+    ) -> MatchReport:
+        """Find each person's record (``{person_id: [emails or relcrm person ids]}``)."""
+        obj = _check_object(object_name or self.settings.object_type)
+        return self.matcher.match(obj, keys, id_property=id_property)
+
+    def write(
+        self, object_name: str, writes: Sequence[FieldWrite], *, only_changed: bool = False
+    ) -> list[WriteResult]:
+        """Write a batch; one result per write, in order, never raising for one bad record."""
+        return self.writer.write(_check_object(object_name), writes, only_changed=only_changed)
