@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relcrm import __version__
+from relcrm.connectors.hubspot import ProvisionPlan as HubSpotPlan
 from relcrm.errors import ConnectorError, RelcrmError
 from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment
 from relcrm.settings import RelcrmSettings
@@ -33,8 +34,9 @@ from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
-from relcrm.sync.crm_push import FIELD_SET
+from relcrm.sync.crm_push import FIELD_SET, HUBSPOT_FIELD_SET
 from relcrm.sync.demo import SalesforceDemo, describe_plan, run_demo
+from relcrm.sync.demo_hubspot import HubSpotDemo
 
 
 class ExitCode(IntEnum):
@@ -320,6 +322,83 @@ def _print_salesforce(sf: SalesforceDemo, twins: tuple[str, str]) -> bool:
     return not rejected
 
 
+def _describe_hubspot_plan(plan: HubSpotPlan) -> str:
+    """A HubSpot provisioning plan in one line, read before anything changes."""
+    steps = []
+    if plan.create_group:
+        steps.append("create the relcrm property group")
+    if plan.create:
+        steps.append(f"create {len(plan.create)} properties")
+    if plan.add_options:
+        steps.append(f"add options to {len(plan.add_options)} properties")
+    if plan.conflicts:
+        steps.append("conflicts (left alone): " + "; ".join(plan.conflicts))
+    return ", ".join(steps) or "nothing to do"
+
+
+def _print_hubspot(hs: HubSpotDemo, twins: tuple[str, str]) -> bool:
+    """The HubSpot part of the demo; False when some contacts were rejected."""
+    push = hs.push
+    out.print(
+        f"5. HubSpot sandbox at {hs.base_url}\n"
+        f"   seeded the portal with {hs.seeded} contacts (batch create, the people it "
+        "already knows)",
+        highlight=False,
+    )
+    out.print(
+        f"   properties: {', '.join(s.name for s in HUBSPOT_FIELD_SET)}"
+        " (same field set as Salesforce, HubSpot names)",
+        highlight=False,
+    )
+    for name, plan in hs.plans.items():
+        out.print(f"   plan (dry run) for {name}: {_describe_hubspot_plan(plan)}", highlight=False)
+    for name, plan in hs.applied.items():
+        out.print(
+            f"   applied on {name}: {len(plan.create)} properties created"
+            + (" in the new relcrm group" if plan.create_group else ""),
+            highlight=False,
+        )
+    rejected = push.rejected
+    out.print(
+        f"   matched {len(push.matched)} persons by email "
+        f"({len(push.ambiguous)} ambiguous, {len(push.unmatched)} not found); "
+        f"{len(push.skipped_no_consent)} without consent skipped, nothing written for them\n"
+        f"   wrote {push.written} contacts, {push.fields_written} property values, "
+        f"{len(rejected)} rejected",
+        highlight=False,
+    )
+    if hs.notes is not None:
+        out.print(
+            f"   history: {len(hs.notes.created)} notes created (one per perception; "
+            f"{len(hs.notes.existing)} already there, {len(hs.notes.rejected)} rejected; "
+            "channel, topic, valence band and date, no verbatims)",
+            highlight=False,
+        )
+    out.print(
+        f"   API calls: {hs.calls.provisioning} provisioning, {hs.calls.matching} matching, "
+        f"{hs.calls.writing} writing, {hs.calls.notes} notes ({hs.calls.total} in all; "
+        f"rate window {hs.rate_window})",
+        highlight=False,
+    )
+    for result in rejected[:20]:
+        err.print(
+            f"[red]rejected[/] {result.person_id} ({result.record_id}): "
+            f"{result.error_code} {result.error_message or ''}",
+            markup=True,
+            highlight=False,
+        )
+    present = [t for t in twins if t in hs.read_back]
+    if present:
+        table = Table(title="The twins in HubSpot, read back with hubspot-api-client")
+        table.add_column("property", no_wrap=True)
+        for twin in present:
+            table.add_column(twin)
+        for name in ["id", "email", *(s.name for s in HUBSPOT_FIELD_SET)]:
+            table.add_row(name, *(str(hs.read_back[t].get(name)) for t in present))
+        out.print(table)
+    return not rejected and not (hs.notes is not None and hs.notes.rejected)
+
+
 @app.command()
 def demo(
     persons: Annotated[int, typer.Option(min=12, help="How many synthetic persons.")] = 60,
@@ -335,13 +414,22 @@ def demo(
             help="Also write the profiles into a local Salesforce sandbox.",
         ),
     ] = True,
+    hubspot: Annotated[
+        bool,
+        typer.Option(
+            "--hubspot/--no-hubspot",
+            help="Also write the profiles (and a history note per perception) into a local "
+            "HubSpot sandbox (kept in memory only, also with --keep).",
+        ),
+    ] = True,
 ) -> None:
-    """The whole story on a throwaway store: sample -> ingest -> profile -> Salesforce.
+    """The whole story on a throwaway store: sample -> ingest -> profile -> Salesforce,
+    HubSpot.
 
     It shows two customers with identical purchase histories whom a CRM cannot tell
     apart, and how differently they feel; then provisions relcrm's fields in a local
-    Salesforce sandbox and writes every consenting person's profile there.
-    Exit code 1 when the CRM rejected some records.
+    Salesforce sandbox and a local HubSpot sandbox and writes every consenting person's
+    profile into both. Exit code 1 when a CRM rejected some records.
     """
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="relcrm-demo-") as scratch:
@@ -355,6 +443,7 @@ def demo(
                 now=now,
                 salesforce=salesforce,
                 org_file=org_file,
+                hubspot=hubspot,
             )
         except RelcrmError as error:
             code = ExitCode.CONNECT if isinstance(error, ConnectorError) else ExitCode.CONFIG
@@ -385,6 +474,9 @@ def demo(
         if result.salesforce is not None:
             out.print()
             clean = _print_salesforce(result.salesforce, result.twins)
+        if result.hubspot is not None:
+            out.print()
+            clean = _print_hubspot(result.hubspot, result.twins) and clean
         if keep is not None:
             out.print(f"\nKept {result.sample_file} and the store {result.store_url}")
             if result.salesforce is not None and org_file is not None:

@@ -1,4 +1,5 @@
-"""The demo: synthetic data -> ingest -> profiles -> Salesforce, on a store and org of its own.
+"""The demo: synthetic data -> ingest -> profiles -> Salesforce and HubSpot, on a store and
+CRMs of its own (the HubSpot part is in :mod:`relcrm.sync.demo_hubspot`).
 
 The Salesforce part runs against the in-process sandbox (a real HTTPS server), so the
 demo shows the whole path a real deployment takes: provisioning with a dry-run plan
@@ -26,7 +27,8 @@ from relcrm.connectors.salesforce import (
 )
 from relcrm.connectors.salesforce.writer import BULK_THRESHOLD
 from relcrm.errors import ConnectorError
-from relcrm.models import Person, RelationshipProfile
+from relcrm.models import Perception, Person, RelationshipProfile
+from relcrm.sandbox.hubspot import HubSpotSandbox, running_hubspot_sandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox, loopback_session, running_sandbox
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
@@ -38,6 +40,7 @@ from relcrm.sync.crm_push import (
     provision_field_set,
     push_profiles,
 )
+from relcrm.sync.demo_hubspot import HubSpotDemo, hubspot_demo
 from relcrm.sync.ingest import IngestReport, ingest_interchange
 from relcrm.sync.profiling import ProfileRun, profile_store
 
@@ -85,6 +88,8 @@ class SalesforceDemo:
 
 @dataclass
 class DemoResult:
+    """What each stage did; a CRM part is ``None`` when it was turned off."""
+
     sample_file: Path
     store_url: str
     ingest: IngestReport
@@ -93,6 +98,7 @@ class DemoResult:
     twins: tuple[str, str]
     persons: tuple[Person, ...] = ()
     salesforce: SalesforceDemo | None = None
+    hubspot: HubSpotDemo | None = None
 
 
 class OrgRest:
@@ -288,6 +294,15 @@ def _sandbox(
         yield started
 
 
+@contextmanager
+def _hubspot_sandbox(given: HubSpotSandbox | None) -> Iterator[HubSpotSandbox]:
+    if given is not None:
+        yield given
+        return
+    with running_hubspot_sandbox() as started:
+        yield started
+
+
 def run_demo(
     workdir: Path,
     *,
@@ -297,12 +312,17 @@ def run_demo(
     salesforce: bool = True,
     sandbox: SalesforceSandbox | None = None,
     org_file: Path | None = None,
+    hubspot: bool = True,
+    hubspot_sandbox: HubSpotSandbox | None = None,
+    hubspot_notes: bool = True,
 ) -> DemoResult:
     """Write a sample file into ``workdir``, ingest it into a fresh store there, profile it,
-    and (``salesforce``) write the profiles into a Salesforce sandbox.
+    and write the profiles into a Salesforce sandbox (``salesforce``) and a HubSpot
+    sandbox (``hubspot``; with ``hubspot_notes``, one history note per perception too).
 
-    The sandbox is started here unless one is given (tests pass theirs to inspect the org
-    afterwards); ``org_file`` keeps the started org's records in a SQLite file.
+    Each sandbox is started here unless one is given (tests pass theirs to inspect the
+    CRM afterwards); ``org_file`` keeps the started org's records in a SQLite file. The
+    HubSpot portal lives in memory only: the sandbox has no file to keep it in.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     sample = generate_sample(persons=persons, seed=seed, now=now)
@@ -313,6 +333,11 @@ def run_demo(
         report = ingest_interchange(sample_file, store)
         run = ProfileRun(as_of=now)
         profiles = list(profile_store(store, now, run=run))
+        perceptions: list[Perception] = (
+            [p for _, found in store.iter_person_perceptions() for p in found]
+            if hubspot and hubspot_notes
+            else []
+        )
     result = DemoResult(
         sample_file=sample_file,
         store_url=store_url,
@@ -325,4 +350,13 @@ def run_demo(
     if salesforce:
         with _sandbox(sandbox, org_file) as org:
             result.salesforce = salesforce_demo(org, sample.persons, profiles, show=sample.twins)
+    if hubspot:
+        with _hubspot_sandbox(hubspot_sandbox) as portal:
+            result.hubspot = hubspot_demo(
+                portal,
+                sample.persons,
+                profiles,
+                show=sample.twins,
+                perceptions=perceptions if hubspot_notes else None,
+            )
     return result

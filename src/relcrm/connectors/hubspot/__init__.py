@@ -4,12 +4,13 @@ Modules: ``settings`` (environment), ``errors`` (the table from HubSpot code to 
 happens next), ``ratelimit`` (the client-side window shared by all threads), ``client``
 (every call goes through limiter and policy), ``describe``, ``values`` (formatting per
 property type), ``provisioning``, ``matching``, ``writer`` (batch update with 207s mapped
-per person), ``connector`` (the facade).
+per person), ``notes`` (one history note per perception), ``connector`` (the facade).
 """
 
 from relcrm.connectors.hubspot.connector import CAPABILITIES, HubSpotConnector
 from relcrm.connectors.hubspot.errors import ERROR_TABLE, Rule
 from relcrm.connectors.hubspot.matching import MatchReport
+from relcrm.connectors.hubspot.notes import NotesReport, PerceptionNote
 from relcrm.connectors.hubspot.provisioning import ProvisionPlan
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.settings import HubSpotSettings
@@ -20,6 +21,8 @@ __all__ = [
     "HubSpotConnector",
     "HubSpotSettings",
     "MatchReport",
+    "NotesReport",
+    "PerceptionNote",
     "ProvisionPlan",
     "RateLimiter",
     "Rule",

@@ -13,6 +13,7 @@ from typing import Any
 from relcrm.connectors.hubspot.client import HubSpotClient
 from relcrm.connectors.hubspot.describe import field_specs
 from relcrm.connectors.hubspot.matching import MAX_READ, Matcher, MatchReport
+from relcrm.connectors.hubspot.notes import NotesReport, NoteWriter, PerceptionNote
 from relcrm.connectors.hubspot.provisioning import MAX_NAME, Provisioner, ProvisionPlan
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.settings import HubSpotSettings
@@ -69,6 +70,7 @@ class HubSpotConnector:
         self.writer = Writer(self.client, workers=workers)
         self.matcher = Matcher(self.client)
         self.provisioner = Provisioner(self.client)
+        self.notes = NoteWriter(self.client)
 
     def __repr__(self) -> str:
         return f"HubSpotConnector(base_url={self.settings.base_url!r})"
@@ -119,3 +121,11 @@ class HubSpotConnector:
     ) -> list[WriteResult]:
         """Write a batch; one result per write, in order, never raising for one bad record."""
         return self.writer.write(_check_object(object_name), writes, only_changed=only_changed)
+
+    def add_perception_notes(self, notes: Sequence[PerceptionNote]) -> NotesReport:
+        """A note on the contact for each perception that has none yet (history).
+
+        Re-runs create nothing: each note carries ``relcrm:perception:<id>`` and the
+        contact's notes are checked first (:mod:`relcrm.connectors.hubspot.notes`).
+        """
+        return self.notes.add(notes)
