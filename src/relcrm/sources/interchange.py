@@ -38,7 +38,7 @@ DEFAULT_MAX_LINE_BYTES: Final = 8 * 1024 * 1024
 is at most 10,000 characters), and it keeps a corrupt file from being held in memory."""
 
 _BOM: Final = "\ufeff"
-_BOM_BYTES: Final = b"\xef\xbb\xbf"
+BOM_BYTES: Final = b"\xef\xbb\xbf"
 # The shape write_interchange produces ("type" first). Lines that match it skip a parse:
 # the rest of the line goes straight to pydantic's JSON validator, which is faster than
 # building a dict in Python first. Any other shape takes the general path.
@@ -126,7 +126,7 @@ def read_interchange(
     lines: Iterable[str | bytes] = source
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, bytes | bytearray):
-            text_or_error = _decode(bytes(raw), number)
+            text_or_error = decode_line(bytes(raw), number)
             if isinstance(text_or_error, LineRejection):
                 yield text_or_error
                 continue
@@ -136,7 +136,7 @@ def read_interchange(
         if number == 1:
             text = text.removeprefix(_BOM)
         if len(text) > max_line_bytes:
-            yield _too_long(number, max_line_bytes)
+            yield too_long_line(number, max_line_bytes)
             continue
         result = parse_interchange_line(text, number)
         if result is not None:
@@ -267,11 +267,11 @@ def _write_path(records: Iterable[InterchangeRecord], path: Path) -> int:
 
 def _read_path(path: Path, max_line_bytes: int) -> Iterator[InterchangeItem | LineRejection]:
     with path.open("rb") as stream:
-        for number, raw in enumerate(_bounded_lines(stream, max_line_bytes), start=1):
+        for number, raw in enumerate(bounded_lines(stream, max_line_bytes), start=1):
             if raw is None:
-                yield _too_long(number, max_line_bytes)
+                yield too_long_line(number, max_line_bytes)
                 continue
-            text = _decode(raw.removeprefix(_BOM_BYTES) if number == 1 else raw, number)
+            text = decode_line(raw.removeprefix(BOM_BYTES) if number == 1 else raw, number)
             if isinstance(text, LineRejection):
                 yield text
                 continue
@@ -280,7 +280,7 @@ def _read_path(path: Path, max_line_bytes: int) -> Iterator[InterchangeItem | Li
                 yield result
 
 
-def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
+def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
     """Lines of a binary stream; ``None`` for a line over ``limit``, skipped without keeping it."""
     while True:
         chunk = stream.readline(limit + 1)
@@ -296,14 +296,14 @@ def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
             yield chunk
 
 
-def _decode(raw: bytes, line: int) -> str | LineRejection:
+def decode_line(raw: bytes, line: int) -> str | LineRejection:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         return _reject(line, "(record)", f"not valid UTF-8 (bad byte at offset {error.start})")
 
 
-def _too_long(line: int, limit: int) -> LineRejection:
+def too_long_line(line: int, limit: int) -> LineRejection:
     return _reject(line, "(record)", f"line is longer than {limit} bytes; no valid record is")
 
 

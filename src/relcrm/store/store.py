@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice, pairwise
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,6 +76,23 @@ def canonical_json(person: Person) -> str:
     )
 
 
+class PersonRow(NamedTuple):
+    """A person ready to upsert: built only by :func:`person_row`, taken by
+    :meth:`Store.upsert_person_rows_reporting`. Plain values, so it can be built in
+    another process and sent back cheaply."""
+
+    id: str
+    data: str
+    """:func:`canonical_json` of the person."""
+    identities: frozenset[IdentityKey]
+    """The person's identities, normalized (see :func:`identity_keys`)."""
+
+
+def person_row(person: Person) -> PersonRow:
+    """What :meth:`Store.upsert_persons` stores for ``person``."""
+    return PersonRow(person.id, canonical_json(person), frozenset(identity_keys(person)))
+
+
 PERCEPTION_COLUMNS = ("id", "person_id", "occurred_at", "channel", "source_system", "data")
 """The order of the values in a perception row (and of the columns of the insert)."""
 
@@ -89,7 +106,22 @@ def sqlite_datetime(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
 
-def _perception_row(perception: Perception, sqlite_text: bool) -> tuple[Any, ...]:
+PerceptionRow = tuple[str, str, str | datetime, str, str, str]
+"""A perception ready to insert, values in ``PERCEPTION_COLUMNS`` order: built only by
+:func:`perception_row`, taken by :meth:`Store.add_perception_rows`."""
+
+
+def perception_row(perception: Perception, *, sqlite_text: bool) -> PerceptionRow:
+    """The row the store writes for ``perception`` (what :meth:`Store.add_perceptions` builds).
+
+    ``sqlite_text`` must be the target store's :attr:`Store.perception_rows_sqlite_text`.
+    The row holds only strings (and a datetime when not ``sqlite_text``), so it can be
+    built in another process and sent back cheaply.
+    """
+    return _perception_row(perception, sqlite_text)
+
+
+def _perception_row(perception: Perception, sqlite_text: bool) -> PerceptionRow:
     occurred_at = perception.occurred_at
     return (
         perception.id,
@@ -134,10 +166,10 @@ def _unknown_person(record: str, person_id: str, others: int) -> InvalidRecordEr
 
 
 def _identity_conflict(
-    person: Person, clashes: list[IdentityKey], owners: dict[IdentityKey, str]
+    person_id: str, clashes: list[IdentityKey], owners: dict[IdentityKey, str]
 ) -> InvalidRecordError:
     return InvalidRecordError(
-        f"person {person.id}",
+        f"person {person_id}",
         [
             FieldProblem(
                 field=IDENTITY_FIELDS[kind],
@@ -283,11 +315,34 @@ class Store:
                 remaining = remaining[index + 1 :]
         return written, rejected
 
+    def upsert_person_rows_reporting(
+        self, rows: Iterable[PersonRow]
+    ) -> tuple[int, list[tuple[PersonRow, InvalidRecordError]]]:
+        """:meth:`upsert_persons_reporting` for persons already prepared by
+        :func:`person_row` (in another process, say): the same writes, the same errors."""
+        written = 0
+        rejected: list[tuple[PersonRow, InvalidRecordError]] = []
+        for chunk in _chunks(rows, PERSON_CHUNK):
+            remaining = chunk
+            while remaining:
+                count, conflict = self._upsert_person_row_chunk(remaining)
+                written += count
+                if conflict is None:
+                    break
+                index, error = conflict
+                rejected.append((remaining[index], error))
+                remaining = remaining[index + 1 :]
+        return written, rejected
+
     def _upsert_person_chunk(
         self, chunk: list[Person]
     ) -> tuple[int, tuple[int, InvalidRecordError] | None]:
-        prepared = [(person, canonical_json(person), identity_keys(person)) for person in chunk]
-        ids = {person.id for person in chunk}
+        return self._upsert_person_row_chunk([person_row(person) for person in chunk])
+
+    def _upsert_person_row_chunk(
+        self, prepared: list[PersonRow]
+    ) -> tuple[int, tuple[int, InvalidRecordError] | None]:
+        ids = {row.id for row in prepared}
         claimed: dict[str, set[str]] = {}
         for _, _, keys in prepared:
             for kind, value in keys:
@@ -318,19 +373,19 @@ class Store:
 
             accepted: dict[str, tuple[str, set[IdentityKey]]] = {}
             conflict: tuple[int, InvalidRecordError] | None = None
-            for index, (person, data, keys) in enumerate(prepared):
-                if stored.get(person.id) == data:
+            for index, (person_id, data, keys) in enumerate(prepared):
+                if stored.get(person_id) == data:
                     continue
-                clashes = sorted(key for key in keys if owners.get(key, person.id) != person.id)
+                clashes = sorted(key for key in keys if owners.get(key, person_id) != person_id)
                 if clashes:
-                    conflict = (index, _identity_conflict(person, clashes, owners))
+                    conflict = (index, _identity_conflict(person_id, clashes, owners))
                     break
-                for key in held.pop(person.id, set()):
+                for key in held.pop(person_id, set()):
                     del owners[key]
-                owners.update(dict.fromkeys(keys, person.id))
-                held[person.id] = set(keys)
-                stored[person.id] = data
-                accepted[person.id] = (data, keys)
+                owners.update(dict.fromkeys(keys, person_id))
+                held[person_id] = set(keys)
+                stored[person_id] = data
+                accepted[person_id] = (data, set(keys))
             if accepted:
                 self._write_persons(connection, accepted)
         return len(accepted), conflict
@@ -420,13 +475,27 @@ class Store:
         again is harmless). Pre-filter with :meth:`unknown_person_ids` to go on instead.
         """
         sqlite_text = self._fast_sqlite
+        return self.add_perception_rows(_perception_row(p, sqlite_text) for p in perceptions_)
+
+    @property
+    def perception_rows_sqlite_text(self) -> bool:
+        """The ``sqlite_text`` argument of :func:`perception_row` for rows of this store."""
+        return self._fast_sqlite
+
+    def add_perception_rows(self, rows: Iterable[PerceptionRow]) -> int:
+        """Like :meth:`add_perceptions`, for rows already built by :func:`perception_row`
+        (with this store's :attr:`perception_rows_sqlite_text`); return how many were new.
+
+        For callers that validate and build rows elsewhere (another process) and only
+        write here. Same chunks, transactions and errors as :meth:`add_perceptions`: a row
+        whose person is not stored raises :class:`InvalidRecordError` naming its perception.
+        """
         new = 0
-        for chunk in _chunks(perceptions_, self.perception_chunk):
-            rows = [_perception_row(perception, sqlite_text) for perception in chunk]
-            new += self._insert_perception_chunk(chunk, rows)
+        for chunk in _chunks(rows, self.perception_chunk):
+            new += self._insert_row_chunk(chunk)
         return new
 
-    def _insert_perception_chunk(self, chunk: list[Perception], rows: list[tuple[Any, ...]]) -> int:
+    def _insert_row_chunk(self, rows: list[PerceptionRow]) -> int:
         # Optimistic: the foreign key on person_id checks every row as part of the insert,
         # which costs less than asking first. Only when it fails do we look, in bulk, for
         # the perceptions to blame.
@@ -437,13 +506,10 @@ class Store:
             unknown = self.unknown_person_ids({row[1] for row in rows})
             if not unknown:
                 raise
-            bad = [perception for perception in chunk if perception.person_id in unknown]
-            first = bad[0]
-            raise _unknown_person(
-                f"perception {first.id}", first.person_id, len(bad) - 1
-            ) from error
+            bad = [row for row in rows if row[1] in unknown]
+            raise _unknown_person(f"perception {bad[0][0]}", bad[0][1], len(bad) - 1) from error
 
-    def _insert_new_perceptions(self, connection: Connection, rows: list[tuple[Any, ...]]) -> int:
+    def _insert_new_perceptions(self, connection: Connection, rows: list[PerceptionRow]) -> int:
         statement = self._insert(perceptions).on_conflict_do_nothing(
             index_elements=[perceptions.c.id]
         )
@@ -643,4 +709,13 @@ def open_store(url: str) -> Store:
     return Store.open(url)
 
 
-__all__ = ["IDENTITY_KINDS", "Store", "canonical_json", "open_store"]
+__all__ = [
+    "IDENTITY_KINDS",
+    "PerceptionRow",
+    "PersonRow",
+    "Store",
+    "canonical_json",
+    "open_store",
+    "perception_row",
+    "person_row",
+]

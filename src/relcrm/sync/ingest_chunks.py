@@ -1,0 +1,118 @@
+"""Reading an interchange file in chunks of raw lines, and parsing a chunk into store rows.
+
+The ingest splits the work in two: :func:`parse_chunk` validates a chunk of lines and
+turns it into plain values (store rows, line texts, error parts) that cross a process
+boundary cheaply, and the ingest writes them. :func:`parse_chunk` runs in a worker
+process for large files and in the calling process for small ones; either way it reads
+each line exactly as :func:`relcrm.sources.interchange.read_interchange` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relcrm.errors import FieldProblem, InvalidRecordError
+from relcrm.models import Perception, Person
+from relcrm.sources.interchange import (
+    BOM_BYTES,
+    LineRejection,
+    bounded_lines,
+    decode_line,
+    parse_interchange_line,
+    too_long_line,
+)
+from relcrm.store.store import PerceptionRow, PersonRow, perception_row, person_row
+
+RawChunk = tuple[int, list[bytes | None]]
+"""The number of a chunk's first line, and its raw lines (``None``: a line over the limit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """An :class:`InvalidRecordError` taken apart (it cannot be pickled whole)."""
+
+    record: str
+    problems: list[FieldProblem]
+    hint: str
+
+    @classmethod
+    def of(cls, error: InvalidRecordError) -> RejectedLine:
+        return cls(error.record, error.problems, error.hint)
+
+    def error(self) -> InvalidRecordError:
+        """The error again, equal in message, problems and hint."""
+        return InvalidRecordError(self.record, self.problems, hint=self.hint)
+
+
+@dataclass(slots=True)
+class ParsedChunk:
+    """One chunk of lines, validated: only plain values, so it pickles quickly.
+
+    Persons and perceptions are ready-made store rows, with their line numbers alongside.
+    Preferences (rare) are kept as their line's text: the writer reads them again with
+    :func:`parse_interchange_line`, which cannot fail on a line that passed here.
+    """
+
+    rejections: list[RejectedLine] = field(default_factory=list)
+    persons: list[tuple[int, PersonRow]] = field(default_factory=list)
+    perception_rows: list[PerceptionRow] = field(default_factory=list)
+    perception_lines: list[int] = field(default_factory=list)
+    preferences: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        """Valid records in the chunk."""
+        return len(self.persons) + len(self.perception_rows) + len(self.preferences)
+
+
+def raw_chunks(
+    path: str | os.PathLike[str], lines_per_chunk: int, max_line_bytes: int
+) -> Iterator[RawChunk]:
+    """The file's lines as bytes, ``lines_per_chunk`` at a time (blank lines included, so
+    line numbers stay those of the file); the byte-order mark is taken off line 1."""
+    if lines_per_chunk < 1:
+        raise ValueError(f"lines_per_chunk must be at least 1, got {lines_per_chunk}")
+    with Path(path).open("rb") as stream:
+        first = 1
+        chunk: list[bytes | None] = []
+        for raw in bounded_lines(stream, max_line_bytes):
+            if first == 1 and not chunk and raw is not None:
+                raw = raw.removeprefix(BOM_BYTES)
+            chunk.append(raw)
+            if len(chunk) >= lines_per_chunk:
+                yield first, chunk
+                first += len(chunk)
+                chunk = []
+        if chunk:
+            yield first, chunk
+
+
+def parse_chunk(chunk: RawChunk, max_line_bytes: int, sqlite_text: bool) -> ParsedChunk:
+    """Validate every line of ``chunk``; perceptions become rows for a store whose
+    ``perception_rows_sqlite_text`` is ``sqlite_text``."""
+    first, raws = chunk
+    parsed = ParsedChunk()
+    for number, raw in enumerate(raws, start=first):
+        if raw is None:
+            parsed.rejections.append(RejectedLine.of(too_long_line(number, max_line_bytes).error))
+            continue
+        text = decode_line(raw, number)
+        if isinstance(text, LineRejection):
+            parsed.rejections.append(RejectedLine.of(text.error))
+            continue
+        item = parse_interchange_line(text, number)
+        if item is None:
+            continue
+        if isinstance(item, LineRejection):
+            parsed.rejections.append(RejectedLine.of(item.error))
+        elif isinstance(item.record, Perception):
+            parsed.perception_rows.append(perception_row(item.record, sqlite_text=sqlite_text))
+            parsed.perception_lines.append(number)
+        elif isinstance(item.record, Person):
+            parsed.persons.append((number, person_row(item.record)))
+        else:
+            parsed.preferences.append((number, text))
+    return parsed
