@@ -28,7 +28,7 @@ from rich.table import Table
 from relcrm import __version__
 from relcrm.connectors.hubspot import ProvisionPlan as HubSpotPlan
 from relcrm.errors import ConnectorError, RelcrmError
-from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment
+from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, WriteResult
 from relcrm.settings import RelcrmSettings
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
@@ -271,6 +271,19 @@ ORG_FILE = "salesforce-org.db"
 """With ``--keep``, the demo's Salesforce org is kept in this SQLite file next to the store."""
 
 
+def _print_rejected_writes(rejected: list[WriteResult], limit: int = 20) -> None:
+    """The CRM's own code and message for each rejected record (the first ``limit``)."""
+    for result in rejected[:limit]:
+        err.print(
+            f"[red]rejected[/] {result.person_id} ({result.record_id}): "
+            f"{result.error_code} {result.error_message or ''}",
+            markup=True,
+            highlight=False,
+        )
+    if len(rejected) > limit:
+        err.print(f"... and {len(rejected) - limit} more rejected records")
+
+
 def _print_salesforce(sf: SalesforceDemo, twins: tuple[str, str]) -> bool:
     """The Salesforce part of the demo; False when some records were rejected."""
     push = sf.push
@@ -302,13 +315,7 @@ def _print_salesforce(sf: SalesforceDemo, twins: tuple[str, str]) -> bool:
         f"Sforce-Limit-Info {sf.limit_info})",
         highlight=False,
     )
-    for result in rejected[:20]:
-        err.print(
-            f"[red]rejected[/] {result.person_id} ({result.record_id}): "
-            f"{result.error_code} {result.error_message or ''}",
-            markup=True,
-            highlight=False,
-        )
+    _print_rejected_writes(rejected)
     present = [t for t in twins if t in sf.read_back]
     if present:
         table = Table(title="The twins in Salesforce, read back with SOQL")
@@ -380,13 +387,7 @@ def _print_hubspot(hs: HubSpotDemo, twins: tuple[str, str]) -> bool:
         f"rate window {hs.rate_window})",
         highlight=False,
     )
-    for result in rejected[:20]:
-        err.print(
-            f"[red]rejected[/] {result.person_id} ({result.record_id}): "
-            f"{result.error_code} {result.error_message or ''}",
-            markup=True,
-            highlight=False,
-        )
+    _print_rejected_writes(rejected)
     present = [t for t in twins if t in hs.read_back]
     if present:
         table = Table(title="The twins in HubSpot, read back with hubspot-api-client")

@@ -27,6 +27,7 @@ from hubspot.crm.objects import (
     SimplePublicObjectId,
 )
 
+from relcrm.connectors.batching import unique_batches
 from relcrm.connectors.errors import RequestRejected, VendorError
 from relcrm.connectors.hubspot.client import sdk_method
 from relcrm.connectors.hubspot.describe import PropertyInfo, property_info
@@ -61,22 +62,6 @@ def _result(
         error_code=code,
         error_message=message or None,
     )
-
-
-def unique_batches(items: Sequence[_Item], size: int) -> list[list[_Item]]:
-    """Batches of at most ``size`` with no record id twice (HubSpot refuses duplicates)."""
-    batches: list[list[_Item]] = []
-    ids: list[set[str]] = []
-    for item in items:
-        for batch, seen in zip(batches, ids, strict=True):
-            if len(batch) < size and item.record_id not in seen:
-                batch.append(item)
-                seen.add(item.record_id)
-                break
-        else:
-            batches.append([item])
-            ids.append({item.record_id})
-    return batches
 
 
 def _get(obj: Any, name: str) -> Any:

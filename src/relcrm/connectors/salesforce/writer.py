@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from simple_salesforce.util import call_salesforce
 
+from relcrm.connectors.batching import unique_batches
 from relcrm.connectors.errors import TransientError, VendorError
 from relcrm.connectors.salesforce.errors import record_is_retryable
 from relcrm.models import FieldValue, FieldWrite, WriteOutcome, WriteResult
@@ -64,22 +65,6 @@ def _from_record_result(item: _Item, answer: dict[str, Any]) -> WriteResult:
     message = "; ".join(str(e.get("message", "")) for e in errors if isinstance(e, dict))
     outcome = WriteOutcome.RETRYABLE if record_is_retryable(code) else WriteOutcome.REJECTED
     return _result(item, outcome, code, message)
-
-
-def _unique_batches(items: Sequence[_Item], size: int) -> list[list[_Item]]:
-    """Batches of at most ``size`` with no record Id twice (a collection refuses that)."""
-    batches: list[list[_Item]] = []
-    ids: list[set[str]] = []
-    for item in items:
-        for batch, seen in zip(batches, ids, strict=True):
-            if len(batch) < size and item.record_id not in seen:
-                batch.append(item)
-                seen.add(item.record_id)
-                break
-        else:
-            batches.append([item])
-            ids.append({item.record_id})
-    return batches
 
 
 def csv_cell(value: FieldValue) -> str:
@@ -143,7 +128,7 @@ class Writer:
             done = self.client.policy.retry_items(items, send, self._retryable)
             results.update({item.index: r for item, r in zip(items, done, strict=True)})
             return
-        for batch in _unique_batches(items, self.batch_size):
+        for batch in unique_batches(items, self.batch_size):
             done = self.client.policy.retry_items(
                 batch, lambda b: self._composite(object_name, b), self._retryable
             )
@@ -161,7 +146,7 @@ class Writer:
                 return self._bulk(object_name, items)
             out: list[WriteResult] = []
             by_index: dict[int, WriteResult] = {}
-            for batch in _unique_batches(items, self.batch_size):
+            for batch in unique_batches(items, self.batch_size):
                 for item, r in zip(batch, self._composite(object_name, batch), strict=True):
                     by_index[item.index] = r
             out.extend(by_index[item.index] for item in items)
