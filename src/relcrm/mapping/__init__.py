@@ -1,0 +1,82 @@
+"""The admin's mapping: which profile attribute feeds which CRM field, and the values sent.
+
+Pure: it reads a mapping file and turns a RelationshipProfile into coerced field
+values, but never talks to a CRM, a store or a connector. The sync engine wires it in.
+
+- :func:`load_mapping` reads and validates a TOML mapping file; :func:`load_shipped`
+  and :func:`shipped_mappings` give the ready-made ones; :func:`mapping_json_schema` is
+  the file's JSON Schema for editors.
+- :func:`values_for` turns a profile into the values one mapping sends, with what was
+  cut and what was held back; :func:`fingerprint` hashes them to send only changes.
+"""
+
+from relcrm.mapping.coerce import (
+    ELLIPSIS,
+    Adjustment,
+    CoercedValues,
+    field_fingerprint,
+    field_fingerprints,
+    fingerprint,
+    iso_datetime,
+    truncate,
+    values_for,
+)
+from relcrm.mapping.model import (
+    FORMAT_VERSION,
+    FieldMapping,
+    FormatDate,
+    InvalidMappingError,
+    JoinReasons,
+    JoinTopics,
+    Lower,
+    Mapping,
+    Match,
+    Round,
+    Scale0To100,
+    Transform,
+    Upper,
+    load_mapping,
+    mapping_from,
+    mapping_json_schema,
+    mapping_problems,
+    parse_mapping,
+)
+from relcrm.mapping.shipped import load_shipped, shipped_mappings
+from relcrm.mapping.sources import SOURCE_PATHS, SourceInfo, SourceKind, read_source, source_info
+
+__all__ = [
+    "ELLIPSIS",
+    "FORMAT_VERSION",
+    "SOURCE_PATHS",
+    "Adjustment",
+    "CoercedValues",
+    "FieldMapping",
+    "FormatDate",
+    "InvalidMappingError",
+    "JoinReasons",
+    "JoinTopics",
+    "Lower",
+    "Mapping",
+    "Match",
+    "Round",
+    "Scale0To100",
+    "SourceInfo",
+    "SourceKind",
+    "Transform",
+    "Upper",
+    "field_fingerprint",
+    "field_fingerprints",
+    "fingerprint",
+    "iso_datetime",
+    "load_mapping",
+    "load_shipped",
+    "mapping_from",
+    "mapping_json_schema",
+    "mapping_problems",
+    "parse_mapping",
+    "read_source",
+    "shipped_mappings",
+    "source_info",
+    "truncate",
+    "values_for",
+]
