@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, field
 
@@ -20,7 +22,9 @@ from relcrm.sources.interchange import (
 )
 from relcrm.store import Store
 from relcrm.store.store import PerceptionRow, PersonRow
-from relcrm.sync.ingest_chunks import ParsedChunk, parse_chunk, raw_chunks
+from relcrm.sync.ingest_chunks import ParsedChunk, RawChunk, parse_chunk, raw_chunks
+
+logger = logging.getLogger(__name__)
 
 CHUNK_LINES = 20_000
 """Lines per chunk: the unit of parsing (in a worker) and of writing (one transaction
@@ -122,17 +126,47 @@ def _parsed_chunks(
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_lower_priority, initargs=(WORKER_NICENESS,)
     )
+    pending: deque[tuple[RawChunk, Future[ParsedChunk]]] = deque()
+    broken = False
     try:
-        pending: deque[Future[ParsedChunk]] = deque()
         for raw in raws:
-            pending.append(pool.submit(parse_chunk, raw, DEFAULT_MAX_LINE_BYTES, sqlite_text))
+            future = pool.submit(parse_chunk, raw, DEFAULT_MAX_LINE_BYTES, sqlite_text)
+            pending.append((raw, future))
             # One chunk per worker in progress and one ready: bounded memory, no waiting.
-            if len(pending) > workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+            while len(pending) > workers and not broken:
+                parsed = _result(pending[0][1])
+                if parsed is None:
+                    broken = True
+                else:
+                    pending.popleft()
+                    yield parsed
+            if broken:
+                break
+        while pending and not broken:
+            parsed = _result(pending[0][1])
+            if parsed is None:
+                broken = True
+            else:
+                pending.popleft()
+                yield parsed
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    if broken:
+        # Worker processes could not run here (e.g. a __main__ that spawn cannot import,
+        # as under `python -`): parse what is left in this process, in the same order.
+        logger.warning("parsing workers are unavailable; going on in this process")
+        for raw, _ in pending:
+            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text)
+        for raw in raws:
+            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text)
+
+
+def _result(future: Future[ParsedChunk]) -> ParsedChunk | None:
+    """The worker's result; None when the pool broke (the caller goes on in-process)."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
 
 
 def _lower_priority(niceness: int) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +17,8 @@ from relcrm.profile import DEFAULT_CONFIG, ProfileConfig, build_profile
 from relcrm.store import Store
 
 SAVE_EVERY = 2_000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,16 +100,26 @@ def profile_all(
                 pass
             return run
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [
-            pool.submit(_profile_range, store_url, now, config, after, until)
-            for after, until in ranges
-        ]
-        for future in futures:
-            part = future.result()
-            run.merge(part)
-            if progress is not None:
-                progress(part.persons)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(_profile_range, store_url, now, config, after, until)
+                for after, until in ranges
+            ]
+            for future in futures:
+                part = future.result()
+                run.merge(part)
+                if progress is not None:
+                    progress(part.persons)
+    except BrokenProcessPool:
+        # Worker processes could not run here (e.g. a __main__ that spawn cannot import,
+        # as under `python -`). Saving a profile replaces it, so starting over in this
+        # process is safe.
+        logger.warning("profiling workers are unavailable; going on in this process")
+        run = ProfileRun(as_of=now)
+        with Store.open(store_url) as store:
+            for _ in profile_store(store, now, config=config, run=run, progress=progress):
+                pass
     return run
 
 
