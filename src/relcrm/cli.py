@@ -26,17 +26,30 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relcrm import __version__
+from relcrm.connectors.errors import QuotaExhausted
 from relcrm.connectors.hubspot import ProvisionPlan as HubSpotPlan
 from relcrm.errors import ConnectorError, RelcrmError
+from relcrm.mapping import mapping_json_schema
 from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, WriteResult
 from relcrm.settings import RelcrmSettings
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
+from relcrm.sync.config import Target, build_connector, load_config
 from relcrm.sync.crm_push import FIELD_SET, HUBSPOT_FIELD_SET
 from relcrm.sync.demo import SalesforceDemo, describe_plan, run_demo
 from relcrm.sync.demo_hubspot import HubSpotDemo
+from relcrm.sync.fields import (
+    FieldsPlan,
+    MappingProblem,
+    Severity,
+    apply_fields,
+    check_mapping,
+    describe_spec,
+    has_errors,
+    plan_fields,
+)
 
 
 class ExitCode(IntEnum):
@@ -549,6 +562,216 @@ def sandbox_hubspot(
     from relcrm.sandbox.hubspot import serve_forever
 
     serve_forever(port, latency_ms, rate_limit, faults)
+
+
+# --------------------------------------------------------------------------- mapping, fields
+
+mapping_app = typer.Typer(
+    help="The mapping file: its JSON Schema, and a check against the live CRM.",
+    no_args_is_help=True,
+)
+app.add_typer(mapping_app, name="mapping")
+fields_app = typer.Typer(
+    help="relcrm's custom fields in the CRM: plan what to create, then create them.",
+    no_args_is_help=True,
+)
+app.add_typer(fields_app, name="fields")
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help="The targets file (see examples/relcrm.toml): CRMs, mappings, non-secret settings.",
+    ),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option("--target", "-t", help="Only this target (default: every target in the file)."),
+]
+
+
+def _exit_code_of(error: RelcrmError) -> ExitCode:
+    """Config errors are 2; a spent quota pauses (4); any other CRM failure (credentials,
+    permissions, network) is 3."""
+    if isinstance(error, QuotaExhausted):
+        return ExitCode.QUOTA
+    if isinstance(error, ConnectorError):
+        return ExitCode.CONNECT
+    return ExitCode.CONFIG
+
+
+def _targets(config: Path, target: str | None) -> list[Target]:
+    try:
+        return load_config(config).select(target)
+    except RelcrmError as error:
+        raise _fail(error, ExitCode.CONFIG) from None
+
+
+def _heading(target: Target) -> str:
+    mapping = target.mapping
+    return (
+        f"[bold]{target.name}[/]: {target.connector} {mapping.object}, "
+        f"{len(mapping.fields)} mapped fields ({target.mapping_origin})"
+    )
+
+
+def _print_problems(problems: list[MappingProblem]) -> None:
+    for problem in problems:
+        colour = "red" if problem.severity is Severity.ERROR else "yellow"
+        out.print(f"  [{colour}]{problem.severity}[/] ", markup=True, end="")
+        out.print(
+            f"{problem.field}: {problem.problem}; fix: {problem.fix}",
+            markup=False,
+            highlight=False,
+        )
+
+
+@mapping_app.command("schema")
+def mapping_schema(
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write [default: print to standard output]."),
+    ] = None,
+) -> None:
+    """Write the mapping file's JSON Schema, for editors to complete and check.
+
+    Point your editor at it, e.g. with taplo (Even Better TOML) put
+    "#:schema ./relcrm-mapping.schema.json" on a mapping file's first line.
+    """
+    text = json.dumps(mapping_json_schema(), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    err.print(f"wrote {output}")
+
+
+@mapping_app.command("check")
+def mapping_check(
+    config: ConfigOption,
+    target: TargetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Check each target's mapping against the live CRM schema. Changes nothing.
+
+    For every mapped field: it exists and the integration user sees it,
+    its type takes what relcrm sends, it is writable, a picklist has every
+    value relcrm may send, a text is long enough, a number has enough digits.
+    One line per problem, with the fix.
+
+    Exit codes: 0 clean (warnings allowed), 1 problems, 2 configuration
+    error, 3 cannot connect or authenticate, 4 the CRM's API quota is spent.
+    """
+    worst = ExitCode.OK
+    for item in _targets(config, target):
+        try:
+            described = build_connector(item).describe(item.mapping.object)
+        except RelcrmError as error:
+            raise _fail(error, _exit_code_of(error)) from None
+        problems = check_mapping(item.mapping, described)
+        if has_errors(problems):
+            worst = ExitCode.REJECTED
+        if json_output:
+            record = {"target": item.name, "problems": [p.to_json() for p in problems]}
+            sys.stdout.write(json.dumps(record) + "\n")
+            continue
+        out.print(_heading(item), markup=True, highlight=False)
+        _print_problems(problems)
+        errors = sum(p.severity is Severity.ERROR for p in problems)
+        warnings = len(problems) - errors
+        verdict = "ok" if not problems else f"{errors} problems, {warnings} warnings"
+        out.print(f"  {verdict}", highlight=False)
+    raise typer.Exit(int(worst))
+
+
+def _print_plan(plan: FieldsPlan, *, done: bool) -> None:
+    verb = "created" if done else "create"
+    for spec in plan.create:
+        out.print(f"  + {verb} {describe_spec(spec)}", markup=False, highlight=False)
+    for change in plan.changes:
+        out.print(f"  ~ {change}", markup=False, highlight=False)
+    for conflict in plan.conflicts:
+        out.print(f"  ! conflict, left alone: {conflict}", markup=False, highlight=False)
+    if not done:
+        for problem in plan.by_hand:
+            out.print(
+                f"  ! by hand: {problem.field}: {problem.problem}; fix: {problem.fix}",
+                markup=False,
+                highlight=False,
+            )
+    if plan.empty:
+        out.print("  nothing to create or change", highlight=False)
+
+
+@fields_app.command("plan")
+def fields_plan(
+    config: ConfigOption,
+    target: TargetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show what `relcrm fields apply` would create or change. Changes nothing.
+
+    Also lists what provisioning leaves to you (a field too short, one of
+    another type), each with its fix.
+    """
+    for item in _targets(config, target):
+        try:
+            plan = plan_fields(build_connector(item), item.mapping)
+        except RelcrmError as error:
+            raise _fail(error, _exit_code_of(error)) from None
+        if json_output:
+            sys.stdout.write(json.dumps({"target": item.name, **plan.to_json()}) + "\n")
+            continue
+        out.print(_heading(item), markup=True, highlight=False)
+        _print_plan(plan, done=False)
+    if not json_output:
+        out.print("plan only: nothing was changed", highlight=False)
+
+
+@fields_app.command("apply")
+def fields_apply(
+    config: ConfigOption,
+    target: TargetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create the missing fields through the connector's provisioning, then
+    check the mapping again.
+
+    Salesforce: creates the custom fields and grants the integration user
+    read/edit through the relcrm permission set. HubSpot: creates the relcrm
+    property group and the properties, and adds missing picklist options.
+    Nothing else about an existing field is changed. Run `relcrm fields plan`
+    first to see what will happen.
+
+    Exit codes: 0 applied and the mapping checks clean, 1 problems remain,
+    2 configuration error, 3 cannot connect, authenticate or provision,
+    4 the CRM's API quota is spent.
+    """
+    worst = ExitCode.OK
+    for item in _targets(config, target):
+        try:
+            applied = apply_fields(build_connector(item), item.mapping)
+        except RelcrmError as error:
+            raise _fail(error, _exit_code_of(error)) from None
+        if has_errors(applied.problems):
+            worst = ExitCode.REJECTED
+        if json_output:
+            record = {
+                "target": item.name,
+                "applied": applied.plan.to_json(),
+                "created": [s.name for s in applied.created],
+                "problems": [p.to_json() for p in applied.problems],
+            }
+            sys.stdout.write(json.dumps(record) + "\n")
+            continue
+        out.print(_heading(item), markup=True, highlight=False)
+        _print_plan(applied.plan, done=True)
+        out.print("  checked again:", highlight=False)
+        _print_problems(applied.problems)
+        if not applied.problems:
+            out.print("  ok", highlight=False)
+    raise typer.Exit(int(worst))
 
 
 def main() -> None:

@@ -1,0 +1,79 @@
+"""Fixtures for the admin commands: both sandboxes, and targets files pointing at them.
+
+The targets files are real files in ``tmp_path``; the secrets (a Salesforce session id,
+a HubSpot private-app token) come from the environment, as in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from relcrm.sandbox.hubspot.pytest_support import hs_sandbox
+from relcrm.sandbox.hubspot.server import HubSpotSandbox
+from relcrm.sandbox.pytest_support import sf_sandbox
+from relcrm.sandbox.salesforce import SalesforceSandbox
+
+__all__ = ["hs_sandbox", "sf_sandbox"]
+
+
+def targets_file(folder: Path, sf: SalesforceSandbox, hs: HubSpotSandbox, extra: str = "") -> Path:
+    """A targets file with the shipped Salesforce Contact and HubSpot contact mappings."""
+    path = folder / "relcrm.toml"
+    path.write_text(
+        f"""
+[store]
+url = "relcrm.db"
+
+[[targets]]
+name = "sf-contact"
+connector = "salesforce"
+mapping = "salesforce-contact"
+
+[targets.settings]
+instance_url = "{sf.instance_url}"
+ca_file = "{sf.ca_file}"
+username = "{sf.username}"
+api_version = "{sf.api_version}"
+
+[[targets]]
+name = "hs-contact"
+connector = "hubspot"
+mapping = "hubspot-contact"
+
+[targets.settings]
+base_url = "{hs.base_url}"
+ca_file = "{hs.ca_file}"
+{extra}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def sandboxes(
+    sf_sandbox: SalesforceSandbox,
+    hs_sandbox: HubSpotSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[tuple[SalesforceSandbox, HubSpotSandbox]]:
+    """Both sandboxes reset, their secrets in the environment, and nothing else of
+    relcrm's in it (a developer's own RELCRM_* variables must not leak into tests)."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith(("RELCRM_SALESFORCE_", "RELCRM_HUBSPOT_")):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    sf_sandbox.reset()
+    hs_sandbox.reset()
+    monkeypatch.setenv("RELCRM_SALESFORCE_SESSION_ID", sf_sandbox.session_id)
+    monkeypatch.setenv("RELCRM_HUBSPOT_ACCESS_TOKEN", hs_sandbox.token)
+    yield sf_sandbox, hs_sandbox
+
+
+@pytest.fixture
+def config(sandboxes: tuple[SalesforceSandbox, HubSpotSandbox], tmp_path: Path) -> Path:
+    return targets_file(tmp_path, *sandboxes)
