@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 PERSON_ID_LENGTH = 128
@@ -96,3 +97,97 @@ profiles = Table(
     Column("health", Float, nullable=False),
     Column("data", Text, nullable=False),
 )
+
+# -- sync state (version 4) ------------------------------------------------------------
+
+TARGET_LENGTH = 80
+"""A target's name as the targets file spells it (``salesforce-prod``)."""
+FIELD_NAME_LENGTH = 255
+"""A CRM field's API name: HubSpot and Salesforce both stop well short of this."""
+CRM_OBJECT_LENGTH = 80
+CRM_RECORD_ID_LENGTH = 128
+RUN_ID_LENGTH = 32
+"""A run id: uuid4 hex."""
+
+sync_records = Table(
+    "sync_records",
+    metadata,
+    Column("target", String(TARGET_LENGTH), nullable=False),
+    Column("person_id", PersonIdType, nullable=False),
+    Column("crm_object", String(CRM_OBJECT_LENGTH), nullable=True),
+    Column("record_id", String(CRM_RECORD_ID_LENGTH), nullable=True),
+    Column("matched_at", DateTime(timezone=True), nullable=True),
+    Column("cleared_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("target", "person_id", name="pk_sync_records"),
+    Index("ix_sync_records_person_id", "person_id"),
+)
+"""Per target and person: the CRM record matched to the person, and when their fields were
+cleared after consent was withdrawn. No foreign key to ``persons``: the rows describe the
+CRM's side, which erasure must still be able to report while it deletes the person."""
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("target", String(TARGET_LENGTH), nullable=False),
+    Column("person_id", PersonIdType, nullable=False),
+    Column("field", String(FIELD_NAME_LENGTH), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("pushed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("target", "person_id", "field", name="pk_sync_state"),
+    Index("ix_sync_state_person_id", "person_id"),
+)
+"""Per target, person and CRM field: the fingerprint of the value last pushed."""
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("target", String(TARGET_LENGTH), nullable=False),
+    Column("person_id", PersonIdType, nullable=False),
+    Column("record_id", String(CRM_RECORD_ID_LENGTH), nullable=True),
+    Column("fields", Text, nullable=False),
+    Column("error_code", String(120), nullable=False),
+    Column("error_message", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("first_failed_at", DateTime(timezone=True), nullable=False),
+    Column("last_failed_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("run_id", String(RUN_ID_LENGTH), nullable=True),
+    # At most one unresolved letter per target and person: a new failure updates it.
+    Index(
+        "ux_dead_letters_unresolved",
+        "target",
+        "person_id",
+        unique=True,
+        sqlite_where=text("status <> 'resolved'"),
+        postgresql_where=text("status <> 'resolved'"),
+    ),
+    Index("ix_dead_letters_person_id", "person_id"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(RUN_ID_LENGTH), primary_key=True),
+    Column("target", String(TARGET_LENGTH), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("counts", Text, nullable=False),
+    Column("api_calls", Integer, nullable=False),
+    Column("message", Text, nullable=True),
+    Index("ix_runs_target_status", "target", "status"),
+    Index("ix_runs_started_at", "started_at"),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), ForeignKey("runs.id"), nullable=False),
+    Column("person_id", PersonIdType, nullable=False),
+    Column("batch", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "person_id", name="pk_checkpoints"),
+    Index("ix_checkpoints_person_id", "person_id"),
+)
+"""One row per person a run has finished with (written, unchanged or dead-lettered), so a
+resumed run skips them; a row per person (not a list per batch) lets erasure remove one."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
     update,
 )
 
@@ -123,10 +125,87 @@ def _v3_preferences(connection: Connection) -> None:
     preferences.create(connection)
 
 
+def _v4_sync_state(connection: Connection) -> None:
+    md = MetaData()
+    Table(
+        "sync_records",
+        md,
+        Column("target", String(80), nullable=False),
+        Column("person_id", _PERSON_ID, nullable=False),
+        Column("crm_object", String(80), nullable=True),
+        Column("record_id", String(128), nullable=True),
+        Column("matched_at", DateTime(timezone=True), nullable=True),
+        Column("cleared_at", DateTime(timezone=True), nullable=True),
+        PrimaryKeyConstraint("target", "person_id", name="pk_sync_records"),
+        Index("ix_sync_records_person_id", "person_id"),
+    )
+    Table(
+        "sync_state",
+        md,
+        Column("target", String(80), nullable=False),
+        Column("person_id", _PERSON_ID, nullable=False),
+        Column("field", String(255), nullable=False),
+        Column("fingerprint", String(64), nullable=False),
+        Column("pushed_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("target", "person_id", "field", name="pk_sync_state"),
+        Index("ix_sync_state_person_id", "person_id"),
+    )
+    Table(
+        "dead_letters",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("target", String(80), nullable=False),
+        Column("person_id", _PERSON_ID, nullable=False),
+        Column("record_id", String(128), nullable=True),
+        Column("fields", Text, nullable=False),
+        Column("error_code", String(120), nullable=False),
+        Column("error_message", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("first_failed_at", DateTime(timezone=True), nullable=False),
+        Column("last_failed_at", DateTime(timezone=True), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("run_id", String(32), nullable=True),
+        Index(
+            "ux_dead_letters_unresolved",
+            "target",
+            "person_id",
+            unique=True,
+            sqlite_where=text("status <> 'resolved'"),
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("ix_dead_letters_person_id", "person_id"),
+    )
+    Table(
+        "runs",
+        md,
+        Column("id", String(32), primary_key=True),
+        Column("target", String(80), nullable=False),
+        Column("started_at", DateTime(timezone=True), nullable=False),
+        Column("finished_at", DateTime(timezone=True), nullable=True),
+        Column("status", String(16), nullable=False),
+        Column("counts", Text, nullable=False),
+        Column("api_calls", Integer, nullable=False),
+        Column("message", Text, nullable=True),
+        Index("ix_runs_target_status", "target", "status"),
+        Index("ix_runs_started_at", "started_at"),
+    )
+    Table(
+        "checkpoints",
+        md,
+        Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+        Column("person_id", _PERSON_ID, nullable=False),
+        Column("batch", Integer, nullable=False),
+        PrimaryKeyConstraint("run_id", "person_id", name="pk_checkpoints"),
+        Index("ix_checkpoints_person_id", "person_id"),
+    )
+    md.create_all(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "persons, their identities, and perceptions", _v1_persons_identities_perceptions),
     Migration(2, "relationship profiles", _v2_profiles),
     Migration(3, "stated preferences", _v3_preferences),
+    Migration(4, "sync state, dead letters, runs and their checkpoints", _v4_sync_state),
 )
 """Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
 

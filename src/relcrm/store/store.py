@@ -44,6 +44,7 @@ from relcrm.store.identities import (
     normalize_identity,
 )
 from relcrm.store.migrations import migrate
+from relcrm.store.sync_state import ErasureReport, SyncStateStore
 
 _T = TypeVar("_T")
 
@@ -182,9 +183,13 @@ def _identity_conflict(
     )
 
 
-class Store:
+class Store(SyncStateStore):
     """The state store. Open it with :meth:`open` (or :func:`open_store`) and close it,
-    ideally with ``with``; one instance may be shared by the threads of one process."""
+    ideally with ``with``; one instance may be shared by the threads of one process.
+
+    The sync engine's methods (sync state, dead letters, runs) come from
+    :class:`relcrm.store.sync_state.SyncStateStore`.
+    """
 
     def __init__(self, engine: Engine) -> None:
         """Wrap an engine whose schema is already current; use :meth:`open` instead."""
@@ -456,13 +461,29 @@ class Store:
         return wanted - known
 
     def delete_person(self, person_id: str) -> bool:
-        """Remove the person with their identities, perceptions, preferences and profile;
-        False if absent."""
+        """Erase the person from every table (see :meth:`erase_person`); False if the
+        person was not stored (their sync state, if any, is erased all the same)."""
+        return self.erase_person(person_id).existed
+
+    def erase_person(self, person_id: str) -> ErasureReport:
+        """Remove the person with their identities, perceptions, preferences, profile, sync
+        state, dead letters and checkpoints, in one transaction: erasure reaches every table.
+
+        The report names the CRM record relcrm knew per target, read before deleting, so the
+        caller can clear relcrm's fields there; the store no longer knows them afterwards.
+        """
         with self._write() as connection:
+            records, targets = self._erase_sync_state(connection, person_id)
             for table in (identities, perceptions, preferences, profiles):
                 connection.execute(delete(table).where(table.c.person_id == person_id))
             result = connection.execute(delete(persons).where(persons.c.id == person_id))
-            return result.rowcount > 0
+            existed = result.rowcount > 0
+        return ErasureReport(
+            person_id=person_id,
+            existed=existed,
+            targets_with_records=records,
+            targets_with_state=targets,
+        )
 
     # -- perceptions -------------------------------------------------------------------
 
