@@ -31,6 +31,11 @@ class FaultPlan(BaseModel):
     unavailable_calls: list[int] = Field(
         default_factory=list, description="API call numbers (1-based) answered 503"
     )
+    retry_after_s: int | None = Field(
+        default=None,
+        ge=0,
+        description="send ``Retry-After: <seconds>`` on the plan's 503s (None: no header)",
+    )
     drop_rate: float = Field(
         default=0.0, ge=0, le=1, description="share of API calls whose connection is closed"
     )

@@ -55,6 +55,9 @@ ALL_SCOPES: frozenset[str] = frozenset(
 )
 DEFAULT_TOKEN = "pat-na1-00000000-0000-4000-8000-000000000001"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BATCH_READ_ASSOCIATIONS_LIMIT = 1000
+"""Inputs per ``POST /crm/v4/associations/{from}/{to}/batch/read`` (HubSpot's limit)."""
+
 ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("notes", "contacts"): 202,
     ("contacts", "notes"): 201,
@@ -1004,6 +1007,52 @@ class Portal:
                         {"category": "HUBSPOT_DEFINED", "typeId": n, "label": None}
                     )
             return [{"toObjectId": t, "associationTypes": v} for t, v in by_target.items()]
+
+    def batch_associated(
+        self, from_type: str, to_type: str, body: Any
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``POST /crm/v4/associations/{from}/{to}/batch/read``: (results, errors).
+
+        A result is a ``PublicAssociationMultiWithLabel`` (``from``, ``to[]``). An id that
+        names no live record, or a record with nothing associated, becomes an error entry
+        (``crm.associations.NO_ASSOCIATIONS_FOUND``) and the answer is a 207.
+        """
+        if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
+            raise E.invalid_json("expected an object with an inputs list")
+        inputs = body["inputs"]
+        limit = BATCH_READ_ASSOCIATIONS_LIMIT
+        if len(inputs) > limit:
+            raise E.validation(
+                f"Invalid input JSON: inputs size must be between 0 and {limit}, was {len(inputs)}",
+                errors=[
+                    {
+                        "message": f"size must be between 0 and {limit}",
+                        "in": "inputs",
+                        "code": "INVALID_SIZE",
+                    }
+                ],
+            )
+        results: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        with self.lock:
+            for item in inputs:
+                if not isinstance(item, dict) or item.get("id") in (None, ""):
+                    raise E.invalid_json("each input must be an object with an id")
+                from_id = str(item["id"])
+                found = self.associated(from_type, from_id, to_type)
+                if self.find(from_type, from_id, None) is None or not found:
+                    errors.append(
+                        E.batch_error(
+                            "OBJECT_NOT_FOUND",
+                            f"No {SINGULAR[to_type].lower()} is associated with "
+                            f"{SINGULAR[from_type].lower()} {from_id}.",
+                            {"fromObjectId": [from_id]},
+                            sub_category="crm.associations.NO_ASSOCIATIONS_FOUND",
+                        )
+                    )
+                    continue
+                results.append({"from": {"id": from_id}, "to": found})
+        return results, errors
 
     def dissociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
         with self.lock:

@@ -10,24 +10,62 @@ certificate verification left on (``verify_ssl`` stays ``True``).
 from __future__ import annotations
 
 import json
+import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from relcrm.sandbox._faults import FaultInjector, FaultPlan
 from relcrm.sandbox._requestlog import RequestLog
 from relcrm.sandbox._server import CannedResponse, SandboxMiddleware, Scope, ThreadedServer
 from relcrm.sandbox._tls import make_tls_files
-from relcrm.sandbox.hubspot.app import HubSpotApp
+from relcrm.sandbox.hubspot.app import Ctx, HubSpotApp, RouteSpec
 from relcrm.sandbox.hubspot.errors import unavailable_body
-from relcrm.sandbox.hubspot.portal import DEFAULT_TOKEN, Portal, PortalConfig
+from relcrm.sandbox.hubspot.portal import DEFAULT_TOKEN, Portal, PortalConfig, object_type
 from relcrm.sandbox.hubspot.ratelimit import RateLimiter, RateLimits
+from relcrm.sandbox.hubspot.schema import iso_now
 
 
-def _unavailable(scope: Scope) -> CannedResponse:
-    return CannedResponse(503, json.dumps(unavailable_body()).encode("utf-8"))
+def _unavailable_for(faults: FaultInjector) -> Callable[[Scope], CannedResponse]:
+    """The fault plan's 503, with ``Retry-After`` when the plan in force asks for it."""
+
+    def unavailable(scope: Scope) -> CannedResponse:
+        retry_after = faults.plan.retry_after_s
+        headers = (("Retry-After", str(retry_after)),) if retry_after is not None else ()
+        body = json.dumps(unavailable_body()).encode("utf-8")
+        return CannedResponse(503, body, headers=headers)
+
+    return unavailable
+
+
+def _add_batch_read_associations(app: HubSpotApp) -> None:
+    """Serve ``POST /crm/v4/associations/{from}/{to}/batch/read`` (v4 batch association read).
+
+    Results are ``PublicAssociationMultiWithLabel`` entries; ids with nothing to report come
+    back as errors of a 207, as the ``...WithErrors`` response model of the SDK expects.
+    """
+
+    async def batch_read(ctx: Ctx) -> tuple[int, Any]:
+        from_type, to_type = ctx.obj(), object_type(ctx.groups["a"])
+        results, errors = app.portal.batch_associated(from_type, to_type, ctx.json())
+        stamp = iso_now()
+        body: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": stamp,
+            "completedAt": stamp,
+        }
+        if errors:
+            body["numErrors"] = len(errors)
+            body["errors"] = errors
+            return 207, body
+        return 200, body
+
+    pattern = re.compile(r"^/crm/v4/associations/([^/]+)/([^/]+)/batch/read/?$")
+    app.routes.append(RouteSpec("POST", pattern, batch_read, "read"))
 
 
 @dataclass
@@ -41,6 +79,8 @@ class HubSpotSandbox:
     log: RequestLog
     faults: FaultInjector
     limiter: RateLimiter
+    default_limits: RateLimits = field(default_factory=RateLimits)
+    """The limits the sandbox started with; :meth:`reset` restores them."""
     _server: ThreadedServer | None = field(default=None, repr=False)
 
     @property
@@ -66,12 +106,14 @@ class HubSpotSandbox:
         return self.portal.add_token(token, scopes)
 
     def reset(self) -> None:
-        """A fresh portal: default schema, no records, calm faults, empty log and limits.
+        """A fresh portal: default schema, no records, calm faults, empty log, and the rate
+        limits the sandbox started with (undoing :meth:`set_rate_limits`) with no usage.
 
         Tokens stay valid, so module-scoped fixtures can share one server between tests.
         """
         self.portal.reset()
         self.faults.set_plan(None)
+        self.limiter.set_limits(self.default_limits)
         self.limiter.reset()
         self.log.clear()
 
@@ -111,7 +153,10 @@ def running_hubspot_sandbox(
     log = RequestLog()
     portal = Portal(config, faults=injector)
     app = HubSpotApp(portal, limiter)
-    asgi = SandboxMiddleware(app.starlette, log=log, faults=injector, unavailable=_unavailable)
+    _add_batch_read_associations(app)
+    asgi = SandboxMiddleware(
+        app.starlette, log=log, faults=injector, unavailable=_unavailable_for(injector)
+    )
     server = ThreadedServer(asgi, tls=tls, port=port)
     server.start()
     sandbox = HubSpotSandbox(
@@ -122,6 +167,7 @@ def running_hubspot_sandbox(
         log=log,
         faults=injector,
         limiter=limiter,
+        default_limits=limits,
         _server=server,
     )
     try:

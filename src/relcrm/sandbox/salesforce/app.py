@@ -269,6 +269,7 @@ class SalesforceApp:
             self.org.instance_url,
             ctx.view.visible_fields(obj),
             ctx.view.child_relationships(obj),
+            editable=lambda fdef: self.org.field_access(ctx.view.user_id, obj, fdef)[1],
         )
         return self._json(ctx.request, body)
 

@@ -8,6 +8,7 @@ because clients (and relcrm's mapping checker) read these keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,9 +125,15 @@ class FieldDef:
             and self.type != "boolean"
         )
 
-    def describe(self) -> dict[str, Any]:
-        """This field's entry of ``fields[]`` in ``GET sobjects/{T}/describe``."""
+    def describe(self, *, editable: bool = True) -> dict[str, Any]:
+        """This field's entry of ``fields[]`` in ``GET sobjects/{T}/describe``.
+
+        ``editable`` is the caller's field-level edit access: a real org reports
+        ``createable``/``updateable`` as false to a user who may only read the field.
+        """
         t = self.type
+        createable = self.createable and editable
+        updateable = self.updateable and editable
         text = self.is_text
         if t in ("id", "reference"):
             byte_length = 18
@@ -156,7 +163,7 @@ class FieldDef:
             "caseSensitive": self.case_sensitive,
             "compoundFieldName": self.compound_field_name,
             "controllerName": None,
-            "createable": self.createable,
+            "createable": createable,
             "custom": self.custom,
             "defaultValue": self.default_value,
             "defaultValueFormula": None,
@@ -204,7 +211,7 @@ class FieldDef:
             "sortable": not long_text,
             "type": t,
             "unique": self.unique,
-            "updateable": self.updateable,
+            "updateable": updateable,
             "writeRequiresMasterRead": False,
         }
 
@@ -303,8 +310,13 @@ class ObjectDef:
         instance_url: str,
         visible_fields: list[FieldDef],
         child_relationships: list[dict[str, Any]],
+        editable: Callable[[FieldDef], bool] | None = None,
     ) -> dict[str, Any]:
-        """The body of ``GET sobjects/{T}/describe`` for the calling user."""
+        """The body of ``GET sobjects/{T}/describe`` for the calling user.
+
+        ``editable`` tells whether the caller has field-level edit access to a field
+        (``None``: every field is editable as defined, as the Tooling describe shows it).
+        """
         entry = self.global_entry(version)
         entry.pop("urls")
         urls = self.urls(version)
@@ -319,7 +331,10 @@ class ObjectDef:
                 "defaultImplementation": None,
                 "extendedBy": None,
                 "extendsInterfaces": None,
-                "fields": [f.describe() for f in visible_fields],
+                "fields": [
+                    f.describe(editable=editable(f) if editable is not None else True)
+                    for f in visible_fields
+                ],
                 "implementedBy": None,
                 "implementsInterfaces": None,
                 "listviewable": None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +30,15 @@ UNAVAILABLE_BODY = [
 ]
 
 
-def _unavailable(scope: Scope) -> CannedResponse:
-    return CannedResponse(503, json.dumps(UNAVAILABLE_BODY).encode("utf-8"))
+def _unavailable_for(faults: FaultInjector) -> Callable[[Scope], CannedResponse]:
+    """The fault plan's 503, with ``Retry-After`` when the plan in force asks for it."""
+
+    def unavailable(scope: Scope) -> CannedResponse:
+        retry_after = faults.plan.retry_after_s
+        headers = (("Retry-After", str(retry_after)),) if retry_after is not None else ()
+        return CannedResponse(503, json.dumps(UNAVAILABLE_BODY).encode("utf-8"), headers=headers)
+
+    return unavailable
 
 
 def _is_auth(scope: Scope) -> bool:
@@ -147,7 +154,11 @@ def running_sandbox(
     bulk = Bulk2(org, log, processing_delay_s=bulk_processing_delay_s)
     app = SalesforceApp(org, bulk)
     asgi = SandboxMiddleware(
-        app.starlette, log=log, faults=injector, unavailable=_unavailable, is_auth=_is_auth
+        app.starlette,
+        log=log,
+        faults=injector,
+        unavailable=_unavailable_for(injector),
+        is_auth=_is_auth,
     )
     server = ThreadedServer(asgi, tls=tls, port=port)
     org.instance_url = server.base_url
