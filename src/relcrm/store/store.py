@@ -306,19 +306,16 @@ class Store(SyncStateStore):
     ) -> tuple[int, list[tuple[Person, InvalidRecordError]]]:
         """Like :meth:`upsert_persons`, but a person with a conflicting identity is skipped
         and reported, and the rest go on: ``(written, [(person, error), ...])``."""
-        written = 0
-        rejected: list[tuple[Person, InvalidRecordError]] = []
-        for chunk in _chunks(persons_, PERSON_CHUNK):
-            remaining = chunk
-            while remaining:
-                count, conflict = self._upsert_person_chunk(remaining)
-                written += count
-                if conflict is None:
-                    break
-                index, error = conflict
-                rejected.append((remaining[index], error))
-                remaining = remaining[index + 1 :]
-        return written, rejected
+        prepared: dict[int, tuple[PersonRow, Person]] = {}
+
+        def rows() -> Iterator[PersonRow]:
+            for person in persons_:
+                row = person_row(person)
+                prepared[id(row)] = (row, person)  # the row is kept, so its id stays unique
+                yield row
+
+        written, rejected = self.upsert_person_rows_reporting(rows())
+        return written, [(prepared[id(row)][1], error) for row, error in rejected]
 
     def upsert_person_rows_reporting(
         self, rows: Iterable[PersonRow]
