@@ -5,7 +5,13 @@ carries a deterministic marker, ``relcrm:perception:<id>``, in its body. Before 
 relcrm lists the contact's notes through the v4 associations (consistent at once, unlike
 search, which indexes with a delay and would let a quick re-run create duplicates) and
 reads their bodies with ``batch/read``; perceptions whose marker is already there are
-skipped. New notes go out through ``batch/create`` (100 a call) with the association to
+skipped. The associations are read with the v4 batch read, up to 1,000 contacts a call
+(HubSpot's limit), so checking a run's contacts costs a handful of calls, not one per
+contact. A contact without notes comes back as a per-input error of a 207
+(``OBJECT_NOT_FOUND`` / ``NO_ASSOCIATIONS_FOUND``): that means "no notes", not a failure.
+Any other per-input error fails the check closed (retried if the error table says it is
+transient), because a contact whose notes could not be listed might already have some.
+New notes go out through ``batch/create`` (100 a call) with the association to
 the contact inline, so a note never exists unattached.
 
 Creating is not idempotent, so the create call itself is never retried blindly: each
@@ -26,6 +32,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hubspot.crm.associations.v4 import (
+    BatchInputPublicFetchAssociationsBatchRequest,
+    PublicFetchAssociationsBatchRequest,
+)
 from hubspot.crm.objects.notes import (
     BatchInputSimplePublicObjectBatchInputForCreate,
     BatchReadInputSimplePublicObjectId,
@@ -33,7 +43,9 @@ from hubspot.crm.objects.notes import (
     SimplePublicObjectId,
 )
 
+from relcrm.connectors.errors import RequestRejected, TransientError
 from relcrm.connectors.hubspot.client import HubSpotClient, sdk_method
+from relcrm.connectors.hubspot.errors import input_error_code, input_is_retryable
 from relcrm.connectors.hubspot.values import epoch_ms
 from relcrm.errors import ConfigurationError
 
@@ -42,7 +54,11 @@ MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([A-Za-z0-9_.\-]+)")
 NOTE_TO_CONTACT = 202
 """HubSpot-defined association type id: note -> contact."""
 MAX_BATCH = 100
-ASSOCIATION_PAGE = 500
+"""Notes per ``batch/read`` and ``batch/create`` call (HubSpot's limit)."""
+ASSOCIATION_BATCH = 1000
+"""Contacts per v4 ``associations/contacts/notes/batch/read`` call (HubSpot's limit)."""
+NO_NOTES = frozenset({"OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND"})
+"""Per-input codes of the association batch read that mean "this contact has no notes"."""
 
 
 @dataclass(frozen=True)
@@ -89,13 +105,55 @@ def _get(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
-def _notes_page(contact_id: str, kwargs: dict[str, Any]) -> Callable[[Any], Any]:
+def _association_read(inputs: Sequence[tuple[str, str | None]]) -> Callable[[Any], Any]:
+    """``sdk -> `` the v4 batch read of the notes of ``(contact id, paging cursor)`` inputs.
+
+    Per-input errors other than "no notes" are raised from inside the call, so that the
+    client's retry policy re-sends the batch when the error table calls them transient.
+    """
+    body = BatchInputPublicFetchAssociationsBatchRequest(
+        inputs=[
+            PublicFetchAssociationsBatchRequest(id=contact_id, after=after)
+            if after
+            else PublicFetchAssociationsBatchRequest(id=contact_id)
+            for contact_id, after in inputs
+        ]
+    )
+
     def run(sdk: Any) -> Any:
-        return sdk.crm.associations.v4.basic_api.get_page_with_http_info(
-            "contacts", contact_id, "notes", **kwargs
+        answer = sdk.crm.associations.v4.batch_api.get_page_with_http_info(
+            "contacts", "notes", body
         )
+        data = answer[0] if isinstance(answer, tuple) else answer
+        _raise_unexpected_errors(_get(data, "errors") or [])
+        return answer
 
     return run
+
+
+def _raise_unexpected_errors(errors: Iterable[Any]) -> None:
+    """Raise for per-input errors that do not mean "no notes" (transient ones retryably)."""
+    failed: dict[str, list[str]] = {}
+    for error in errors:
+        category = _get(error, "category")
+        sub_category = _get(error, "sub_category")
+        if category in NO_NOTES or sub_category in NO_NOTES:
+            continue
+        code = input_error_code(category, sub_category, str(_get(error, "message") or ""))
+        ids = (_get(error, "context") or {}).get("fromObjectId") or ["?"]
+        failed.setdefault(code, []).extend(str(i) for i in ids)
+    if not failed:
+        return
+    what = "; ".join(f"{code} for contact(s) {', '.join(ids)}" for code, ids in failed.items())
+    text = f"HubSpot could not list the notes of some contacts: {what}"
+    if all(input_is_retryable(code) for code in failed):
+        raise TransientError(text, vendor_code=next(iter(failed)))
+    raise RequestRejected(
+        text,
+        vendor_code=next(iter(failed)),
+        hint="relcrm stops rather than risk a duplicate note; run again once HubSpot "
+        "lists these contacts' notes (notes already made are skipped)",
+    )
 
 
 class NoteWriter:
@@ -111,27 +169,36 @@ class NoteWriter:
         )
         """Same SDK and limiter, but a create is sent once per attempt of :meth:`add`."""
 
-    def note_ids(self, contact_id: str) -> list[str]:
-        """The ids of every note associated with a contact (v4 associations, paged)."""
-        ids: list[str] = []
-        after: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": ASSOCIATION_PAGE}
-            if after:
-                kwargs["after"] = after
-            page = self.client.call(
-                f"list notes of contact {contact_id}",
-                _notes_page(contact_id, dict(kwargs)),
-            )
-            ids.extend(str(r.to_object_id) for r in page.results or [])
-            nxt = getattr(getattr(page, "paging", None), "next", None)
-            after = getattr(nxt, "after", None)
-            if not after:
-                return ids
+    def note_ids(self, contact_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Contact id -> the ids of its notes, for every given contact (none: ``[]``).
+
+        One v4 batch association read per :data:`ASSOCIATION_BATCH` contacts; a contact
+        whose notes span several pages is asked again with its cursor until done.
+        """
+        found: dict[str, list[str]] = {c: [] for c in sorted(set(contact_ids))}
+        pending: list[tuple[str, str | None]] = [(c, None) for c in found]
+        while pending:
+            cursors: list[tuple[str, str | None]] = []
+            for start in range(0, len(pending), ASSOCIATION_BATCH):
+                chunk = pending[start : start + ASSOCIATION_BATCH]
+                answer = self.client.call(
+                    f"list notes of {len(chunk)} contact(s)", _association_read(chunk)
+                )
+                for result in _get(answer, "results") or []:
+                    contact_id = str(_get(_get(result, "_from"), "id"))
+                    links = _get(result, "to") or []
+                    found.setdefault(contact_id, []).extend(
+                        str(_get(link, "to_object_id")) for link in links
+                    )
+                    after = _get(_get(_get(result, "paging"), "next"), "after")
+                    if after:
+                        cursors.append((contact_id, str(after)))
+            pending = cursors
+        return found
 
     def existing(self, contact_ids: Iterable[str]) -> set[str]:
         """Perception ids that already have a note on any of these contacts."""
-        note_ids = sorted({n for c in sorted(set(contact_ids)) for n in self.note_ids(c)})
+        note_ids = sorted({n for ids in self.note_ids(contact_ids).values() for n in ids})
         found: set[str] = set()
         for start in range(0, len(note_ids), MAX_BATCH):
             body = BatchReadInputSimplePublicObjectId(
