@@ -18,6 +18,7 @@ object and field names and the CRM's own message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -105,12 +106,25 @@ class RequestRejected(VendorError):
     default_hint = "this is a bug in the connector or the mapping; report it"
 
 
+@dataclass(frozen=True)
+class Rule:
+    """What a vendor error code means: the action, and (to stop) which error to raise.
+
+    Each connector keeps one table from its CRM's codes to rules; the retry policy and
+    the writers act on the rule, never on the raw code.
+    """
+
+    action: Action
+    stop_with: type[VendorError] = RequestRejected
+
+
 __all__ = [
     "Action",
     "AuthenticationFailed",
     "PermissionDenied",
     "QuotaExhausted",
     "RequestRejected",
+    "Rule",
     "SessionExpired",
     "TransientError",
     "VendorError",

@@ -7,8 +7,9 @@ property type), ``provisioning``, ``matching``, ``writer`` (batch update with 20
 per person), ``notes`` (one history note per perception), ``connector`` (the facade).
 """
 
+from relcrm.connectors.errors import Rule
 from relcrm.connectors.hubspot.connector import CAPABILITIES, HubSpotConnector
-from relcrm.connectors.hubspot.errors import ERROR_TABLE, Rule
+from relcrm.connectors.hubspot.errors import ERROR_TABLE
 from relcrm.connectors.hubspot.matching import MatchReport
 from relcrm.connectors.hubspot.notes import NotesReport, PerceptionNote
 from relcrm.connectors.hubspot.provisioning import ProvisionPlan

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import urllib3
@@ -24,19 +23,10 @@ from relcrm.connectors.errors import (
     PermissionDenied,
     QuotaExhausted,
     RequestRejected,
+    Rule,
     TransientError,
-    VendorError,
 )
 from relcrm.errors import ConnectorError
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What a HubSpot code means: the action, and (to stop) which error to raise."""
-
-    action: Action
-    stop_with: type[VendorError] = RequestRejected
-
 
 _RETRY = Rule(Action.RETRY)
 _REJECT = Rule(Action.REJECT_RECORD)

@@ -6,8 +6,9 @@ through the policy), ``describe``, ``provisioning``, ``soql`` (safe quoting),
 ``matching``, ``writer`` (collections and Bulk API 2.0), ``connector`` (the facade).
 """
 
+from relcrm.connectors.errors import Rule
 from relcrm.connectors.salesforce.connector import CAPABILITIES, SalesforceConnector
-from relcrm.connectors.salesforce.errors import ERROR_TABLE, Rule
+from relcrm.connectors.salesforce.errors import ERROR_TABLE
 from relcrm.connectors.salesforce.matching import MatchReport
 from relcrm.connectors.salesforce.provisioning import ProvisionPlan
 from relcrm.connectors.salesforce.settings import AuthFlow, SalesforceSettings

@@ -9,7 +9,6 @@ permission), so the code decides and the status is only the fallback.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -27,20 +26,11 @@ from relcrm.connectors.errors import (
     PermissionDenied,
     QuotaExhausted,
     RequestRejected,
+    Rule,
     SessionExpired,
     TransientError,
-    VendorError,
 )
 from relcrm.errors import ConnectorError
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What a Salesforce error code means: the action, and (to stop) which error to raise."""
-
-    action: Action
-    stop_with: type[VendorError] = RequestRejected
-
 
 _RETRY = Rule(Action.RETRY)
 _REJECT = Rule(Action.REJECT_RECORD)
