@@ -100,6 +100,7 @@ def test_bad_lines_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
         "perceptions_already_known": 0,
         "preferences": 0,
         "rejected": 4,
+        "redacted": {},
     }
     assert "line 3" in result.stderr and "nps.value" in result.stderr
     assert "line 4" in result.stderr and "occurred_at" in result.stderr
@@ -154,3 +155,29 @@ def test_store_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
     result = runner.invoke(app, ["ingest", str(source)])
     assert result.exit_code == 0, result.output
     assert store.exists()
+
+
+def test_verbatims_are_redacted_before_they_are_stored(tmp_path: Path) -> None:
+    said = {
+        "type": "perception",
+        "person_id": "p1",
+        "occurred_at": "2026-10-02T14:00:00Z",
+        "channel": "support",
+        "valence": -0.6,
+        "verbatim": "Charged twice on 4111 1111 1111 1111, write to o'brien@example.com now",
+        "provenance": {"source_system": "zendesk", "source_record_id": "T-9"},
+    }
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps({"type": "person", "id": "p1"}), json.dumps(said)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = tmp_path / "s.db"
+    result = runner.invoke(app, ["ingest", str(source), "--store", str(store), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["redacted"] == {"card": 1, "email": 1}
+    from relcrm.store import Store
+
+    with Store.open(f"sqlite:///{store}") as opened:
+        [(_, [stored])] = list(opened.iter_person_perceptions())
+    assert stored.verbatim is not None
+    assert "4111" not in stored.verbatim and "o'brien" not in stored.verbatim
+    assert stored.verbatim.startswith("Charged twice on [card]")

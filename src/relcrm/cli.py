@@ -173,6 +173,7 @@ def ingest(
         "perceptions_already_known": report.perceptions_known,
         "preferences": report.preferences,
         "rejected": report.rejected,
+        "redacted": dict(sorted(report.redactions.items())),
     }
     if json_output:
         out.print_json(json.dumps(summary))
@@ -180,7 +181,8 @@ def ingest(
         out.print(
             f"{report.persons} persons, {report.perceptions_new} new perceptions "
             f"({report.perceptions_known} already known), {report.preferences} preferences, "
-            f"{report.rejected} rejected"
+            f"{report.rejected} rejected; "
+            f"{sum(report.redactions.values())} personal items redacted from verbatims"
         )
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.REJECTED))
 
@@ -466,7 +468,8 @@ def demo(
         out.print(
             f"1. sample: {len(result.profiles)} persons written to {result.sample_file.name}\n"
             f"2. ingest: {result.ingest.persons} persons, "
-            f"{result.ingest.perceptions_new} perceptions, {result.ingest.rejected} rejected\n"
+            f"{result.ingest.perceptions_new} perceptions, {result.ingest.rejected} rejected, "
+            f"{sum(result.ingest.redactions.values())} personal items redacted from verbatims\n"
             f"3. profile: computed as of {now:%Y-%m-%d %H:%M} UTC"
         )
         _print_segments(result.run)

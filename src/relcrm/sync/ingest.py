@@ -54,6 +54,8 @@ class IngestReport:
     perceptions_known: int = 0
     preferences: int = 0
     rejections: list[InvalidRecordError] = field(default_factory=list)
+    redactions: dict[str, int] = field(default_factory=dict)
+    """Items cut out of verbatims before they were stored, by kind (email, card, ...)."""
 
     @property
     def rejected(self) -> int:
@@ -199,6 +201,8 @@ class _Writer:
 
     def write(self, chunk: ParsedChunk) -> None:
         self.report.rejections.extend(rejected.error() for rejected in chunk.rejections)
+        for kind, count in chunk.redactions.items():
+            self.report.redactions[kind] = self.report.redactions.get(kind, 0) + count
         self._write_persons(chunk.persons)
         rows = list(zip(chunk.perception_lines, chunk.perception_rows, strict=True))
         preferences = [(line, _preference(text, line)) for line, text in chunk.preferences]

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
+from relcrm.analyze import redact
 from relcrm.errors import FieldProblem, InvalidRecordError
 from relcrm.models import Perception, Person
 from relcrm.sources.interchange import (
@@ -61,6 +63,8 @@ class ParsedChunk:
     perception_rows: list[PerceptionRow] = field(default_factory=list)
     perception_lines: list[int] = field(default_factory=list)
     preferences: list[tuple[int, str]] = field(default_factory=list)
+    redactions: dict[str, int] = field(default_factory=dict)
+    """How many items of each kind (email, phone, card, ...) were cut out of verbatims."""
 
     @property
     def records(self) -> int:
@@ -90,6 +94,19 @@ def raw_chunks(
             yield first, chunk
 
 
+def _redacted(perception: Perception, counts: dict[str, int]) -> Perception:
+    """The perception with its verbatim redacted before it is stored: emails, phones,
+    card numbers, IBANs and URL tokens never reach the store, so they cannot leave it."""
+    if not perception.verbatim:
+        return perception
+    result = redact(perception.verbatim, DEFAULT_REDACTION)
+    if not result.total:
+        return perception
+    for kind, count in result.counts.items():
+        counts[kind] = counts.get(kind, 0) + count
+    return perception.model_copy(update={"verbatim": result.text})
+
+
 def parse_chunk(chunk: RawChunk, max_line_bytes: int, sqlite_text: bool) -> ParsedChunk:
     """Validate every line of ``chunk``; perceptions become rows for a store whose
     ``perception_rows_sqlite_text`` is ``sqlite_text``."""
@@ -109,7 +126,8 @@ def parse_chunk(chunk: RawChunk, max_line_bytes: int, sqlite_text: bool) -> Pars
         if isinstance(item, LineRejection):
             parsed.rejections.append(RejectedLine.of(item.error))
         elif isinstance(item.record, Perception):
-            parsed.perception_rows.append(perception_row(item.record, sqlite_text=sqlite_text))
+            perception = _redacted(item.record, parsed.redactions)
+            parsed.perception_rows.append(perception_row(perception, sqlite_text=sqlite_text))
             parsed.perception_lines.append(number)
         elif isinstance(item.record, Person):
             parsed.persons.append((number, person_row(item.record)))
