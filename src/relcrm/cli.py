@@ -15,6 +15,7 @@ import heapq
 import json
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
@@ -286,6 +287,26 @@ ORG_FILE = "salesforce-org.db"
 """With ``--keep``, the demo's Salesforce org is kept in this SQLite file next to the store."""
 
 
+def _print_read_back(
+    title: str,
+    kind: str,
+    names: list[str],
+    read_back: Mapping[str, Mapping[str, object]],
+    twins: Sequence[str],
+) -> None:
+    """What the CRM now holds for the twins, one column each, as read back from it."""
+    present = [twin for twin in twins if twin in read_back]
+    if not present:
+        return
+    table = Table(title=title)
+    table.add_column(kind, no_wrap=True)
+    for twin in present:
+        table.add_column(twin)
+    for name in names:
+        table.add_row(name, *(str(read_back[twin].get(name)) for twin in present))
+    out.print(table)
+
+
 def _print_rejected_writes(rejected: list[WriteResult], limit: int = 20) -> None:
     """The CRM's own code and message for each rejected record (the first ``limit``)."""
     for result in rejected[:limit]:
@@ -331,16 +352,13 @@ def _print_salesforce(sf: SalesforceDemo, twins: tuple[str, str]) -> bool:
         highlight=False,
     )
     _print_rejected_writes(rejected)
-    present = [t for t in twins if t in sf.read_back]
-    if present:
-        table = Table(title="The twins in Salesforce, read back with SOQL")
-        table.add_column("field", no_wrap=True)
-        for twin in present:
-            table.add_column(twin)
-        names = ["Id", "Email", *(s.name for s in FIELD_SET)]
-        for name in names:
-            table.add_row(name, *(str(sf.read_back[t].get(name)) for t in present))
-        out.print(table)
+    _print_read_back(
+        "The twins in Salesforce, read back with SOQL",
+        "field",
+        ["Id", "Email", *(spec.name for spec in FIELD_SET)],
+        sf.read_back,
+        twins,
+    )
     return not rejected
 
 
@@ -403,15 +421,13 @@ def _print_hubspot(hs: HubSpotDemo, twins: tuple[str, str]) -> bool:
         highlight=False,
     )
     _print_rejected_writes(rejected)
-    present = [t for t in twins if t in hs.read_back]
-    if present:
-        table = Table(title="The twins in HubSpot, read back with hubspot-api-client")
-        table.add_column("property", no_wrap=True)
-        for twin in present:
-            table.add_column(twin)
-        for name in ["id", "email", *(s.name for s in HUBSPOT_FIELD_SET)]:
-            table.add_row(name, *(str(hs.read_back[t].get(name)) for t in present))
-        out.print(table)
+    _print_read_back(
+        "The twins in HubSpot, read back with hubspot-api-client",
+        "property",
+        ["id", "email", *(spec.name for spec in HUBSPOT_FIELD_SET)],
+        hs.read_back,
+        twins,
+    )
     return not rejected and not (hs.notes is not None and hs.notes.rejected)
 
 
