@@ -215,3 +215,13 @@ class ThreadedServer:
             pass
         finally:
             self.stop()
+
+
+def run_in_foreground(title: str, description: str, server: ThreadedServer | None) -> None:
+    """What ``relcrm sandbox ...`` does once a sandbox is up: say how to connect to it,
+    then block until Ctrl-C (the caller's context manager then tears it down)."""
+    if server is None:
+        raise RuntimeError(f"{title} has no running server")
+    print(f"{title} is running (Ctrl-C stops it)")
+    print(description, flush=True)
+    server.serve_forever()

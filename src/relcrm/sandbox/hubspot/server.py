@@ -20,7 +20,13 @@ from typing import Any
 
 from relcrm.sandbox._faults import FaultInjector, FaultPlan
 from relcrm.sandbox._requestlog import RequestLog
-from relcrm.sandbox._server import CannedResponse, SandboxMiddleware, Scope, ThreadedServer
+from relcrm.sandbox._server import (
+    CannedResponse,
+    SandboxMiddleware,
+    Scope,
+    ThreadedServer,
+    run_in_foreground,
+)
 from relcrm.sandbox._tls import make_tls_files
 from relcrm.sandbox.hubspot.app import Ctx, HubSpotApp, RouteSpec
 from relcrm.sandbox.hubspot.errors import unavailable_body
@@ -189,7 +195,4 @@ def serve_forever(
     with running_hubspot_sandbox(
         port=port, faults=plan, latency_ms=latency_ms, rate_limit=rate_limit
     ) as sandbox:
-        print("relcrm HubSpot sandbox is running (Ctrl-C stops it)")
-        print(sandbox.describe(), flush=True)
-        assert sandbox._server is not None
-        sandbox._server.serve_forever()
+        run_in_foreground("relcrm HubSpot sandbox", sandbox.describe(), sandbox._server)

@@ -16,7 +16,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from relcrm.sandbox._faults import FaultInjector, FaultPlan
 from relcrm.sandbox._requestlog import RequestLog
-from relcrm.sandbox._server import CannedResponse, SandboxMiddleware, Scope, ThreadedServer
+from relcrm.sandbox._server import (
+    CannedResponse,
+    SandboxMiddleware,
+    Scope,
+    ThreadedServer,
+    run_in_foreground,
+)
 from relcrm.sandbox._tls import make_tls_files
 from relcrm.sandbox.salesforce.app import SalesforceApp
 from relcrm.sandbox.salesforce.bulk2 import Bulk2
@@ -196,7 +202,4 @@ def serve_forever(
     with running_sandbox(
         port=port, faults=plan, latency_ms=latency_ms, data_file=data_file
     ) as sandbox:
-        print("relcrm Salesforce sandbox is running (Ctrl-C stops it)")
-        print(sandbox.describe(), flush=True)
-        assert sandbox._server is not None
-        sandbox._server.serve_forever()
+        run_in_foreground("relcrm Salesforce sandbox", sandbox.describe(), sandbox._server)
