@@ -1,6 +1,7 @@
 """relcrm's vendor-neutral model: persons, perceptions, preferences, profiles, CRM writes."""
 
 from relcrm.models._base import AwareDatetime, FrozenModel, problems_from, record_error
+from relcrm.models.analysis import TextAnalysis
 from relcrm.models.crm import (
     ConnectorCapabilities,
     FieldSpec,
@@ -44,6 +45,7 @@ from relcrm.models.profile import (
     TrendDirection,
 )
 from relcrm.models.scores import CesScore, CsatScore, NpsCategory, NpsScore, nps_category
+from relcrm.models.support import SupportCase
 
 PUBLIC_MODELS: tuple[type[FrozenModel], ...] = (
     Person,
@@ -94,6 +96,8 @@ __all__ = [
     "RelationshipProfile",
     "Segment",
     "SocialHandle",
+    "SupportCase",
+    "TextAnalysis",
     "Trend",
     "TrendDirection",
     "WriteOutcome",
