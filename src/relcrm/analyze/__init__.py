@@ -1,8 +1,14 @@
-"""Analysis of verbatims: redaction of personal data before anything is stored.
+"""Analysis of verbatims: how a text sounds (valence, emotions, flags) and redaction of
+personal data before anything is stored.
 
-Analyze only reads text and models; it never touches a store or a CRM.
+Analyze only reads text and models; it never touches a store or a CRM. Analyzers are
+plugins (entry-point group ``relcrm.analyzers``); the default, ``relcrm-cx``, is VADER plus
+relcrm's own customer-experience layer and runs fully offline.
 """
 
+from relcrm.analyze.base import Analyzer
+from relcrm.analyze.cues import TRAPPED_CUES, Cue
+from relcrm.analyze.cx import CxAnalyzer
 from relcrm.analyze.redaction import (
     DEFAULT,
     CustomPattern,
@@ -13,13 +19,29 @@ from relcrm.analyze.redaction import (
     luhn_is_valid,
     redact,
 )
+from relcrm.analyze.registry import (
+    DEFAULT_ANALYZER,
+    analyzer_named,
+    available_analyzers,
+    default_analyzer,
+)
+from relcrm.analyze.vader import VaderAnalyzer
 
 __all__ = [
     "DEFAULT",
+    "DEFAULT_ANALYZER",
+    "TRAPPED_CUES",
+    "Analyzer",
+    "Cue",
     "CustomPattern",
+    "CxAnalyzer",
     "Kind",
     "Redacted",
     "RedactionConfig",
+    "VaderAnalyzer",
+    "analyzer_named",
+    "available_analyzers",
+    "default_analyzer",
     "iban_is_valid",
     "luhn_is_valid",
     "redact",
