@@ -6,10 +6,10 @@ and only ever speaks relcrm's CRM-neutral vocabulary from :mod:`relcrm.models`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from relcrm.models import ConnectorCapabilities, FieldSpec, FieldWrite, WriteResult
+from relcrm.models import ConnectorCapabilities, FieldSpec, FieldWrite, MatchReport, WriteResult
 
 
 @runtime_checkable
@@ -30,6 +30,24 @@ class Connector(Protocol):
     ) -> list[FieldSpec]:
         """Create the fields of ``specs`` that do not exist yet; return what was (or would be)
         created. Idempotent."""
+        ...
+
+    def find_records(
+        self,
+        object_name: str,
+        keys: Mapping[str, Sequence[str]],
+        *,
+        by: str = "email",
+        fallback: Sequence[str] = (),
+    ) -> MatchReport:
+        """Find each person's record (``{person_id: [key values]}``): in ``object_name``,
+        then in the ``fallback`` objects; ``by`` is ``email`` or an external-id field.
+        Several records for one person are reported as ambiguous, never guessed."""
+        ...
+
+    @property
+    def api_calls(self) -> int:
+        """Calls made to the CRM so far by this connector (for run reports)."""
         ...
 
     def write(self, object_name: str, writes: Sequence[FieldWrite]) -> list[WriteResult]:

@@ -7,6 +7,7 @@ translates to its CRM.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
@@ -91,3 +92,13 @@ class ConnectorCapabilities(FrozenModel):
     max_text_length: int = Field(ge=1)
     max_long_text_length: int = Field(ge=1)
     supports_upsert: bool = True
+
+
+@dataclass
+class MatchReport:
+    """Who was found where: one record, several (ambiguous: reported, never guessed), or
+    none. Every connector's matching returns it, so the sync engine reads one shape."""
+
+    matched: dict[str, RecordRef] = field(default_factory=dict)
+    ambiguous: dict[str, tuple[RecordRef, ...]] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)

@@ -10,11 +10,11 @@ per person), ``notes`` (one history note per perception), ``connector`` (the fac
 from relcrm.connectors.errors import Rule
 from relcrm.connectors.hubspot.connector import CAPABILITIES, HubSpotConnector
 from relcrm.connectors.hubspot.errors import ERROR_TABLE
-from relcrm.connectors.hubspot.matching import MatchReport
 from relcrm.connectors.hubspot.notes import NotesReport, PerceptionNote
 from relcrm.connectors.hubspot.provisioning import ProvisionPlan
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.settings import HubSpotSettings
+from relcrm.models import MatchReport
 
 __all__ = [
     "CAPABILITIES",

@@ -7,20 +7,30 @@ data. The SDK is injectable: tests pass one pointed at the sandbox.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from relcrm.connectors.hubspot.client import HubSpotClient
 from relcrm.connectors.hubspot.describe import field_specs
-from relcrm.connectors.hubspot.matching import MAX_READ, Matcher, MatchReport
+from relcrm.connectors.hubspot.matching import MAX_READ, Matcher
 from relcrm.connectors.hubspot.notes import NotesReport, NoteWriter, PerceptionNote
 from relcrm.connectors.hubspot.provisioning import MAX_NAME, Provisioner, ProvisionPlan
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.settings import HubSpotSettings
+from relcrm.connectors.hubspot.tickets import TicketReader
 from relcrm.connectors.hubspot.writer import MAX_BATCH, Writer
 from relcrm.connectors.retry import RetryPolicy
 from relcrm.errors import ConfigurationError
-from relcrm.models import ConnectorCapabilities, FieldSpec, FieldType, FieldWrite, WriteResult
+from relcrm.models import (
+    ConnectorCapabilities,
+    FieldSpec,
+    FieldType,
+    FieldWrite,
+    MatchReport,
+    SupportCase,
+    WriteResult,
+)
 
 DEFAULT_RATE_LIMIT = 100
 DEFAULT_RATE_WINDOW_S = 10.0
@@ -71,6 +81,7 @@ class HubSpotConnector:
         self.matcher = Matcher(self.client)
         self.provisioner = Provisioner(self.client)
         self.notes = NoteWriter(self.client)
+        self.tickets = TicketReader(self.client)
 
     def __repr__(self) -> str:
         return f"HubSpotConnector(base_url={self.settings.base_url!r})"
@@ -116,6 +127,31 @@ class HubSpotConnector:
         obj = _check_object(object_name or self.settings.object_type)
         return self.matcher.match(obj, keys, id_property=id_property)
 
+    def find_records(
+        self,
+        object_name: str,
+        keys: Mapping[str, Sequence[str]],
+        *,
+        by: str = "email",
+        fallback: Sequence[str] = (),
+    ) -> MatchReport:
+        """Find each person's record in ``object_name`` (``by``: ``email`` or a property
+        with unique values); HubSpot keeps people in one object, so ``fallback`` must be
+        empty."""
+        if fallback:
+            raise ConfigurationError(
+                f"HubSpot matches in one object; fallback objects {list(fallback)} are not "
+                "supported",
+                hint="remove match.fallback from the HubSpot mapping",
+                code="hubspot.fallback_unsupported",
+            )
+        return self.match(keys, id_property=by, object_name=object_name)
+
+    @property
+    def api_calls(self) -> int:
+        """Requests sent to HubSpot so far (retries and 429s included)."""
+        return self.client.requests
+
     def write(
         self, object_name: str, writes: Sequence[FieldWrite], *, only_changed: bool = False
     ) -> list[WriteResult]:
@@ -129,3 +165,11 @@ class HubSpotConnector:
         contact's notes are checked first (:mod:`relcrm.connectors.hubspot.notes`).
         """
         return self.notes.add(notes)
+
+    def read_cases(
+        self, since: datetime | None = None, *, limit: int | None = None
+    ) -> Iterator[SupportCase]:
+        """Tickets modified at or after ``since`` (aware; all when None), oldest change
+        first, at most ``limit``, each with its requester contact; read lazily, page by
+        page (see ``tickets``)."""
+        return self.tickets.read(since, limit=limit)

@@ -11,28 +11,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 
 from relcrm.connectors.hubspot.client import sdk_method
-from relcrm.models import RecordRef
+from relcrm.models import MatchReport, RecordRef
 
 if TYPE_CHECKING:
     from relcrm.connectors.hubspot.client import HubSpotClient
 
 SYSTEM = "hubspot"
 MAX_READ = 100
-
-
-@dataclass
-class MatchReport:
-    """Who was found: one record, several (ambiguous), or none."""
-
-    matched: dict[str, RecordRef] = field(default_factory=dict)
-    ambiguous: dict[str, tuple[RecordRef, ...]] = field(default_factory=dict)
-    unmatched: list[str] = field(default_factory=list)
 
 
 def _norm(value: str) -> str:

@@ -9,10 +9,10 @@ through the policy), ``describe``, ``provisioning``, ``soql`` (safe quoting),
 from relcrm.connectors.errors import Rule
 from relcrm.connectors.salesforce.connector import CAPABILITIES, SalesforceConnector
 from relcrm.connectors.salesforce.errors import ERROR_TABLE
-from relcrm.connectors.salesforce.matching import MatchReport
 from relcrm.connectors.salesforce.provisioning import ProvisionPlan
 from relcrm.connectors.salesforce.settings import AuthFlow, SalesforceSettings
 from relcrm.connectors.salesforce.soql import soql_quote
+from relcrm.models import MatchReport
 
 __all__ = [
     "CAPABILITIES",

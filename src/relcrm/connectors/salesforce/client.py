@@ -47,10 +47,19 @@ class SalesforceClient:
         self.policy = policy or RetryPolicy()
         self.memo = ResponseMemo()
         self.memo.install(self.session)
+        self.responses = 0
+        self._count_lock = threading.Lock()  # not _lock: responses arrive while it is held
+        """HTTP responses received (every call the org answered), for run reports."""
+        self.session.hooks.setdefault("response", []).append(self._count_response)
         self._lock = threading.Lock()
         self._login: LoginResult | None = None
         self._sf: Any = None
         self.logins = 0
+
+    def _count_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._count_lock:
+            self.responses += 1
+        return response
 
     # ------------------------------------------------------------------ session
 

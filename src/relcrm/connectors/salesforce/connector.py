@@ -10,24 +10,33 @@ adapters, which never retry, so the connector's policy is the only one that does
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 
 import requests
 
 from relcrm.connectors.retry import RetryPolicy
+from relcrm.connectors.salesforce.cases import CaseReader
 from relcrm.connectors.salesforce.client import SalesforceClient
 from relcrm.connectors.salesforce.describe import field_specs
 from relcrm.connectors.salesforce.matching import (
     DEFAULT_FILTERS,
     DEFAULT_OBJECTS,
     Matcher,
-    MatchReport,
 )
 from relcrm.connectors.salesforce.provisioning import MAX_NAME, Provisioner, ProvisionPlan
 from relcrm.connectors.salesforce.settings import SalesforceSettings
 from relcrm.connectors.salesforce.soql import check_name
 from relcrm.connectors.salesforce.writer import BULK_THRESHOLD, MAX_BATCH, Writer
-from relcrm.models import ConnectorCapabilities, FieldSpec, FieldType, FieldWrite, WriteResult
+from relcrm.models import (
+    ConnectorCapabilities,
+    FieldSpec,
+    FieldType,
+    FieldWrite,
+    MatchReport,
+    SupportCase,
+    WriteResult,
+)
 
 CAPABILITIES = ConnectorCapabilities(
     name="salesforce",
@@ -63,6 +72,7 @@ class SalesforceConnector:
         self.writer = Writer(self.client, bulk_threshold=bulk_threshold, bulk_poll_s=bulk_poll_s)
         self.matcher = Matcher(self.client, objects=match_objects, filters=match_filters)
         self.provisioner = Provisioner(self.client, user_id=self.settings.user_id)
+        self.cases = CaseReader(self.client)
 
     @property
     def capabilities(self) -> ConnectorCapabilities:
@@ -94,8 +104,36 @@ class SalesforceConnector:
         """Find each person's record (``{person_id: [emails or external ids]}``)."""
         return self.matcher.match(keys, field=field)
 
+    def find_records(
+        self,
+        object_name: str,
+        keys: Mapping[str, Sequence[str]],
+        *,
+        by: str = "email",
+        fallback: Sequence[str] = (),
+    ) -> MatchReport:
+        """Find each person's record in ``object_name``, then in the ``fallback`` objects
+        (``{person_id: [emails or external ids]}``; ``by`` is ``email`` or a field name)."""
+        field = "Email" if by == "email" else by
+        matcher = Matcher(
+            self.client, objects=(object_name, *fallback), filters=self.matcher.filters
+        )
+        return matcher.match(keys, field=field)
+
+    @property
+    def api_calls(self) -> int:
+        """HTTP responses received from Salesforce so far (logins and Bulk polls included)."""
+        return self.client.responses
+
     def write(self, object_name: str, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """Write a batch; one result per write, in order. Each write goes to the object of
         its ``record`` (matching may find a Lead where ``object_name`` says Contact)."""
         check_name(object_name)
         return self.writer.write(writes)
+
+    def read_cases(
+        self, since: datetime | None = None, *, limit: int | None = None
+    ) -> Iterator[SupportCase]:
+        """Cases modified at or after ``since`` (aware; all when None), oldest change
+        first, at most ``limit``; read lazily, page by page (see ``cases``)."""
+        return self.cases.read(since, limit=limit)

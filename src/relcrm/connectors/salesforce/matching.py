@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from relcrm.connectors.salesforce.soql import check_name, in_lists
-from relcrm.models import RecordRef
+from relcrm.models import MatchReport, RecordRef
 
 if TYPE_CHECKING:
     from relcrm.connectors.salesforce.client import SalesforceClient
@@ -22,15 +21,6 @@ if TYPE_CHECKING:
 SYSTEM = "salesforce"
 DEFAULT_OBJECTS: tuple[str, ...] = ("Contact", "Lead")
 DEFAULT_FILTERS: Mapping[str, str] = {"Lead": "IsConverted = false"}
-
-
-@dataclass
-class MatchReport:
-    """Who was found where: one record, several (ambiguous), or none."""
-
-    matched: dict[str, RecordRef] = field(default_factory=dict)
-    ambiguous: dict[str, tuple[RecordRef, ...]] = field(default_factory=dict)
-    unmatched: list[str] = field(default_factory=list)
 
 
 def _norm(value: str) -> str:

@@ -90,6 +90,8 @@ class RouteSpec:
 
 
 def _scope_for(obj: str, access: str) -> str:
+    if obj == "tickets":
+        return "tickets"  # one scope covers ticket records and ticket properties
     family = "companies" if obj == "companies" else "contacts"  # notes ride on contacts
     if access.startswith("schema."):
         return f"crm.schemas.{family}.{access.split('.', 1)[1]}"

@@ -17,6 +17,7 @@ from typing import Any
 from relcrm.sandbox._faults import FaultInjector
 from relcrm.sandbox._requestlog import RecordWrite
 from relcrm.sandbox.hubspot import errors as E
+from relcrm.sandbox.hubspot import tickets as T
 from relcrm.sandbox.hubspot.errors import HsError
 from relcrm.sandbox.hubspot.schema import (
     COMPATIBLE_FIELD_TYPES,
@@ -51,6 +52,7 @@ ALL_SCOPES: frozenset[str] = frozenset(
         "crm.schemas.contacts.write",
         "crm.schemas.companies.read",
         "crm.schemas.companies.write",
+        "tickets",
     }
 )
 DEFAULT_TOKEN = "pat-na1-00000000-0000-4000-8000-000000000001"
@@ -65,6 +67,7 @@ ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("companies", "notes"): 189,
     ("contacts", "companies"): 279,
     ("companies", "contacts"): 280,
+    **T.TICKET_ASSOCIATION_TYPES,
 }
 TRANSIENT_CATEGORY = "INTERNAL_ERROR"
 """Category of the fault plan's per-input failures (the sandbox's convention: retryable)."""
@@ -465,6 +468,8 @@ class Portal:
                 rec.properties[name] = value
                 if is_unique:
                     self._index(obj, name)[value.lower()] = rec.id
+        if obj == "tickets":
+            T.derive(rec.properties, clean)
         now = iso_now()
         rec.updated_at = now
         rec.properties[MODIFIED_PROPERTY[obj]] = now
@@ -553,6 +558,8 @@ class Portal:
                 raise self._invalid(
                     [problem("hs_timestamp", "REQUIRED_PROPERTY", "hs_timestamp is required")]
                 )
+            if obj == "tickets" and T.missing_on_create(clean):
+                raise self._invalid(T.missing_on_create(clean))
             rec = self._insert(obj, clean)
             for to_type, to_id, type_id in links:
                 self.associate(obj, rec.id, to_type, to_id, type_id)
@@ -715,6 +722,8 @@ class Portal:
         with self.lock:
             self._whole_batch_check(obj, inputs)
             checked = [self.check_values(obj, i.get("properties"), creating=True) for i in inputs]
+            if obj == "tickets":
+                checked = [(c, p or T.missing_on_create(c)) for c, p in checked]
             pending: dict[str, str] = {}
             for clean, _problems in checked:
                 holder = self._unique_conflict(obj, clean, None)

@@ -14,7 +14,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-OBJECT_TYPE_IDS: dict[str, str] = {"contacts": "0-1", "companies": "0-2", "notes": "0-46"}
+OBJECT_TYPE_IDS: dict[str, str] = {
+    "contacts": "0-1",
+    "companies": "0-2",
+    "notes": "0-46",
+    "tickets": "0-5",
+}
 OBJECT_ALIASES: dict[str, str] = {
     "contacts": "contacts",
     "contact": "contacts",
@@ -25,8 +30,16 @@ OBJECT_ALIASES: dict[str, str] = {
     "notes": "notes",
     "note": "notes",
     "0-46": "notes",
+    "tickets": "tickets",
+    "ticket": "tickets",
+    "0-5": "tickets",
 }
-SINGULAR: dict[str, str] = {"contacts": "CONTACT", "companies": "COMPANY", "notes": "NOTE"}
+SINGULAR: dict[str, str] = {
+    "contacts": "CONTACT",
+    "companies": "COMPANY",
+    "notes": "NOTE",
+    "tickets": "TICKET",
+}
 
 PROPERTY_TYPES: frozenset[str] = frozenset(
     {"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"}
@@ -227,6 +240,52 @@ INDUSTRY_OPTIONS = [
 ]
 
 
+TICKET_PIPELINE = "0"
+"""The id of the default ("Support Pipeline") ticket pipeline every portal has."""
+TICKET_STAGES: dict[str, str] = {
+    "1": "New",
+    "2": "Waiting on contact",
+    "3": "Waiting on us",
+    "4": "Closed",
+}
+"""Stage id -> label in the default pipeline; stage "4" is its only closed stage."""
+CLOSED_TICKET_STAGES: frozenset[str] = frozenset({"4"})
+TICKET_PRIORITIES = [("Low", "LOW"), ("Medium", "MEDIUM"), ("High", "HIGH"), ("Urgent", "URGENT")]
+TICKET_CATEGORIES = [
+    ("Product issue", "PRODUCT_ISSUE"),
+    ("Billing issue", "BILLING_ISSUE"),
+    ("Feature request", "FEATURE_REQUEST"),
+    ("General inquiry", "GENERAL_INQUIRY"),
+]
+TICKET_SOURCES = [("Chat", "CHAT"), ("Email", "EMAIL"), ("Form", "FORM"), ("Phone", "PHONE")]
+
+
+def ticket_properties() -> list[PropertyDef]:
+    """HubSpot's own ticket properties that integrations read and write (a subset).
+
+    ``hs_pipeline``/``hs_pipeline_stage`` are enumerations of pipeline and stage ids, as
+    the real portal describes them (stage labels live in the pipelines API).
+    """
+    g = "ticketinformation"
+    stages = [(label, stage) for stage, label in TICKET_STAGES.items()]
+    return [
+        _p("subject", "Ticket name", "string", "text", g, form_field=True),
+        _p("content", "Ticket description", "string", "textarea", g, form_field=True),
+        _p("hs_pipeline", "Pipeline", "enumeration", "select", g,
+           options=[("Support Pipeline", TICKET_PIPELINE)]),
+        _p("hs_pipeline_stage", "Ticket status", "enumeration", "select", g, options=stages),
+        _p("hs_ticket_priority", "Priority", "enumeration", "select", g,
+           options=TICKET_PRIORITIES),
+        _p("hs_ticket_category", "Category", "enumeration", "checkbox", g,
+           options=TICKET_CATEGORIES),
+        _p("source_type", "Source", "enumeration", "select", g, options=TICKET_SOURCES),
+        _p("closed_date", "Close date", "datetime", "date", g),
+        _p("hs_object_id", "Record ID", "number", "number", g, read_only=True),
+        _p("createdate", "Create date", "datetime", "date", g),
+        _p("hs_lastmodifieddate", "Last modified date", "datetime", "date", g, read_only=True),
+    ]  # fmt: skip
+
+
 def default_groups(object_type: str) -> list[GroupDef]:
     """HubSpot's built-in property groups for ``object_type``."""
     if object_type == "contacts":
@@ -242,6 +301,8 @@ def default_groups(object_type: str) -> list[GroupDef]:
             GroupDef("company_activity", "Company activity", 1),
             GroupDef("sales_properties", "Sales properties", 2),
         ]
+    if object_type == "tickets":
+        return [GroupDef("ticketinformation", "Ticket information", 0)]
     return [GroupDef("engagement", "Engagement", 0)]
 
 
@@ -296,6 +357,8 @@ def default_properties(object_type: str) -> list[PropertyDef]:
             _p("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", g,
                read_only=True),
         ]  # fmt: skip
+    if object_type == "tickets":
+        return ticket_properties()
     g = "engagement"
     return [
         _p("hs_note_body", "Note body", "string", "html", g),
@@ -318,6 +381,16 @@ DEFAULT_RETURNED: dict[str, tuple[str, ...]] = {
     ),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
     "notes": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "tickets": (
+        "content",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "hs_pipeline",
+        "hs_pipeline_stage",
+        "hs_ticket_priority",
+        "subject",
+    ),
 }
 """Properties a read returns when the caller names none (as the real API does)."""
 
@@ -325,11 +398,13 @@ MODIFIED_PROPERTY: dict[str, str] = {
     "contacts": "lastmodifieddate",
     "companies": "hs_lastmodifieddate",
     "notes": "hs_lastmodifieddate",
+    "tickets": "hs_lastmodifieddate",
 }
 CREATED_PROPERTY: dict[str, str] = {
     "contacts": "createdate",
     "companies": "createdate",
     "notes": "hs_createdate",
+    "tickets": "createdate",
 }
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from relcrm.sandbox._faults import FaultInjector
+from relcrm.sandbox.salesforce import cases
 from relcrm.sandbox.salesforce import errors as E
 from relcrm.sandbox.salesforce.errors import SfError
 from relcrm.sandbox.salesforce.ids import IdFactory, counter_of, looks_like_id, to18
@@ -896,6 +897,8 @@ class OrgView:
                 self.org._drop_row(obj.name, row["Id"])  # real orgs delete "no access" rows
                 return str(row["Id"])
             self.org._put_row(obj.name, row["Id"], row)
+            if obj.name == "Contact":
+                cases.refresh_contact_copies(self.org, row)
             return str(row["Id"])
 
     def upsert(
@@ -977,14 +980,7 @@ class OrgView:
         if name in ("Contact", "Lead"):
             row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
         elif name == "Case":
-            if creating:
-                row["CaseNumber"] = self.org.next_case_number()
-            closed = row.get("Status") == "Closed"
-            if closed and not row.get("IsClosed"):
-                row["ClosedDate"] = now()
-            if not closed:
-                row["ClosedDate"] = None
-            row["IsClosed"] = closed
+            cases.derive(self.org, row, creating=creating, stamp=now())
         elif name == "Opportunity":
             stage = row.get("StageName") or ""
             row["IsClosed"] = stage.startswith("Closed")

@@ -753,6 +753,9 @@ def standard_objects() -> list[ObjectDef]:
             ),
             ref("ContactId", "Contact ID", "Contact", "Contact", "Cases"),
             ref("AccountId", "Account ID", "Account", "Account", "Cases"),
+            # ContactEmail/ContactPhone: read-only copies of the contact's, kept current
+            readonly(FieldDef("ContactEmail", "Contact Email", "email", length=80)),
+            readonly(FieldDef("ContactPhone", "Contact Phone", "phone", length=40)),
             text("SuppliedName", "Name", 80),
             FieldDef("SuppliedEmail", "Email Address", "email", length=80),
             text("SuppliedPhone", "Phone", 40),
