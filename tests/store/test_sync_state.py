@@ -12,7 +12,7 @@ from relcrm.errors import StoreError
 from relcrm.models import Consent, Perception, Person
 from relcrm.store import CrmRecord, FailedWrite, Store
 from relcrm.store._engine import create_store_engine
-from relcrm.store.migrations import migrate
+from relcrm.store.migrations import LATEST_VERSION, migrate
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 SF = "salesforce"
@@ -49,7 +49,7 @@ def test_a_version_3_store_gains_the_sync_tables_and_keeps_its_data(store_url: s
     finally:
         engine.dispose()
     with Store.open(store_url) as store:
-        assert store.schema_version() == 4
+        assert store.schema_version() == LATEST_VERSION
         assert store.get_person("p1") == Person(id="p1")
         store.record_pushed(SF, "p1", {"F__c": "abc"}, T0)
         assert store.field_fingerprints(SF, ["p1"]) == {"p1": {"F__c": "abc"}}

@@ -3,6 +3,7 @@
 Sources only read and build models; they never write to a CRM.
 """
 
+from relcrm.sources.cases import case_perception, read_cases
 from relcrm.sources.interchange import (
     InterchangeItem,
     InterchangeLoad,
@@ -13,6 +14,22 @@ from relcrm.sources.interchange import (
     parse_interchange_line,
     read_interchange,
     write_interchange,
+)
+from relcrm.sources.items import Identity, SkippedRecord, SourcedPerception, SourceItem
+from relcrm.sources.social import (
+    HandleMap,
+    SocialPost,
+    load_handle_map,
+    read_social,
+    social_perception,
+)
+from relcrm.sources.survey import SurveyExport, open_survey, read_survey
+from relcrm.sources.survey_columns import (
+    SurveyColumns,
+    SurveyColumnsError,
+    load_survey_columns,
+    parse_survey_columns,
+    survey_columns_json_schema,
 )
 from relcrm.sources.synthetic import (
     PERSONA_ARCHETYPES,
@@ -25,18 +42,37 @@ from relcrm.sources.synthetic import (
 
 __all__ = [
     "PERSONA_ARCHETYPES",
+    "HandleMap",
+    "Identity",
     "InterchangeItem",
     "InterchangeLoad",
     "InterchangeRecord",
     "LineRejection",
     "SampleData",
+    "SkippedRecord",
+    "SocialPost",
+    "SourceItem",
+    "SourcedPerception",
+    "SurveyColumns",
+    "SurveyColumnsError",
+    "SurveyExport",
+    "case_perception",
     "generate_bulk",
     "generate_bulk_lines",
     "generate_sample",
     "interchange_line",
+    "load_handle_map",
     "load_interchange",
+    "load_survey_columns",
+    "open_survey",
     "parse_interchange_line",
+    "parse_survey_columns",
+    "read_cases",
     "read_interchange",
+    "read_social",
+    "read_survey",
     "sample_to_interchange",
+    "social_perception",
+    "survey_columns_json_schema",
     "write_interchange",
 ]

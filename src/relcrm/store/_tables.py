@@ -8,6 +8,7 @@ that migrating an empty database yields exactly these tables and columns.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -191,3 +192,24 @@ checkpoints = Table(
 )
 """One row per person a run has finished with (written, unchanged or dead-lettered), so a
 resumed run skips them; a row per person (not a list per batch) lets erasure remove one."""
+
+# -- unresolved social posts (version 5) -----------------------------------------------
+
+unresolved_posts = Table(
+    "unresolved_posts",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("platform", String(40), nullable=False),
+    Column("handle", String(100), nullable=False),
+    Column("post_id", String(200), nullable=False),
+    Column("source_system", String(80), nullable=False),
+    Column("url", Text, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("public", Boolean, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_unresolved_posts_handle", "platform", "handle"),
+)
+"""Social posts whose author no handle map or stored identity names yet: kept (their text
+redacted) so that a later ingest with a better handle map turns them into perceptions.
+No person_id, so erasure has nothing to find here: the posts are nobody's yet."""

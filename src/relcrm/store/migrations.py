@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     DateTime,
@@ -201,11 +202,31 @@ def _v4_sync_state(connection: Connection) -> None:
     md.create_all(connection)
 
 
+def _v5_unresolved_posts(connection: Connection) -> None:
+    md = MetaData()
+    Table(
+        "unresolved_posts",
+        md,
+        Column("key", String(300), primary_key=True),
+        Column("platform", String(40), nullable=False),
+        Column("handle", String(100), nullable=False),
+        Column("post_id", String(200), nullable=False),
+        Column("source_system", String(80), nullable=False),
+        Column("url", Text, nullable=True),
+        Column("text", Text, nullable=False),
+        Column("posted_at", DateTime(timezone=True), nullable=False),
+        Column("public", Boolean, nullable=False),
+        Column("first_seen_at", DateTime(timezone=True), nullable=False),
+        Index("ix_unresolved_posts_handle", "platform", "handle"),
+    ).create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "persons, their identities, and perceptions", _v1_persons_identities_perceptions),
     Migration(2, "relationship profiles", _v2_profiles),
     Migration(3, "stated preferences", _v3_preferences),
     Migration(4, "sync state, dead letters, runs and their checkpoints", _v4_sync_state),
+    Migration(5, "social posts whose author is not known yet", _v5_unresolved_posts),
 )
 """Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
 

@@ -45,6 +45,7 @@ from relcrm.store.identities import (
 )
 from relcrm.store.migrations import migrate
 from relcrm.store.sync_state import ErasureReport, SyncStateStore
+from relcrm.store.unresolved_posts import UnresolvedPostStore
 
 _T = TypeVar("_T")
 
@@ -183,7 +184,7 @@ def _identity_conflict(
     )
 
 
-class Store(SyncStateStore):
+class Store(SyncStateStore, UnresolvedPostStore):
     """The state store. Open it with :meth:`open` (or :func:`open_store`) and close it,
     ideally with ``with``; one instance may be shared by the threads of one process.
 

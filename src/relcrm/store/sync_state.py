@@ -30,10 +30,12 @@ from sqlalchemy import Connection, Table, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from relcrm.errors import StoreError
-from relcrm.models import FieldValue
+from relcrm.models import FieldValue, Person, RelationshipProfile
 from relcrm.store._tables import (
     checkpoints,
     dead_letters,
+    persons,
+    profiles,
     runs,
     sync_records,
     sync_state,
@@ -234,6 +236,40 @@ class SyncStateStore:
 
     def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         raise NotImplementedError
+
+    # -- what a run considers ----------------------------------------------------------
+
+    def person_pages(
+        self, page_size: int = 1_000, *, after: str | None = None
+    ) -> Iterator[list[tuple[Person, RelationshipProfile | None]]]:
+        """Every person with their saved profile (None if never profiled), ordered by id,
+        ``page_size`` at a time: the sync engine's input, read a page per transaction so a
+        run over millions of persons holds one page in memory."""
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        query = (
+            select(persons.c.id, persons.c.data, profiles.c.data.label("profile"))
+            .select_from(persons.outerjoin(profiles, profiles.c.person_id == persons.c.id))
+            .order_by(persons.c.id)
+            .limit(page_size)
+        )
+        while True:
+            page_query = query if after is None else query.where(persons.c.id > after)
+            with self._read() as connection:
+                rows = connection.execute(page_query).all()
+            if rows:
+                yield [
+                    (
+                        Person.model_validate_json(row.data),
+                        None
+                        if row.profile is None
+                        else RelationshipProfile.model_validate_json(row.profile),
+                    )
+                    for row in rows
+                ]
+            if len(rows) < page_size:
+                return
+            after = rows[-1].id
 
     # -- records matched per target ----------------------------------------------------
 

@@ -56,6 +56,16 @@ class IngestReport:
     rejections: list[InvalidRecordError] = field(default_factory=list)
     redactions: dict[str, int] = field(default_factory=dict)
     """Items cut out of verbatims before they were stored, by kind (email, card, ...)."""
+    skipped: int = 0
+    """Records with nothing to ingest (survey rows without any answer): counted, not errors."""
+    analyzed: int = 0
+    """Perceptions whose verbatim the analyzer read (valence, arousal, emotions filled in)."""
+    unresolved: int = 0
+    """Social posts waiting in the store for their author to be known (after this ingest)."""
+    held_resolved: int = 0
+    """Posts kept aside by an earlier ingest whose author this one found (now perceptions)."""
+    notices: list[str] = field(default_factory=list)
+    """How the source was read (encoding, delimiter, flavour), in plain sentences."""
 
     @property
     def rejected(self) -> int:
