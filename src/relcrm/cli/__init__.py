@@ -5,8 +5,8 @@ Exit codes a scheduler can act on:
 - 0: everything went through
 - 1: some records were rejected (each is reported; the rest went through)
 - 2: configuration or input error (nothing was changed)
-- 3: cannot connect or authenticate (later: CRMs)
-- 4: paused by a quota (later: CRMs)
+- 3: cannot connect to or authenticate with a CRM
+- 4: paused by a CRM quota (run again later to resume)
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import heapq
 import json
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from enum import IntEnum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
@@ -29,9 +29,9 @@ from rich.table import Table
 from relcrm import __version__
 from relcrm.connectors.errors import QuotaExhausted
 from relcrm.connectors.hubspot import ProvisionPlan as HubSpotPlan
-from relcrm.errors import ConnectorError, RelcrmError
+from relcrm.errors import ConfigurationError, ConnectorError, RelcrmError
 from relcrm.mapping import mapping_json_schema
-from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, WriteResult
+from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, TextAnalysis, WriteResult
 from relcrm.settings import RelcrmSettings
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
@@ -41,6 +41,7 @@ from relcrm.sync.config import Target, build_connector, load_config
 from relcrm.sync.crm_push import FIELD_SET, HUBSPOT_FIELD_SET
 from relcrm.sync.demo import SalesforceDemo, describe_plan, run_demo
 from relcrm.sync.demo_hubspot import HubSpotDemo
+from relcrm.sync.engine import ExitCode
 from relcrm.sync.fields import (
     FieldsPlan,
     MappingProblem,
@@ -51,15 +52,7 @@ from relcrm.sync.fields import (
     has_errors,
     plan_fields,
 )
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    REJECTED = 1
-    CONFIG = 2
-    CONNECT = 3
-    QUOTA = 4
-
+from relcrm.sync.ingest_sources import ingest_social, ingest_survey
 
 app = typer.Typer(
     name="relcrm",
@@ -67,6 +60,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings' line breaks are not kept: paragraphs flow
 )
 
 out = Console(highlight=False, soft_wrap=True)
@@ -146,28 +140,118 @@ def _print_rejections(report: IngestReport, limit: int = 50) -> None:
         err.print(f"... and {report.rejected - limit} more rejected records")
 
 
+class IngestFormat(StrEnum):
+    """What ``relcrm ingest`` reads (docs/interchange.md, docs/sources.md)."""
+
+    INTERCHANGE = "interchange"
+    SURVEY = "survey"
+    SOCIAL = "social"
+
+
+_SURVEY_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _ingest_format(file: Path, given: IngestFormat | None) -> IngestFormat:
+    """The format to read: as given, else survey for a CSV, else interchange."""
+    if given is not None:
+        return given
+    if file.suffix.lower() in _SURVEY_SUFFIXES:
+        return IngestFormat.SURVEY
+    return IngestFormat.INTERCHANGE
+
+
+def _analyzer(name: str | None) -> Callable[[str], TextAnalysis] | None:
+    """The analyzer installed under ``name`` (relcrm.analyze.analyzer_named), as a callable."""
+    if name is None:
+        return None
+    import relcrm.analyze as analyze
+
+    lookup = getattr(analyze, "analyzer_named", None)
+    if lookup is None:
+        err.print(f"analyzer {name!r} is not available in this relcrm; ingesting without analysis")
+        return None
+    found = lookup(name)
+    method = getattr(found, "analyze", found)
+    if not callable(method):
+        raise ConfigurationError(f"the analyzer {name!r} cannot be called")
+    return cast("Callable[[str], TextAnalysis]", method)
+
+
+def _ingest_file(
+    file: Path,
+    kind: IngestFormat,
+    opened: Store,
+    columns: Path | None,
+    handles: Path | None,
+    analyzer: Callable[[str], TextAnalysis] | None,
+    progress: Callable[[int], None],
+) -> IngestReport:
+    if kind is IngestFormat.SURVEY:
+        if columns is None:
+            raise ConfigurationError(
+                "a survey export needs its column mapping",
+                hint="pass --columns FILE (see docs/sources.md)",
+            )
+        return ingest_survey(file, columns, opened, analyzer=analyzer, progress=progress)
+    if kind is IngestFormat.SOCIAL:
+        return ingest_social(file, opened, handles, analyzer=analyzer, progress=progress)
+    return ingest_interchange(file, opened, progress=progress)
+
+
 @app.command()
 def ingest(
-    file: Annotated[Path, typer.Argument(help="A JSONL interchange file (docs/interchange.md).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A JSONL interchange file (docs/interchange.md), a survey export or social "
+            "posts (docs/sources.md)."
+        ),
+    ],
     store: StoreOption = None,
     json_output: JsonOption = False,
+    file_format: Annotated[
+        IngestFormat | None,
+        typer.Option(
+            "--format",
+            help="interchange, survey or social [default: survey for .csv/.tsv/.txt, "
+            "else interchange]",
+            show_default=False,
+        ),
+    ] = None,
+    columns: Annotated[
+        Path | None, typer.Option("--columns", help="Survey column mapping (TOML).")
+    ] = None,
+    handles: Annotated[
+        Path | None,
+        typer.Option("--handles", help="Social handle map (CSV: platform,handle,email)."),
+    ] = None,
+    analyzer_name: Annotated[
+        str | None,
+        typer.Option("--analyzer", help="Analyze survey, social and case verbatims with it."),
+    ] = None,
 ) -> None:
-    """Load persons, perceptions and preferences from a JSONL file into the store.
+    """Load persons, perceptions and preferences from a file into the store.
 
-    Bad lines are reported with their line number and field; the rest still loads.
-    Exit code 1 when any line was rejected.
+    Bad lines and rows are reported with their number and field; the rest still loads.
+    Exit code 1 when any was rejected.
     """
     if not file.is_file():
         err.print(f"[bold red]error[/] no such file: {file}", markup=True)
         raise typer.Exit(int(ExitCode.CONFIG))
+    kind = _ingest_format(file, file_format)
     try:
+        analyzer = _analyzer(analyzer_name) if kind is not IngestFormat.INTERCHANGE else None
         with Store.open(_store_url(store)) as opened, _progress("ingesting") as bar:
             task = bar.add_task("ingest", total=None)
-            report = ingest_interchange(file, opened, progress=lambda n: bar.advance(task, n))
+            report = _ingest_file(
+                file, kind, opened, columns, handles, analyzer, lambda n: bar.advance(task, n)
+            )
     except RelcrmError as error:
         raise _fail(error) from None
+    for notice in report.notices:
+        err.print(notice, highlight=False)
     _print_rejections(report)
-    summary = {
+    summary: dict[str, object] = {
         "source": report.source,
         "persons": report.persons,
         "perceptions_new": report.perceptions_new,
@@ -176,13 +260,29 @@ def ingest(
         "rejected": report.rejected,
         "redacted": dict(sorted(report.redactions.items())),
     }
+    if kind is not IngestFormat.INTERCHANGE:
+        summary.update(
+            format=kind.value,
+            skipped=report.skipped,
+            analyzed=report.analyzed,
+            unresolved=report.unresolved,
+            held_resolved=report.held_resolved,
+        )
     if json_output:
         out.print_json(json.dumps(summary))
     else:
+        extra = ""
+        if kind is IngestFormat.SURVEY:
+            extra = f", {report.skipped} empty rows skipped"
+        elif kind is IngestFormat.SOCIAL:
+            extra = (
+                f", {report.unresolved} posts waiting for their author "
+                f"({report.held_resolved} earlier ones resolved)"
+            )
         out.print(
             f"{report.persons} persons, {report.perceptions_new} new perceptions "
             f"({report.perceptions_known} already known), {report.preferences} preferences, "
-            f"{report.rejected} rejected; "
+            f"{report.rejected} rejected{extra}; "
             f"{sum(report.redactions.values())} personal items redacted from verbatims"
         )
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.REJECTED))
@@ -791,6 +891,12 @@ def fields_apply(
         if not applied.problems:
             out.print("  ok", highlight=False)
     raise typer.Exit(int(worst))
+
+
+# The ops commands live in their own module; importing it registers them on ``app``.
+from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
+
+__all__ = ["ExitCode", "_sync_commands", "app", "main"]
 
 
 def main() -> None:

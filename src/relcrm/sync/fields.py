@@ -298,7 +298,23 @@ def plan_fields(connector: Connector, mapping: Mapping) -> FieldsPlan:
     problems = check_mapping(mapping, described)
     created = {s.name.casefold() for s in plan.create}
     plan.by_hand = [p for p in problems if not _fixed_by(plan, created, p)]
+    for other in mapping.match.fallback:
+        also = _fallback_plan(connector, mapping, other)
+        if not also.empty:
+            plan.changes.append(
+                f"on {other} (persons matched there are written too): create "
+                f"{len(also.create)} fields"
+                + (", " + ", ".join(also.changes) if also.changes else "")
+            )
     return plan
+
+
+def _fallback_plan(connector: Connector, mapping: Mapping, object_name: str) -> FieldsPlan:
+    """The plan for a ``match.fallback`` object: the same fields, since the engine writes
+    a person matched there into that object."""
+    there = mapping.model_copy(update={"object": object_name})
+    specs = provisionable_specs(there, connector.describe(object_name))
+    return _provisioning_plan(connector, there, specs)
 
 
 def _fixed_by(plan: FieldsPlan, created: set[str], problem: MappingProblem) -> bool:
@@ -325,6 +341,10 @@ def apply_fields(connector: Connector, mapping: Mapping) -> FieldsApplied:
     plan = plan_fields(connector, mapping)
     specs = provisionable_specs(mapping, connector.describe(mapping.object))
     created = connector.provision(mapping.object, specs) if not plan.empty else []
+    for other in mapping.match.fallback:
+        there = mapping.model_copy(update={"object": other})
+        if not _fallback_plan(connector, mapping, other).empty:
+            connector.provision(other, provisionable_specs(there, connector.describe(other)))
     problems = check_mapping(mapping, connector.describe(mapping.object))
     return FieldsApplied(plan=plan, created=list(created), problems=problems)
 

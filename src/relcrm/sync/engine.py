@@ -1,0 +1,512 @@
+"""The sync engine: write what changed in the profiles into one CRM target, resumably.
+
+One run over one target (a mapping on a connector):
+
+1. Resume the target's unfinished run if a process was killed during it (the persons it
+   checkpointed are skipped), else start a new run.
+2. Read persons and profiles a page at a time; :func:`relcrm.sync.selection.decide` says
+   per person: send the changed fields, clear the fields (consent withdrawn), or nothing.
+3. Queue the persons to write until a batch is full (the connector's declared batch
+   size: one request each), match those without a remembered record, write the batch.
+4. Record each outcome in the store: confirmed fields get their fingerprint, rejections
+   (and writes still failing after the connector's retry policy) become dead letters,
+   clearings are marked; then checkpoint the batch. A run killed between two batches
+   loses nothing and, when started again, writes nothing twice.
+
+A quota answer pauses the run (exit code 4, resumable); an authentication or connection
+failure stops it (3). Logs name counts, persons and fields, never values or verbatims.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Final
+
+from relcrm.connectors import Connector
+from relcrm.connectors.errors import (
+    AuthenticationFailed,
+    PermissionDenied,
+    QuotaExhausted,
+    VendorError,
+)
+from relcrm.errors import ConfigurationError, FieldProblem
+from relcrm.mapping import Mapping
+from relcrm.models import FieldWrite, RecordRef, WriteOutcome, WriteResult
+from relcrm.store import Store
+from relcrm.store.sync_state import FailedWrite, RunStatus
+from relcrm.sync.selection import Action, Decision, decide
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE: Final = 1_000
+"""Persons read from the store per transaction."""
+
+SHOWN_PROBLEMS: Final = 50
+"""Rejections and withheld values kept in a report for display (all are counted)."""
+
+COUNT_KEYS: Final[tuple[str, ...]] = (
+    "considered",
+    "selected",
+    "written",
+    "cleared",
+    "unchanged",
+    "rejected",
+    "failed",
+    "skipped_no_consent",
+    "no_profile",
+    "unmatched",
+    "ambiguous",
+    "fields_sent",
+    "fields_withheld",
+    "fields_truncated",
+)
+"""Every count a run reports, in the order a summary shows them."""
+
+
+class ExitCode(IntEnum):
+    """What a scheduler can act on; every ``relcrm`` command exits with one of these."""
+
+    OK = 0
+    """everything went through"""
+    REJECTED = 1
+    """some records were rejected (each is reported; the rest went through)"""
+    CONFIG = 2
+    """configuration or input error (nothing was changed)"""
+    CONNECT = 3
+    """cannot connect to or authenticate with a CRM"""
+    QUOTA = 4
+    """paused by a CRM quota; run again later to resume"""
+
+
+@dataclass
+class SyncProgress:
+    """Passed to the progress callback after every batch (and every page read)."""
+
+    target: str
+    persons_read: int
+    persons_total: int
+    counts: Counter[str]
+    batch: int
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+
+
+@dataclass
+class SyncReport:
+    """What one run did on one target: counts, calls, outcome, and examples of problems."""
+
+    target: str
+    run_id: str | None
+    dry_run: bool = False
+    resumed: bool = False
+    status: RunStatus | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+    api_calls: int = 0
+    duration_s: float = 0.0
+    message: str | None = None
+    error_code: str | None = None
+    rejections: list[WriteResult] = field(default_factory=list)
+    withheld: list[tuple[str, FieldProblem]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.status == "paused":
+            return ExitCode.QUOTA
+        if self.status == "failed":
+            return ExitCode.CONNECT
+        if self.counts["rejected"] or self.counts["failed"]:
+            return ExitCode.REJECTED
+        return ExitCode.OK
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "target": self.target,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "resumed": self.resumed,
+            "status": self.status,
+            "counts": {key: self.counts[key] for key in COUNT_KEYS},
+            "api_calls": self.api_calls,
+            "duration_s": round(self.duration_s, 3),
+            "message": self.message,
+            "error_code": self.error_code,
+            "exit_code": int(self.exit_code),
+            "rejections": [
+                {
+                    "person_id": r.person_id,
+                    "record_id": r.record_id,
+                    "outcome": r.outcome.value,
+                    "code": r.error_code,
+                    "message": r.error_message,
+                }
+                for r in self.rejections
+            ],
+            "withheld": [
+                {"person_id": person_id, "field": problem.field, "problem": problem.problem}
+                for person_id, problem in self.withheld
+            ],
+        }
+
+
+class StopRun(Exception):
+    """Raised by a progress callback to stop the run after the current batch (tests use
+    it to stand for a process killed between batches)."""
+
+
+@dataclass
+class _Pending:
+    """Decisions waiting for their batch to be full."""
+
+    decisions: list[Decision] = field(default_factory=list)
+
+
+class SyncEngine:
+    """Runs one sync of ``mapping`` through ``connector`` against ``store``.
+
+    ``target`` keys the sync state (the targets file's name). ``batch_size`` defaults
+    to the connector's declared batch (one request per batch, one checkpoint per batch:
+    a kill can lose at most the batch in flight). ``now`` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        connector: Connector,
+        mapping: Mapping,
+        *,
+        target: str | None = None,
+        batch_size: int | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.connector = connector
+        self.mapping = mapping
+        self.target = target or mapping.target
+        capacity = connector.capabilities.max_batch_size
+        self.batch_size = batch_size or capacity
+        if self.batch_size < 1:
+            raise ConfigurationError(
+                f"batch size must be at least 1, got {self.batch_size}",
+                code="sync.bad_batch_size",
+            )
+        self.now = now or (lambda: datetime.now(UTC))
+        self._allowed = mapping.field_names()
+
+    # ------------------------------------------------------------------ public
+
+    def run(
+        self,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        limit: int | None = None,
+        only: Iterable[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> SyncReport:
+        """One run. ``full`` re-sends every mapped value; ``dry_run`` decides and counts
+        without calling the CRM or changing the store; ``limit`` caps the persons
+        written; ``only`` restricts the run to these person ids (dead-letter retries)."""
+        only_ids = set(only) if only is not None else None
+        if limit is not None and limit < 1:
+            raise ConfigurationError(
+                f"--limit must be at least 1, got {limit}", code="sync.bad_limit"
+            )
+        started = time.monotonic()
+        calls_before = self.connector.api_calls
+        report = SyncReport(target=self.target, run_id=None, dry_run=dry_run)
+        skip: set[str] = set()
+        if not dry_run:
+            # a restricted run (a dead-letter retry) never adopts a killed full run
+            unfinished = None if only_ids is not None else self.store.unfinished_run(self.target)
+            if unfinished is not None:
+                report.run_id = unfinished.id
+                report.resumed = True
+                report.counts.update(unfinished.counts)
+                skip = self.store.checkpointed_persons(unfinished.id)
+                calls_before -= unfinished.api_calls
+                logger.info(
+                    "resuming run %s on %s: %d persons already done",
+                    unfinished.id,
+                    self.target,
+                    len(skip),
+                )
+            else:
+                report.run_id = self.store.start_run(self.target, at=self.now())
+        state = _RunState(report, skip, limit, only_ids, calls_before)
+        try:
+            self._run_pages(state, full=full, dry_run=dry_run, progress=progress)
+            status: RunStatus = (
+                "partial" if report.counts["rejected"] or report.counts["failed"] else "succeeded"
+            )
+        except StopRun:
+            report.status = None
+            report.message = "stopped after a batch (resume by running again)"
+            report.api_calls = self.connector.api_calls - calls_before
+            report.duration_s = time.monotonic() - started
+            return report
+        except QuotaExhausted as exc:
+            status, report.message, report.error_code = "paused", exc.message, exc.code
+        except (AuthenticationFailed, PermissionDenied) as exc:
+            status, report.message, report.error_code = "failed", exc.message, exc.code
+        except VendorError as exc:
+            status, report.message, report.error_code = "failed", exc.message, exc.code
+        report.status = status
+        report.api_calls = self.connector.api_calls - calls_before
+        report.duration_s = time.monotonic() - started
+        if report.run_id is not None and not dry_run:
+            self.store.finish_run(
+                report.run_id,
+                status,
+                _stored_counts(report.counts),
+                report.api_calls,
+                report.message,
+                at=self.now(),
+            )
+        logger.info(
+            "sync %s %s: %s in %.1f s, %d API calls",
+            self.target,
+            status,
+            ", ".join(f"{k} {report.counts[k]}" for k in COUNT_KEYS if report.counts[k]),
+            report.duration_s,
+            report.api_calls,
+        )
+        return report
+
+    # ------------------------------------------------------------------ pages
+
+    def _run_pages(
+        self,
+        state: _RunState,
+        *,
+        full: bool,
+        dry_run: bool,
+        progress: ProgressCallback | None,
+    ) -> None:
+        total = self.store.count_persons()
+        lettered = {letter.person_id for letter in self.store.open_dead_letters(self.target)}
+        read = 0
+        pending = _Pending()
+        counts = state.report.counts
+        for page in self.store.person_pages(PAGE_SIZE):
+            read += len(page)
+            page = [
+                (person, profile)
+                for person, profile in page
+                if person.id not in state.skip and (state.only is None or person.id in state.only)
+            ]
+            if not page:
+                continue
+            ids = [person.id for person, _ in page]
+            pushed = self.store.field_fingerprints(self.target, ids)
+            withdrawn = [p.id for p, _ in page if not p.consent.granted and p.id in pushed]
+            cleared = self.store.cleared(self.target, withdrawn) if withdrawn else set()
+            settled: list[str] = []
+            for person, profile in page:
+                counts["considered"] += 1
+                if state.limit_reached():
+                    continue
+                decision = decide(
+                    person,
+                    profile,
+                    self.mapping,
+                    pushed.get(person.id),
+                    cleared=person.id in cleared,
+                    full=full,
+                )
+                self._count_decision(state, decision)
+                if decision.action is Action.UNCHANGED and person.id in lettered:
+                    settled.append(person.id)  # the CRM has these values after all
+                if decision.writes:
+                    state.selected += 1
+                    counts["selected"] += 1
+                    if not dry_run:
+                        pending.decisions.append(decision)
+                if len(pending.decisions) >= self.batch_size:
+                    self._flush(state, pending, progress, read, total)
+            if settled and not dry_run:
+                self.store.resolve_dead_letters_of(self.target, settled)
+            if progress is not None:
+                progress(SyncProgress(self.target, read, total, counts, state.batch))
+        if pending.decisions:
+            self._flush(state, pending, progress, read, total)
+
+    def _count_decision(self, state: _RunState, decision: Decision) -> None:
+        counts = state.report.counts
+        if decision.action is Action.UNCHANGED:
+            counts["unchanged"] += 1
+        elif decision.action is Action.NO_CONSENT:
+            counts["skipped_no_consent"] += 1
+        elif decision.action is Action.NO_PROFILE:
+            counts["no_profile"] += 1
+        counts["fields_withheld"] += len(decision.withheld)
+        counts["fields_truncated"] += len(decision.adjustments)
+        for problem in decision.withheld:
+            if len(state.report.withheld) < SHOWN_PROBLEMS:
+                state.report.withheld.append((decision.person.id, problem))
+            logger.warning(
+                "%s: person %s: field %s not sent: %s",
+                self.target,
+                decision.person.id,
+                problem.field,
+                problem.problem,
+            )
+
+    # ------------------------------------------------------------------ batches
+
+    def _flush(
+        self,
+        state: _RunState,
+        pending: _Pending,
+        progress: ProgressCallback | None,
+        read: int,
+        total: int,
+    ) -> None:
+        while pending.decisions:
+            batch = pending.decisions[: self.batch_size]
+            del pending.decisions[: self.batch_size]
+            self._write_batch(state, batch)
+            if progress is not None:
+                progress(SyncProgress(self.target, read, total, state.report.counts, state.batch))
+
+    def _records_for(self, state: _RunState, batch: Sequence[Decision]) -> dict[str, RecordRef]:
+        """The CRM record of each person of the batch: remembered, or matched now."""
+        ids = [d.person.id for d in batch]
+        system = self.connector.capabilities.name
+        records = {
+            person_id: RecordRef(system=system, object=known.object, id=known.record_id)
+            for person_id, known in self.store.known_records(self.target, ids).items()
+        }
+        keys: dict[str, list[str]] = {}
+        for decision in batch:
+            if decision.person.id in records or decision.action is Action.CLEAR:
+                continue
+            if self.mapping.match.by == "email":
+                keys[decision.person.id] = list(decision.person.emails)
+            else:
+                keys[decision.person.id] = [decision.person.id]
+        if keys:
+            found = self.connector.find_records(
+                self.mapping.object,
+                keys,
+                by=self.mapping.match.by,
+                fallback=self.mapping.match.fallback,
+            )
+            self.store.remember_records(
+                self.target,
+                {p: (ref.object, ref.id) for p, ref in found.matched.items()},
+                at=self.now(),
+            )
+            records.update(found.matched)
+            state.report.counts["unmatched"] += len(found.unmatched)
+            state.report.counts["ambiguous"] += len(found.ambiguous)
+            for person_id, refs in found.ambiguous.items():
+                logger.warning(
+                    "%s: person %s matches %d records; not written (merge them in the CRM)",
+                    self.target,
+                    person_id,
+                    len(refs),
+                )
+        return records
+
+    def _write_batch(self, state: _RunState, batch: Sequence[Decision]) -> None:
+        counts = state.report.counts
+        records = self._records_for(state, batch)
+        writes: list[FieldWrite] = []
+        by_person: dict[str, Decision] = {}
+        for decision in batch:
+            record = records.get(decision.person.id)
+            if record is None:
+                continue
+            stray = set(decision.values) - self._allowed
+            if stray:  # a bug upstream must never reach a field the admin did not map
+                raise ConfigurationError(
+                    f"refusing to write fields outside the mapping: {', '.join(sorted(stray))}",
+                    code="sync.unmapped_field",
+                )
+            writes.append(
+                FieldWrite(person_id=decision.person.id, record=record, values=decision.values)
+            )
+            by_person[decision.person.id] = decision
+        results = self.connector.write(self.mapping.object, writes) if writes else []
+        at = self.now()
+        confirmed: dict[str, dict[str, str]] = {}
+        cleared: list[str] = []
+        failures: list[FailedWrite] = []
+        for result in results:
+            decision = by_person[result.person_id]
+            if result.outcome is WriteOutcome.WRITTEN:
+                if decision.action is Action.CLEAR:
+                    cleared.append(result.person_id)
+                    counts["cleared"] += 1
+                else:
+                    confirmed[result.person_id] = decision.fingerprints
+                    counts["written"] += 1
+                counts["fields_sent"] += len(decision.values)
+                continue
+            counts["rejected" if result.outcome is WriteOutcome.REJECTED else "failed"] += 1
+            if len(state.report.rejections) < SHOWN_PROBLEMS:
+                state.report.rejections.append(result)
+            failures.append(
+                FailedWrite(
+                    person_id=result.person_id,
+                    fields=decision.values,
+                    error_code=result.error_code or result.outcome.value,
+                    error_message=result.error_message or "",
+                    record_id=result.record_id or records[result.person_id].id,
+                )
+            )
+        if confirmed:
+            self.store.record_pushed_many(self.target, confirmed, at)
+        if cleared:
+            self.store.mark_cleared(self.target, cleared, at)
+        done = list(confirmed) + cleared
+        if done:
+            self.store.resolve_dead_letters_of(self.target, done)
+        if failures:
+            self.store.add_dead_letters(self.target, failures, at=at, run_id=state.report.run_id)
+        state.batch += 1
+        if state.report.run_id is not None:
+            self.store.checkpoint(
+                state.report.run_id,
+                state.batch,
+                [d.person.id for d in batch],
+                counts=_stored_counts(counts),
+                api_calls=max(0, self.connector.api_calls - state.calls_before),
+            )
+
+
+@dataclass
+class _RunState:
+    report: SyncReport
+    skip: set[str]
+    limit: int | None
+    only: set[str] | None
+    calls_before: int
+    """The connector's call count when the run (or the run it resumes) began."""
+    selected: int = 0
+    batch: int = 0
+
+    def limit_reached(self) -> bool:
+        return self.limit is not None and self.selected >= self.limit
+
+
+def _stored_counts(counts: Counter[str]) -> dict[str, int]:
+    return {key: counts[key] for key in COUNT_KEYS if counts[key]}
+
+
+__all__ = [
+    "COUNT_KEYS",
+    "ExitCode",
+    "ProgressCallback",
+    "StopRun",
+    "SyncEngine",
+    "SyncProgress",
+    "SyncReport",
+]

@@ -1,0 +1,120 @@
+"""Sync jobs from a targets file: what ``relcrm sync`` and ``relcrm dead-letters retry``
+run, and what a developer's script calls (:func:`run`).
+
+Each target of the file is synced in turn with its own connector and mapping; the store
+is the file's ``[store]`` (or ``RELCRM_STORE_URL``, or ``./relcrm.db``) unless one is
+passed. A target that cannot connect does not stop the others.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from relcrm.connectors import Connector
+from relcrm.settings import RelcrmSettings
+from relcrm.store import Store
+from relcrm.sync.config import Config, Target, build_connector, load_config
+from relcrm.sync.engine import ProgressCallback, SyncEngine, SyncReport
+
+ConfigSource = Config | str | os.PathLike[str]
+
+
+def _config(config: ConfigSource) -> Config:
+    return config if isinstance(config, Config) else load_config(config)
+
+
+def store_url_of(config: Config, override: str | None = None) -> str:
+    """The store a job uses: ``override``, the file's ``[store]``, the settings' default."""
+    value = override or config.store_url or RelcrmSettings().store_url
+    return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
+
+
+@contextmanager
+def _opened(config: Config, store: Store | None, store_url: str | None) -> Iterator[Store]:
+    if store is not None:
+        yield store
+        return
+    with Store.open(store_url_of(config, store_url)) as opened:
+        yield opened
+
+
+def _connector(target: Target, connectors: Mapping[str, Connector] | None) -> Connector:
+    if connectors is not None and target.name in connectors:
+        return connectors[target.name]
+    return build_connector(target)
+
+
+def run(
+    config: ConfigSource,
+    *,
+    target: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    limit: int | None = None,
+    store: Store | None = None,
+    store_url: str | None = None,
+    connectors: Mapping[str, Connector] | None = None,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[SyncReport]:
+    """Sync every target of ``config`` (or the one named ``target``); one report each.
+
+    ``connectors`` replaces the connector built for a target name (a script that already
+    holds one, or a test). Raises :class:`relcrm.errors.ConfigurationError` before
+    anything is written if the file, a mapping or a target's settings are wrong.
+    """
+    loaded = _config(config)
+    targets = loaded.select(target)
+    built = [(t, _connector(t, connectors)) for t in targets]
+    reports: list[SyncReport] = []
+    with _opened(loaded, store, store_url) as opened:
+        for chosen, connector in built:
+            engine = SyncEngine(
+                opened, connector, chosen.mapping, target=chosen.name, batch_size=batch_size
+            )
+            reports.append(engine.run(full=full, dry_run=dry_run, limit=limit, progress=progress))
+    return reports
+
+
+def retry_dead_letters(
+    config: ConfigSource,
+    *,
+    target: str | None = None,
+    letter_ids: Iterable[int] | None = None,
+    store: Store | None = None,
+    store_url: str | None = None,
+    connectors: Mapping[str, Connector] | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[SyncReport]:
+    """Send the open dead letters again (all, or ``letter_ids``), one run per target.
+
+    Values are computed afresh from the current profile and the *current* mapping, so a
+    letter rejected for a mapping mistake goes through once the mapping is fixed; a
+    letter that fails again stays open with one more attempt counted.
+    """
+    loaded = _config(config)
+    wanted = set(letter_ids) if letter_ids is not None else None
+    reports: list[SyncReport] = []
+    with _opened(loaded, store, store_url) as opened:
+        for chosen in loaded.select(target):
+            letters = [
+                letter
+                for letter in opened.open_dead_letters(chosen.name)
+                if wanted is None or letter.id in wanted
+            ]
+            if not letters:
+                continue
+            opened.mark_dead_letters_retried(letter.id for letter in letters)
+            engine = SyncEngine(
+                opened, _connector(chosen, connectors), chosen.mapping, target=chosen.name
+            )
+            reports.append(
+                engine.run(only={letter.person_id for letter in letters}, progress=progress)
+            )
+    return reports
+
+
+__all__ = ["retry_dead_letters", "run", "store_url_of"]
