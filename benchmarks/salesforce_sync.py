@@ -7,7 +7,7 @@ integration written by hand usually does:
 - connector, Bulk API 2.0: one ingest job (create, upload, complete, poll, results);
 - plain loop: ``sf.Contact.update(id, {...})`` with simple-salesforce, one call a record.
 
-Every path writes the same field set (``relcrm.sync.crm_push.FIELD_SET``) with values from
+Every path writes the same field set (shipped ``salesforce-contact`` mapping) with values from
 real profiles. The plain loop is timed on ``--plain`` records (1,000 by default, about
 25 s at 20 ms) and extrapolated to ``--persons``, labelled as such; ``--plain 10000``
 times it in full. Matching by email is timed apart: the plain loop is given the Ids.
@@ -31,6 +31,7 @@ from typing import Any
 from simple_salesforce.api import Salesforce
 
 from relcrm.connectors.salesforce import SalesforceConnector
+from relcrm.mapping import load_shipped, values_for
 from relcrm.models import FieldWrite, WriteOutcome
 from relcrm.sandbox.salesforce import (
     OrgConfig,
@@ -38,7 +39,6 @@ from relcrm.sandbox.salesforce import (
     loopback_session,
     running_sandbox,
 )
-from relcrm.sync.crm_push import profile_values, provision_field_set
 from relcrm.sync.demo import demo_connector, run_demo
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -71,8 +71,11 @@ def seed_contacts(sf: Any, count: int) -> tuple[list[str], list[str]]:
 def sample_values(count: int) -> list[dict[str, Any]]:
     """Field values of ``count`` persons, cycling through the demo sample's real profiles."""
     with tempfile.TemporaryDirectory() as scratch:
-        profiles = run_demo(Path(scratch), persons=60, seed=7, now=NOW, salesforce=False).profiles
-    pool = [profile_values(p) for p in profiles]
+        profiles = run_demo(
+            Path(scratch), persons=60, seed=7, now=NOW, salesforce=False, hubspot=False
+        ).profiles
+    mapping = load_shipped("salesforce-contact")
+    pool = [values_for(p, mapping).values for p in profiles]
     return [pool[i % len(pool)] for i in range(count)]
 
 
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded {len(ids):,} contacts in {time.perf_counter() - start:.1f} s (not counted)")
 
         rest = demo_connector(sandbox, bulk_threshold=persons + 1)  # collections only
-        provision_field_set(rest, objects=("Contact",))
+        rest.provision("Contact", load_shipped("salesforce-contact").field_specs())
         bulk = demo_connector(sandbox, bulk_threshold=1, bulk_poll_s=args.bulk_poll_s)  # Bulk only
 
         sandbox.log.clear()

@@ -14,8 +14,7 @@ from __future__ import annotations
 import heapq
 import json
 import sys
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -28,19 +27,15 @@ from rich.table import Table
 
 from relcrm import __version__
 from relcrm.connectors.errors import QuotaExhausted
-from relcrm.connectors.hubspot import ProvisionPlan as HubSpotPlan
 from relcrm.errors import ConfigurationError, ConnectorError, RelcrmError
 from relcrm.mapping import mapping_json_schema
-from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, TextAnalysis, WriteResult
+from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, TextAnalysis
 from relcrm.settings import RelcrmSettings
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
 from relcrm.sync.config import Target, build_connector, load_config
-from relcrm.sync.crm_push import FIELD_SET, HUBSPOT_FIELD_SET
-from relcrm.sync.demo import SalesforceDemo, describe_plan, run_demo
-from relcrm.sync.demo_hubspot import HubSpotDemo
 from relcrm.sync.engine import ExitCode
 from relcrm.sync.fields import (
     FieldsPlan,
@@ -387,241 +382,6 @@ ORG_FILE = "salesforce-org.db"
 """With ``--keep``, the demo's Salesforce org is kept in this SQLite file next to the store."""
 
 
-def _print_read_back(
-    title: str,
-    kind: str,
-    names: list[str],
-    read_back: Mapping[str, Mapping[str, object]],
-    twins: Sequence[str],
-) -> None:
-    """What the CRM now holds for the twins, one column each, as read back from it."""
-    present = [twin for twin in twins if twin in read_back]
-    if not present:
-        return
-    table = Table(title=title)
-    table.add_column(kind, no_wrap=True)
-    for twin in present:
-        table.add_column(twin)
-    for name in names:
-        table.add_row(name, *(str(read_back[twin].get(name)) for twin in present))
-    out.print(table)
-
-
-def _print_rejected_writes(rejected: list[WriteResult], limit: int = 20) -> None:
-    """The CRM's own code and message for each rejected record (the first ``limit``)."""
-    for result in rejected[:limit]:
-        err.print(
-            f"[red]rejected[/] {result.person_id} ({result.record_id}): "
-            f"{result.error_code} {result.error_message or ''}",
-            markup=True,
-            highlight=False,
-        )
-    if len(rejected) > limit:
-        err.print(f"... and {len(rejected) - limit} more rejected records")
-
-
-def _print_salesforce(sf: SalesforceDemo, twins: tuple[str, str]) -> bool:
-    """The Salesforce part of the demo; False when some records were rejected."""
-    push = sf.push
-    seeded = ", ".join(f"{n} {name}s" for name, n in sf.seeded.items())
-    out.print(
-        f"4. Salesforce sandbox at {sf.instance_url}\n"
-        f"   seeded the org with {seeded} (the people it already knows"
-        + (f"; {sf.already_in_org} were there already" if sf.already_in_org else "")
-        + ")",
-        highlight=False,
-    )
-    out.print(f"   field set: {', '.join(s.name for s in FIELD_SET)}", highlight=False)
-    for name, plan in sf.plans.items():
-        out.print(f"   plan (dry run) for {name}: {describe_plan(plan)}", highlight=False)
-    for name, plan in sf.applied.items():
-        out.print(
-            f"   applied on {name}: {len(plan.create)} fields created, verified by describe",
-            highlight=False,
-        )
-    rejected = push.rejected
-    out.print(
-        f"   matched {len(push.matched)} persons by email "
-        f"({len(push.ambiguous)} ambiguous, {len(push.unmatched)} not found); "
-        f"{len(push.skipped_no_consent)} without consent skipped, nothing written for them\n"
-        f"   wrote {push.written} records, {push.fields_written} field values, "
-        f"{len(rejected)} rejected\n"
-        f"   API calls: {sf.calls.provisioning} provisioning, {sf.calls.matching} matching, "
-        f"{sf.calls.writing} writing ({sf.calls.total} in all; "
-        f"Sforce-Limit-Info {sf.limit_info})",
-        highlight=False,
-    )
-    _print_rejected_writes(rejected)
-    _print_read_back(
-        "The twins in Salesforce, read back with SOQL",
-        "field",
-        ["Id", "Email", *(spec.name for spec in FIELD_SET)],
-        sf.read_back,
-        twins,
-    )
-    return not rejected
-
-
-def _describe_hubspot_plan(plan: HubSpotPlan) -> str:
-    """A HubSpot provisioning plan in one line, read before anything changes."""
-    steps = []
-    if plan.create_group:
-        steps.append("create the relcrm property group")
-    if plan.create:
-        steps.append(f"create {len(plan.create)} properties")
-    if plan.add_options:
-        steps.append(f"add options to {len(plan.add_options)} properties")
-    if plan.conflicts:
-        steps.append("conflicts (left alone): " + "; ".join(plan.conflicts))
-    return ", ".join(steps) or "nothing to do"
-
-
-def _print_hubspot(hs: HubSpotDemo, twins: tuple[str, str]) -> bool:
-    """The HubSpot part of the demo; False when some contacts were rejected."""
-    push = hs.push
-    out.print(
-        f"5. HubSpot sandbox at {hs.base_url}\n"
-        f"   seeded the portal with {hs.seeded} contacts (batch create, the people it "
-        "already knows)",
-        highlight=False,
-    )
-    out.print(
-        f"   properties: {', '.join(s.name for s in HUBSPOT_FIELD_SET)}"
-        " (same field set as Salesforce, HubSpot names)",
-        highlight=False,
-    )
-    for name, plan in hs.plans.items():
-        out.print(f"   plan (dry run) for {name}: {_describe_hubspot_plan(plan)}", highlight=False)
-    for name, plan in hs.applied.items():
-        out.print(
-            f"   applied on {name}: {len(plan.create)} properties created"
-            + (" in the new relcrm group" if plan.create_group else ""),
-            highlight=False,
-        )
-    rejected = push.rejected
-    out.print(
-        f"   matched {len(push.matched)} persons by email "
-        f"({len(push.ambiguous)} ambiguous, {len(push.unmatched)} not found); "
-        f"{len(push.skipped_no_consent)} without consent skipped, nothing written for them\n"
-        f"   wrote {push.written} contacts, {push.fields_written} property values, "
-        f"{len(rejected)} rejected",
-        highlight=False,
-    )
-    if hs.notes is not None:
-        out.print(
-            f"   history: {len(hs.notes.created)} notes created (one per perception; "
-            f"{len(hs.notes.existing)} already there, {len(hs.notes.rejected)} rejected; "
-            "channel, topic, valence band and date, no verbatims)",
-            highlight=False,
-        )
-    out.print(
-        f"   API calls: {hs.calls.provisioning} provisioning, {hs.calls.matching} matching, "
-        f"{hs.calls.writing} writing, {hs.calls.notes} notes ({hs.calls.total} in all; "
-        f"rate window {hs.rate_window})",
-        highlight=False,
-    )
-    _print_rejected_writes(rejected)
-    _print_read_back(
-        "The twins in HubSpot, read back with hubspot-api-client",
-        "property",
-        ["id", "email", *(spec.name for spec in HUBSPOT_FIELD_SET)],
-        hs.read_back,
-        twins,
-    )
-    return not rejected and not (hs.notes is not None and hs.notes.rejected)
-
-
-@app.command()
-def demo(
-    persons: Annotated[int, typer.Option(min=12, help="How many synthetic persons.")] = 60,
-    seed: Annotated[int, typer.Option(help="Same seed, same story.")] = 7,
-    keep: Annotated[
-        Path | None,
-        typer.Option(help="Keep the sample file, the store and the Salesforce org here."),
-    ] = None,
-    salesforce: Annotated[
-        bool,
-        typer.Option(
-            "--salesforce/--no-salesforce",
-            help="Also write the profiles into a local Salesforce sandbox.",
-        ),
-    ] = True,
-    hubspot: Annotated[
-        bool,
-        typer.Option(
-            "--hubspot/--no-hubspot",
-            help="Also write the profiles (and a history note per perception) into a local "
-            "HubSpot sandbox (kept in memory only, also with --keep).",
-        ),
-    ] = True,
-) -> None:
-    """The whole story on a throwaway store: sample -> ingest -> profile -> Salesforce,
-    HubSpot.
-
-    It shows two customers with identical purchase histories whom a CRM cannot tell
-    apart, and how differently they feel; then provisions relcrm's fields in a local
-    Salesforce sandbox and a local HubSpot sandbox and writes every consenting person's
-    profile into both. Exit code 1 when a CRM rejected some records.
-    """
-    now = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="relcrm-demo-") as scratch:
-        workdir = keep or Path(scratch)
-        org_file = keep / ORG_FILE if keep is not None else None
-        try:
-            result = run_demo(
-                workdir,
-                persons=persons,
-                seed=seed,
-                now=now,
-                salesforce=salesforce,
-                org_file=org_file,
-                hubspot=hubspot,
-            )
-        except RelcrmError as error:
-            code = ExitCode.CONNECT if isinstance(error, ConnectorError) else ExitCode.CONFIG
-            raise _fail(error, code) from None
-        out.rule("relcrm demo")
-        out.print(
-            f"1. sample: {len(result.profiles)} persons written to {result.sample_file.name}\n"
-            f"2. ingest: {result.ingest.persons} persons, "
-            f"{result.ingest.perceptions_new} perceptions, {result.ingest.rejected} rejected, "
-            f"{sum(result.ingest.redactions.values())} personal items redacted from verbatims\n"
-            f"3. profile: computed as of {now:%Y-%m-%d %H:%M} UTC"
-        )
-        _print_segments(result.run)
-        by_id = {p.person_id: p for p in result.profiles}
-        twins = [by_id[twin] for twin in result.twins]
-        out.print(
-            "\n[bold]The twins[/]: identical purchase history, as the CRM sees them. "
-            "How they feel:",
-            markup=True,
-        )
-        _print_explained(twins)
-        examples: dict[Segment, RelationshipProfile] = {}
-        for item in result.profiles:
-            if item.person_id not in result.twins:
-                examples.setdefault(item.segment, item)
-        out.print("\n[bold]One person from each segment[/]:", markup=True)
-        _print_explained(list(examples.values()))
-        clean = True
-        if result.salesforce is not None:
-            out.print()
-            clean = _print_salesforce(result.salesforce, result.twins)
-        if result.hubspot is not None:
-            out.print()
-            clean = _print_hubspot(result.hubspot, result.twins) and clean
-        if keep is not None:
-            out.print(f"\nKept {result.sample_file} and the store {result.store_url}")
-            if result.salesforce is not None and org_file is not None:
-                out.print(
-                    f"and the Salesforce org {org_file} "
-                    f"(relcrm sandbox salesforce --data {org_file})",
-                    highlight=False,
-                )
-    if not clean:
-        raise typer.Exit(int(ExitCode.REJECTED))
-
-
 @app.command()
 def schema(
     folder: Annotated[Path, typer.Argument(help="Folder to write the JSON Schemas into.")],
@@ -894,9 +654,17 @@ def fields_apply(
 
 
 # The ops commands live in their own module; importing it registers them on ``app``.
+from relcrm.cli import demo_command as _demo_command  # noqa: E402
 from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
 
-__all__ = ["ExitCode", "_sync_commands", "app", "main"]
+__all__ = [
+    "ORG_FILE",
+    "ExitCode",
+    "_demo_command",
+    "_sync_commands",
+    "app",
+    "main",
+]
 
 
 def main() -> None:

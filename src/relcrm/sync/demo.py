@@ -1,306 +1,245 @@
-"""The demo: synthetic data -> ingest -> profiles -> Salesforce and HubSpot, on a store and
-CRMs of its own (the HubSpot part is in :mod:`relcrm.sync.demo_hubspot`).
+"""The demo: the whole story in under a minute, on a store and CRM sandboxes of its own.
 
-The Salesforce part runs against the in-process sandbox (a real HTTPS server), so the
-demo shows the whole path a real deployment takes: provisioning with a dry-run plan
-first, matching by email, consent-gated writes, and the values read back with SOQL.
+1. A synthetic sample, told through real formats: a Qualtrics-style survey export, a
+   social-listening JSONL, support cases in both CRMs, and interchange lines for the rest
+   (:mod:`relcrm.sources.demo_exports`). Every verbatim is redacted; survey, social and
+   case texts are read by the offline analyzer.
+2. Profiles for everyone.
+3. Per CRM (a real HTTPS sandbox each): the people it already holds (seeded as its
+   stand-in), the shipped mapping's field plan, then apply, then a sync through the
+   engine, and the twins read back through the official clients.
+4. One person answers a survey again, furious; after profiling, a second sync sends only
+   that person's changed fields.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
-from relcrm.connectors.retry import RetryPolicy
-from relcrm.connectors.salesforce import (
-    AuthFlow,
-    ProvisionPlan,
-    SalesforceConnector,
-    SalesforceSettings,
-    soql_quote,
-)
-from relcrm.connectors.salesforce.writer import BULK_THRESHOLD
-from relcrm.errors import ConnectorError
-from relcrm.models import Perception, Person, RelationshipProfile
+from relcrm.analyze import default_analyzer
+from relcrm.connectors import Connector
+from relcrm.connectors.hubspot import HubSpotConnector, NotesReport
+from relcrm.mapping import Mapping, load_shipped
+from relcrm.models import Channel, NpsScore, Perception, Person, Provenance, RecordRef
 from relcrm.sandbox.hubspot import HubSpotSandbox, running_hubspot_sandbox
-from relcrm.sandbox.salesforce import SalesforceSandbox, loopback_session, running_sandbox
+from relcrm.sandbox.hubspot.tickets import TicketStory, add_ticket
+from relcrm.sandbox.salesforce import SalesforceSandbox, running_sandbox
+from relcrm.sandbox.salesforce.cases import CaseStory, add_case
+from relcrm.sources.demo_exports import SURVEY_COLUMNS, DemoSources, split_sample
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
-from relcrm.sync.crm_push import (
-    CRM_OBJECTS,
-    FIELD_SET,
-    PushReport,
-    provision_field_set,
-    push_profiles,
+from relcrm.sync.demo_hubspot import (
+    hubspot_demo_connector,
+    read_contacts,
+    seed_portal,
+    write_notes,
 )
-from relcrm.sync.demo_hubspot import HubSpotDemo, hubspot_demo
+from relcrm.sync.demo_salesforce import (
+    OrgRest,
+    contact_ids_by_email,
+    demo_connector,
+    read_back,
+    seed_org,
+)
+from relcrm.sync.engine import SyncEngine, SyncReport
+from relcrm.sync.fields import FieldsApplied, FieldsPlan, apply_fields, plan_fields
 from relcrm.sync.ingest import IngestReport, ingest_interchange
+from relcrm.sync.ingest_sources import ingest_cases, ingest_social, ingest_survey
 from relcrm.sync.profiling import ProfileRun, profile_store
 
-NO_COMPANY = "[not provided]"
-"""Lead.Company is required; B2C orgs conventionally fill it with this."""
-
-
-class DemoOrgError(ConnectorError):
-    """The demo's own calls to the sandbox (seeding, read-back) failed."""
-
-    code = "demo.org"
-    default_hint = "run the demo again; if it persists, report it with the output above"
+CHANGED_VERBATIM = (
+    "Third outage this month and nobody called back. I am looking at other providers."
+)
+"""What the person who changes their mind says in the demo's second survey answer."""
 
 
 @dataclass
-class CallCounts:
-    """API calls relcrm made, by phase, from the sandbox's request log."""
+class CrmDemo:
+    """What the demo did in one CRM, for printing and for tests."""
 
-    provisioning: int = 0
-    matching: int = 0
-    writing: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.provisioning + self.matching + self.writing
-
-
-@dataclass
-class SalesforceDemo:
-    """What the Salesforce part did, for printing and for tests."""
-
-    instance_url: str
-    seeded: dict[str, int]
-    already_in_org: int
-    plans: dict[str, ProvisionPlan]
-    """The dry-run plan per object, made before anything changed."""
-    applied: dict[str, ProvisionPlan]
-    push: PushReport
-    calls: CallCounts
-    limit_info: str
-    """``Sforce-Limit-Info`` of the last answer, e.g. ``api-usage=142/15000``."""
+    crm: str
+    """Salesforce or HubSpot."""
+    target: str
+    url: str
+    seeded: int
+    """People the CRM held before relcrm came (seeded as the CRM's stand-in)."""
+    cases: IngestReport | None
+    plan: FieldsPlan
+    applied: FieldsApplied
+    first: SyncReport
+    second: SyncReport | None = None
+    records: dict[str, RecordRef] = field(default_factory=dict)
+    """Person id -> the record the sync wrote to."""
     read_back: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Person id -> the record as a SOQL query returns it (the twins)."""
+    """Person id -> the twins' records as the CRM's own API returns them."""
+    notes: NotesReport | None = None
+    mapping: Mapping | None = None
 
 
 @dataclass
 class DemoResult:
-    """What each stage did; a CRM part is ``None`` when it was turned off."""
+    """What each stage did; a CRM part is absent when it was turned off."""
 
     sample_file: Path
     store_url: str
     ingest: IngestReport
+    survey: IngestReport
+    social: IngestReport
     run: ProfileRun
-    profiles: list[RelationshipProfile]
+    profiles: list[Any]
     twins: tuple[str, str]
     persons: tuple[Person, ...] = ()
-    salesforce: SalesforceDemo | None = None
-    hubspot: HubSpotDemo | None = None
+    crms: list[CrmDemo] = field(default_factory=list)
+    changed: str | None = None
+    """The person whose new survey answer the second sync sends."""
 
+    def crm(self, name: str) -> CrmDemo | None:
+        return next((c for c in self.crms if c.crm == name), None)
 
-class OrgRest:
-    """Plain REST calls as another app in the org would make them.
+    @property
+    def salesforce(self) -> CrmDemo | None:
+        return self.crm("Salesforce")
 
-    Seeding and reading back deliberately bypass relcrm's connector: the seeded records
-    stand for what the org already holds, and the read-back proves what is really there.
-    """
-
-    def __init__(self, sandbox: SalesforceSandbox) -> None:
-        self.instance_url = sandbox.instance_url
-        self.base = f"{sandbox.instance_url}/services/data/v{sandbox.api_version}"
-        self.session = loopback_session(sandbox.instance_url, sandbox.ca_file)
-        self.session.headers["Authorization"] = f"Bearer {sandbox.session_id}"
-        self.limit_info = ""
-
-    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
-        answer = self.session.request(method, url, timeout=60, **kwargs)
-        self.limit_info = answer.headers.get("Sforce-Limit-Info", self.limit_info)
-        if answer.status_code >= 300:
-            raise DemoOrgError(f"{method} {url} answered {answer.status_code}: {answer.text}")
-        return answer.json()
-
-    def query(self, soql: str) -> list[dict[str, Any]]:
-        """Every row of a SOQL query, following ``nextRecordsUrl``."""
-        page = self._call("GET", f"{self.base}/query/", params={"q": soql})
-        rows = list(page["records"])
-        while page.get("nextRecordsUrl"):
-            page = self._call("GET", self.instance_url + page["nextRecordsUrl"])
-            rows.extend(page["records"])
-        return rows
-
-    def create(self, object_name: str, records: Sequence[dict[str, Any]]) -> int:
-        """Create records through sObject Collections (200 a call); how many were created."""
-        created = 0
-        for start in range(0, len(records), 200):
-            body = {
-                "allOrNone": True,
-                "records": [
-                    {"attributes": {"type": object_name}, **r} for r in records[start : start + 200]
-                ],
-            }
-            answers = self._call("POST", f"{self.base}/composite/sobjects", json=body)
-            created += sum(1 for a in answers if a.get("success"))
-        return created
-
-
-def describe_plan(plan: ProvisionPlan) -> str:
-    """A provisioning plan in one line, for the admin to read before anything changes."""
-    steps = [f"create {len(plan.create)} fields", f"grant read/edit on {len(plan.grant)}"]
-    if plan.create_permission_set:
-        steps.append("create the relcrm permission set")
-    if plan.assign_permission_set:
-        steps.append("assign it to the integration user")
-    if plan.conflicts:
-        steps.append("conflicts (left alone): " + "; ".join(plan.conflicts))
-    return "nothing to do" if plan.empty and not plan.conflicts else ", ".join(steps)
-
-
-def crm_object_of(person: Person) -> str:
-    """Lead for persons the sources know as a Salesforce lead, else Contact."""
-    for record in person.crm_records:
-        if record.system.lower() == "salesforce" and record.object.lower() == "lead":
-            return "Lead"
-    return "Contact"
-
-
-def seed_record(person: Person, object_name: str) -> dict[str, Any]:
-    """The record an org would already hold for ``person`` (names, first email)."""
-    first, _, last = (person.display_name or "").strip().partition(" ")
-    if not last:
-        first, last = "", first or person.id
-    record: dict[str, Any] = {"LastName": last[:80], "Email": person.emails[0]}
-    if first:
-        record["FirstName"] = first[:40]
-    if object_name == "Lead":
-        record["Company"] = NO_COMPANY
-    return record
-
-
-def seed_org(rest: OrgRest, persons: Sequence[Person]) -> tuple[dict[str, int], int]:
-    """Create a Contact or Lead per person with an email, unless its email is there already
-    (so a kept org can be run again). Returns (created per object, already there)."""
-    present = {
-        str(row["Email"]).casefold()
-        for name in CRM_OBJECTS
-        for row in rest.query(f"SELECT Email FROM {name} WHERE Email != null")
-    }
-    wanted: dict[str, list[dict[str, Any]]] = {name: [] for name in CRM_OBJECTS}
-    already = 0
-    for person in persons:
-        if not person.emails:
-            continue
-        if person.emails[0].casefold() in present:
-            already += 1
-            continue
-        name = crm_object_of(person)
-        wanted[name].append(seed_record(person, name))
-    return {name: rest.create(name, records) for name, records in wanted.items()}, already
-
-
-def demo_connector(
-    sandbox: SalesforceSandbox,
-    *,
-    policy: RetryPolicy | None = None,
-    bulk_threshold: int = BULK_THRESHOLD,
-    bulk_poll_s: float = 2.0,
-) -> SalesforceConnector:
-    """A connector that logs in to the sandbox with username, password and token, as a
-    deployment would (the benchmark reuses it with other write thresholds)."""
-    settings = SalesforceSettings(
-        _env_file=None,
-        auth_flow=AuthFlow.PASSWORD,
-        username=sandbox.username,
-        password=SecretStr(sandbox.password),
-        security_token=SecretStr(sandbox.security_token),
-        api_version=sandbox.api_version,
-    )
-    session = loopback_session(sandbox.instance_url, sandbox.ca_file)
-    return SalesforceConnector(
-        settings,
-        session=session,
-        policy=policy,
-        bulk_threshold=bulk_threshold,
-        bulk_poll_s=bulk_poll_s,
-    )
-
-
-def read_back(
-    rest: OrgRest, push: PushReport, person_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """The field set of some persons' records, as a SOQL query returns them."""
-    columns = ", ".join(["Id", "FirstName", "LastName", "Email", *(s.name for s in FIELD_SET)])
-    found: dict[str, dict[str, Any]] = {}
-    for name in CRM_OBJECTS:
-        owners = {
-            ref.id: person_id
-            for person_id in person_ids
-            if (ref := push.matched.get(person_id)) is not None and ref.object == name
-        }
-        if not owners:
-            continue
-        ids = ", ".join(soql_quote(i) for i in sorted(owners))
-        for row in rest.query(f"SELECT {columns} FROM {name} WHERE Id IN ({ids})"):
-            row.pop("attributes", None)
-            found[owners[str(row["Id"])]] = row
-    return found
-
-
-def salesforce_demo(
-    sandbox: SalesforceSandbox,
-    persons: Sequence[Person],
-    profiles: Sequence[RelationshipProfile],
-    *,
-    show: Sequence[str] = (),
-) -> SalesforceDemo:
-    """Seed the org, provision the field set (plan, then apply), match, write, read back."""
-    rest = OrgRest(sandbox)
-    seeded, already = seed_org(rest, persons)
-    connector = demo_connector(sandbox)
-    start = len(sandbox.log)
-    plans = provision_field_set(connector, dry_run=True)
-    applied = provision_field_set(connector)
-    middle = len(sandbox.log)
-    push = push_profiles(connector, persons, profiles)
-    pushing = sandbox.log.calls()[middle:]
-    matching = sum(1 for c in pushing if c.path.rstrip("/").endswith("/query"))
-    calls = CallCounts(
-        provisioning=middle - start, matching=matching, writing=len(pushing) - matching
-    )
-    twins = read_back(rest, push, show)
-    return SalesforceDemo(
-        instance_url=sandbox.instance_url,
-        seeded=seeded,
-        already_in_org=already,
-        plans=plans,
-        applied=applied,
-        push=push,
-        calls=calls,
-        limit_info=rest.limit_info,
-        read_back=twins,
-    )
+    @property
+    def hubspot(self) -> CrmDemo | None:
+        return self.crm("HubSpot")
 
 
 @contextmanager
-def _sandbox(
-    given: SalesforceSandbox | None, data_file: Path | None
+def _salesforce(
+    given: SalesforceSandbox | None, org_file: Path | None
 ) -> Iterator[SalesforceSandbox]:
     if given is not None:
         yield given
         return
-    with running_sandbox(data_file=data_file) as started:
+    with running_sandbox(data_file=org_file) as started:
         yield started
 
 
 @contextmanager
-def _hubspot_sandbox(given: HubSpotSandbox | None) -> Iterator[HubSpotSandbox]:
+def _hubspot(given: HubSpotSandbox | None) -> Iterator[HubSpotSandbox]:
     if given is not None:
         yield given
         return
     with running_hubspot_sandbox() as started:
         yield started
+
+
+def _write_sources(workdir: Path, sources: DemoSources) -> tuple[Path, Path, Path, Path]:
+    sample = workdir / "sample.jsonl"
+    write_interchange(sources.interchange, sample)
+    survey = workdir / "survey-export.csv"
+    survey.write_text(sources.survey_csv, encoding="utf-8-sig")  # as Qualtrics writes it
+    columns = workdir / "survey-columns.toml"
+    columns.write_text(SURVEY_COLUMNS, encoding="utf-8")
+    social = workdir / "social.jsonl"
+    social.write_text(sources.social_jsonl, encoding="utf-8")
+    return sample, survey, columns, social
+
+
+def _seed_cases_salesforce(
+    sandbox: SalesforceSandbox, rest: OrgRest, stories: Sequence[Any]
+) -> int:
+    if rest.query("SELECT Id FROM Case LIMIT 1"):
+        return 0  # a kept org (--keep) has its cases already: never seed them twice
+    contacts = contact_ids_by_email(rest)
+    made = 0
+    for story in stories:
+        contact = contacts.get(story.email.casefold())
+        if contact is None:
+            continue
+        add_case(
+            sandbox.org,
+            contact,
+            CaseStory(story.subject, story.description, "Medium", "Email", "Closed"),
+            created=story.perception.occurred_at,
+            closed_at=story.perception.occurred_at + timedelta(hours=5),
+        )
+        made += 1
+    return made
+
+
+def _seed_tickets_hubspot(
+    sandbox: HubSpotSandbox, connector: HubSpotConnector, stories: Sequence[Any]
+) -> int:
+    found = connector.find_records("contacts", {s.person_id: [s.email] for s in stories})
+    made = 0
+    for story in stories:
+        ref = found.matched.get(story.person_id)
+        if ref is None:
+            continue
+        add_ticket(
+            sandbox.portal,
+            ref.id,
+            TicketStory(story.subject, story.description, "MEDIUM", "EMAIL", "4"),
+            created=story.perception.occurred_at,
+            closed_at=story.perception.occurred_at + timedelta(hours=5),
+        )
+        made += 1
+    return made
+
+
+def _sync_crm(
+    crm: str,
+    target: str,
+    url: str,
+    store: Store,
+    connector: Connector,
+    mapping: Mapping,
+    seeded: int,
+    cases: IngestReport | None,
+    now: datetime,
+) -> CrmDemo:
+    plan = plan_fields(connector, mapping)
+    applied = apply_fields(connector, mapping)
+    engine = SyncEngine(store, connector, mapping, target=target, now=lambda: now)
+    first = engine.run()
+    ids = [p.id for p in store.iter_persons()]
+    records = {
+        person_id: RecordRef(system=connector.capabilities.name, object=r.object, id=r.record_id)
+        for person_id, r in store.known_records(target, ids).items()
+    }
+    return CrmDemo(
+        crm, target, url, seeded, cases, plan, applied, first, records=records, mapping=mapping
+    )
+
+
+def _change_one(
+    store: Store, persons: Sequence[Person], twins: Sequence[str], now: datetime
+) -> str:
+    """A consenting person (not a twin) answers a survey again, furious; returns their id."""
+    person = next(p for p in persons if p.consent.granted and p.emails and p.id not in twins)
+    analysis = default_analyzer().analyze(CHANGED_VERBATIM)
+    store.add_perceptions(
+        [
+            Perception(
+                person_id=person.id,
+                occurred_at=now - timedelta(minutes=5),
+                channel=Channel.SURVEY,
+                touchpoint="relationship survey",
+                nps=NpsScore(value=1, kind="relational"),
+                valence=analysis.valence,
+                arousal=analysis.arousal,
+                emotions=analysis.emotions,
+                flags=analysis.flags,
+                confidence=analysis.confidence,
+                verbatim=CHANGED_VERBATIM,
+                provenance=Provenance(
+                    source_system="qualtrics",
+                    source_record_id="relationship-2026/R_demo-second-answer",
+                    analyzer=analysis.analyzer,
+                    analyzer_version=analysis.analyzer_version,
+                ),
+            )
+        ]
+    )
+    return person.id
 
 
 def run_demo(
@@ -316,47 +255,111 @@ def run_demo(
     hubspot_sandbox: HubSpotSandbox | None = None,
     hubspot_notes: bool = True,
 ) -> DemoResult:
-    """Write a sample file into ``workdir``, ingest it into a fresh store there, profile it,
-    and write the profiles into a Salesforce sandbox (``salesforce``) and a HubSpot
-    sandbox (``hubspot``; with ``hubspot_notes``, one history note per perception too).
+    """Run the demo in ``workdir`` (sample files and a fresh SQLite store there).
 
     Each sandbox is started here unless one is given (tests pass theirs to inspect the
-    CRM afterwards); ``org_file`` keeps the started org's records in a SQLite file. The
-    HubSpot portal lives in memory only: the sandbox has no file to keep it in.
+    CRM afterwards); ``org_file`` keeps the started org's records in a SQLite file.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     sample = generate_sample(persons=persons, seed=seed, now=now)
-    sample_file = workdir / "sample.jsonl"
-    write_interchange(sample.records(), sample_file)
+    sources = split_sample(
+        sample.records(), sample.persons, keep=sample.twins, cases=salesforce or hubspot
+    )
+    # Cases go to one CRM each, as a company's support desk lives in one of them.
+    sf_cases = sources.cases[0::2] if hubspot else sources.cases
+    hs_cases = sources.cases[1::2] if salesforce else sources.cases
+    sample_file, survey_file, columns_file, social_file = _write_sources(workdir, sources)
     store_url = f"sqlite:///{workdir / 'relcrm.db'}"
-    with Store.open(store_url) as store:
-        report = ingest_interchange(sample_file, store)
+    analyze = default_analyzer().analyze
+    with Store.open(store_url) as store, ExitStack() as crms:
+        ingest = ingest_interchange(sample_file, store)
+        survey = ingest_survey(survey_file, columns_file, store, analyzer=analyze)
+        social = ingest_social(social_file, store, analyzer=analyze, now=now)
+        sf = crms.enter_context(_salesforce(sandbox, org_file)) if salesforce else None
+        hs = crms.enter_context(_hubspot(hubspot_sandbox)) if hubspot else None
+        sf_connector = demo_connector(sf) if sf is not None else None
+        hs_connector = hubspot_demo_connector(hs) if hs is not None else None
+        seeded: dict[str, int] = {}
+        cases: dict[str, IngestReport] = {}
+        if sf is not None and sf_connector is not None:
+            rest = OrgRest(sf)
+            created, already = seed_org(rest, sample.persons)
+            seeded["Salesforce"] = sum(created.values()) + already
+            _seed_cases_salesforce(sf, rest, sf_cases)
+            cases["Salesforce"] = ingest_cases(
+                sf_connector.read_cases(), store, source="salesforce cases", analyzer=analyze
+            )
+        if hs is not None and hs_connector is not None:
+            seeded["HubSpot"] = seed_portal(hs_connector.client.sdk, sample.persons)
+            _seed_tickets_hubspot(hs, hs_connector, hs_cases)
+            cases["HubSpot"] = ingest_cases(
+                hs_connector.read_cases(), store, source="hubspot tickets", analyzer=analyze
+            )
         run = ProfileRun(as_of=now)
         profiles = list(profile_store(store, now, run=run))
-        perceptions: list[Perception] = (
-            [p for _, found in store.iter_person_perceptions() for p in found]
-            if hubspot and hubspot_notes
-            else []
+        result = DemoResult(
+            sample_file=sample_file,
+            store_url=store_url,
+            ingest=ingest,
+            survey=survey,
+            social=social,
+            run=run,
+            profiles=profiles,
+            twins=sample.twins,
+            persons=sample.persons,
         )
-    result = DemoResult(
-        sample_file=sample_file,
-        store_url=store_url,
-        ingest=report,
-        run=run,
-        profiles=profiles,
-        twins=sample.twins,
-        persons=sample.persons,
-    )
-    if salesforce:
-        with _sandbox(sandbox, org_file) as org:
-            result.salesforce = salesforce_demo(org, sample.persons, profiles, show=sample.twins)
-    if hubspot:
-        with _hubspot_sandbox(hubspot_sandbox) as portal:
-            result.hubspot = hubspot_demo(
-                portal,
-                sample.persons,
-                profiles,
-                show=sample.twins,
-                perceptions=perceptions if hubspot_notes else None,
+        if sf is not None and sf_connector is not None:
+            mapping = load_shipped("salesforce-contact")
+            part = _sync_crm(
+                "Salesforce",
+                mapping.target,
+                sf.instance_url,
+                store,
+                sf_connector,
+                mapping,
+                seeded["Salesforce"],
+                cases.get("Salesforce"),
+                now,
             )
+            part.read_back = read_back(
+                OrgRest(sf), part.records, sample.twins, sorted(mapping.field_names())
+            )
+            result.crms.append(part)
+        if hs is not None and hs_connector is not None:
+            mapping = load_shipped("hubspot-contact")
+            part = _sync_crm(
+                "HubSpot",
+                mapping.target,
+                hs.base_url,
+                store,
+                hs_connector,
+                mapping,
+                seeded["HubSpot"],
+                cases.get("HubSpot"),
+                now,
+            )
+            part.read_back = read_contacts(
+                hs_connector.client.sdk, part.records, sample.twins, sorted(mapping.field_names())
+            )
+            if hubspot_notes:
+                perceptions = [p for _, found in store.iter_person_perceptions() for p in found]
+                part.notes = write_notes(hs_connector, part.records, perceptions)
+            result.crms.append(part)
+        if result.crms:
+            result.changed = _change_one(store, sample.persons, sample.twins, now)
+            list(profile_store(store, now))
+            connectors: dict[str, Connector] = {}
+            if sf_connector is not None:
+                connectors["Salesforce"] = sf_connector
+            if hs_connector is not None:
+                connectors["HubSpot"] = hs_connector
+            for part in result.crms:
+                assert part.mapping is not None
+                engine = SyncEngine(
+                    store, connectors[part.crm], part.mapping, target=part.target, now=lambda: now
+                )
+                part.second = engine.run()
     return result
+
+
+__all__ = ["CrmDemo", "DemoResult", "OrgRest", "demo_connector", "run_demo", "seed_org"]

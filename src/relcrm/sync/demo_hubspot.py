@@ -1,71 +1,23 @@
-"""The demo's HubSpot part: the same profiles, the same field set, a second CRM.
-
-It runs against the in-process HubSpot sandbox (a real HTTPS server) the way a deployment
-runs against a portal: contacts already exist (seeded here as the portal's stand-in),
-provisioning shows its dry-run plan before it creates the ``relcrm`` group and
-properties, persons are matched by email, only consenting persons are written, and what
-landed is read back through the official client, not through relcrm's connector.
+"""The demo's HubSpot helpers: a portal's contacts seeded as its stand-in, the connector
+as a deployment builds it, contacts read back through the official client (not through
+relcrm's connector), and the history notes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import SecretStr
 
 from relcrm.connectors.hubspot import HubSpotConnector, HubSpotSettings, NotesReport
-from relcrm.connectors.hubspot import ProvisionPlan as HubSpotPlan
-from relcrm.connectors.hubspot.client import build_sdk
 from relcrm.connectors.retry import RetryPolicy
-from relcrm.models import Perception, Person, RelationshipProfile
+from relcrm.models import Perception, Person, RecordRef
 from relcrm.sandbox.hubspot import HubSpotSandbox
-from relcrm.sync.crm_push import (
-    HUBSPOT,
-    HUBSPOT_FIELD_SET,
-    PushReport,
-    provision_hubspot_field_set,
-    push_profiles,
-)
 from relcrm.sync.history import perception_note
 
 SEED_BATCH = 100
 """HubSpot batch endpoints take at most 100 inputs."""
-CONTACTS = HUBSPOT.objects[0]
-
-
-@dataclass
-class HubSpotCalls:
-    """API calls relcrm made, by phase, from the sandbox's request log."""
-
-    provisioning: int = 0
-    matching: int = 0
-    writing: int = 0
-    notes: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.provisioning + self.matching + self.writing + self.notes
-
-
-@dataclass
-class HubSpotDemo:
-    """What the HubSpot part did, for printing and for tests."""
-
-    base_url: str
-    seeded: int
-    plans: dict[str, HubSpotPlan]
-    """The dry-run plan per object, made before anything changed."""
-    applied: dict[str, HubSpotPlan]
-    push: PushReport
-    calls: HubSpotCalls
-    rate_window: str
-    """relcrm's own limiter at the end: requests in the rolling window / the portal's limit
-    (learnt from the ``X-HubSpot-RateLimit-*`` headers)."""
-    notes: NotesReport | None = None
-    read_back: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Person id -> the contact's properties as the official client reads them (the twins)."""
 
 
 def demo_settings(sandbox: HubSpotSandbox) -> HubSpotSettings:
@@ -111,13 +63,11 @@ def seed_portal(sdk: Any, persons: Iterable[Person]) -> int:
 
 
 def read_contacts(
-    sdk: Any, push: PushReport, person_ids: Sequence[str], names: Sequence[str]
+    sdk: Any, records: Mapping[str, RecordRef], person_ids: Sequence[str], names: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """Some persons' contacts, read back with the official client (``batch/read``)."""
     owners = {
-        ref.id: person_id
-        for person_id in person_ids
-        if (ref := push.matched.get(person_id)) is not None
+        ref.id: person_id for person_id in person_ids if (ref := records.get(person_id)) is not None
     }
     if not owners:
         return {}
@@ -132,58 +82,13 @@ def read_contacts(
 
 
 def write_notes(
-    connector: HubSpotConnector, push: PushReport, perceptions: Iterable[Perception]
+    connector: HubSpotConnector,
+    records: Mapping[str, RecordRef],
+    perceptions: Iterable[Perception],
 ) -> NotesReport:
-    """History: a note per perception of each *written* person (consent was checked by
-    the push; a person who was not written gets no note either)."""
-    written = {r.person_id for r in push.results if r.outcome.value == "written"}
+    """History: a note per perception of each person relcrm wrote to (``records``: the
+    contacts the sync wrote, so consent was already checked)."""
     notes = [
-        perception_note(p, push.matched[p.person_id].id)
-        for p in perceptions
-        if p.person_id in written
+        perception_note(p, records[p.person_id].id) for p in perceptions if p.person_id in records
     ]
     return connector.add_perception_notes(notes)
-
-
-def hubspot_demo(
-    sandbox: HubSpotSandbox,
-    persons: Sequence[Person],
-    profiles: Sequence[RelationshipProfile],
-    *,
-    show: Sequence[str] = (),
-    perceptions: Iterable[Perception] | None = None,
-) -> HubSpotDemo:
-    """Seed the portal, provision the field set (plan, then apply), match, write, add the
-    history notes (when ``perceptions`` are given), read the twins back."""
-    sdk = build_sdk(demo_settings(sandbox))
-    seeded = seed_portal(sdk, persons)
-    connector = hubspot_demo_connector(sandbox)
-    start = len(sandbox.log)
-    plans = provision_hubspot_field_set(connector, dry_run=True)
-    applied = provision_hubspot_field_set(connector)
-    middle = len(sandbox.log)
-    push = push_profiles(connector, persons, profiles, HUBSPOT)
-    pushing = sandbox.log.calls()[middle:]
-    matching = sum(1 for c in pushing if c.path.rstrip("/").endswith("/batch/read"))
-    calls = HubSpotCalls(
-        provisioning=middle - start, matching=matching, writing=len(pushing) - matching
-    )
-    notes = None
-    if perceptions is not None:
-        before = len(sandbox.log)
-        notes = write_notes(connector, push, perceptions)
-        calls.notes = len(sandbox.log) - before
-    limiter = connector.client.limiter
-    window = f"{limiter.in_window}/{limiter.max_per_window} per {limiter.window_s:g} s"
-    twins = read_contacts(sdk, push, show, [s.name for s in HUBSPOT_FIELD_SET])
-    return HubSpotDemo(
-        base_url=sandbox.base_url,
-        seeded=seeded,
-        plans=plans,
-        applied=applied,
-        push=push,
-        calls=calls,
-        rate_window=window,
-        notes=notes,
-        read_back=twins,
-    )

@@ -149,6 +149,48 @@ STORIES: tuple[CaseStory, ...] = (
 """Outages, billing disputes, praise after a fix, a cancellation, contract lock-in."""
 
 
+def add_case(
+    org: Org,
+    contact_id: str,
+    story: CaseStory,
+    *,
+    created: dt.datetime,
+    closed_at: dt.datetime | None = None,
+) -> str:
+    """Create one case raised by ``contact_id``, as the integration user would (validated,
+    ``CaseNumber`` assigned), back-dated to ``created`` (and ``closed_at`` when the
+    story's status is a closed one). In-process on ``sandbox.org``; returns its id."""
+    closed = story.status in CLOSED_STATUSES
+    closing = closed_at or created
+    view = org.view()
+    with org.lock:
+        case_id = str(
+            view.create(
+                "Case",
+                {
+                    "Subject": story.subject,
+                    "Description": story.description,
+                    "Status": story.status,
+                    "Priority": story.priority,
+                    "Origin": story.origin,
+                    "IsEscalated": story.escalated,
+                    "ContactId": contact_id,
+                },
+            )
+        )
+        row = org.records["Case"][case_id]
+        modified = closing if closed else created
+        row.update(
+            {
+                "CreatedDate": format_datetime(created),
+                "ClosedDate": format_datetime(closing) if closed else None,
+                "LastModifiedDate": format_datetime(modified),
+                "SystemModstamp": format_datetime(modified),
+            }
+        )
+    return case_id
+
+
 def seed_cases(
     org: Org,
     contact_ids: Sequence[str],
@@ -171,36 +213,11 @@ def seed_cases(
         raise ValueError("seed_cases needs at least one contact id")
     rng = random.Random(seed)
     end = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    view = org.view()
     made: list[str] = []
     for n in range(count):
         story = STORIES[n] if n < len(STORIES) else STORIES[rng.randrange(len(STORIES))]
         contact_id = str(contact_ids[rng.randrange(len(contact_ids))])
         created = end - dt.timedelta(days=rng.uniform(1, days))
-        closed = story.status in CLOSED_STATUSES
         closed_at = min(created + dt.timedelta(hours=rng.uniform(1, 72)), end)
-        with org.lock:
-            case_id = view.create(
-                "Case",
-                {
-                    "Subject": story.subject,
-                    "Description": story.description,
-                    "Status": story.status,
-                    "Priority": story.priority,
-                    "Origin": story.origin,
-                    "IsEscalated": story.escalated,
-                    "ContactId": contact_id,
-                },
-            )
-            row = org.records["Case"][case_id]
-            modified = closed_at if closed else created
-            row.update(
-                {
-                    "CreatedDate": format_datetime(created),
-                    "ClosedDate": format_datetime(closed_at) if closed else None,
-                    "LastModifiedDate": format_datetime(modified),
-                    "SystemModstamp": format_datetime(modified),
-                }
-            )
-        made.append(case_id)
+        made.append(add_case(org, contact_id, story, created=created, closed_at=closed_at))
     return made

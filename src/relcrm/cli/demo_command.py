@@ -1,0 +1,213 @@
+"""``relcrm demo``: the whole story, printed for a person reading a terminal."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from relcrm.cli import (
+    ORG_FILE,
+    ExitCode,
+    _fail,
+    _print_explained,
+    _print_segments,
+    app,
+    out,
+)
+from relcrm.errors import ConnectorError, RelcrmError
+from relcrm.models import RelationshipProfile, Segment
+from relcrm.sync.demo import CHANGED_VERBATIM, CrmDemo, DemoResult, run_demo
+
+
+def _print_read_back(
+    title: str,
+    names: Sequence[str],
+    read_back: Mapping[str, Mapping[str, object]],
+    twins: Sequence[str],
+) -> None:
+    """What the CRM now holds for the twins, one column each, as read back from it."""
+    present = [twin for twin in twins if twin in read_back]
+    if not present:
+        return
+    table = Table(title=title)
+    table.add_column("field", no_wrap=True)
+    for twin in present:
+        table.add_column(twin)
+    for name in names:
+        table.add_row(name, *(str(read_back[twin].get(name)) for twin in present))
+    out.print(table)
+
+
+def _print_crm(part: CrmDemo, result: DemoResult) -> bool:
+    """One CRM's part; False when the CRM rejected something."""
+    first = part.first
+    out.rule(f"{part.crm} sandbox {part.url}")
+    cases = (
+        f", {part.cases.perceptions_new} support cases read back as perceptions"
+        if part.cases is not None
+        else ""
+    )
+    out.print(f"{part.seeded} people already in the CRM (seeded as its stand-in){cases}")
+    plan = part.plan
+    steps = [f"create {len(plan.create)} fields on {plan.object_name}", *plan.changes]
+    out.print("fields plan (read only): " + "; ".join(steps), highlight=False)
+    problems = len(part.applied.problems)
+    out.print(
+        f"fields apply: {len(part.applied.created)} created; mapping check afterwards: "
+        + ("ok" if not problems else f"{problems} problems"),
+        highlight=False,
+    )
+    written = Counter(p.archetype.value for p in result.profiles if p.person_id in part.records)
+    out.print(
+        f"sync: {first.counts['written']} persons written ({first.counts['fields_sent']} "
+        f"field values), {first.counts['skipped_no_consent']} without consent not written, "
+        f"{first.counts['unmatched']} not found, {first.counts['rejected']} rejected; "
+        f"{first.api_calls} API calls",
+        highlight=False,
+    )
+    out.print(
+        "written by archetype: " + ", ".join(f"{k} {n}" for k, n in written.most_common()),
+        highlight=False,
+    )
+    if part.notes is not None:
+        out.print(
+            f"history: {len(part.notes.created)} notes, one per perception (no verbatims); "
+            f"{len(part.notes.rejected)} rejected",
+            highlight=False,
+        )
+    names = sorted(part.mapping.field_names()) if part.mapping is not None else []
+    _print_read_back(f"The twins in {part.crm}, read back", names, part.read_back, result.twins)
+    for rejection in first.rejections:
+        out.print(
+            f"  rejected {rejection.person_id}: {rejection.error_code}: {rejection.error_message}",
+            markup=False,
+        )
+    return not (first.counts["rejected"] or first.counts["failed"])
+
+
+def _print_second(result: DemoResult) -> None:
+    out.rule("one person changes their mind")
+    out.print(
+        f'{result.changed} answers the survey again: NPS 1, "{CHANGED_VERBATIM}"\n'
+        "profiles computed again; a second sync to each CRM:",
+        highlight=False,
+    )
+    for part in result.crms:
+        second = part.second
+        if second is None:
+            continue
+        out.print(
+            f"  {part.crm}: {second.counts['written']} person written, "
+            f"{second.counts['fields_sent']} of {len(names_of(part))} fields sent (the changed "
+            f"ones), {second.counts['unchanged']} unchanged and not sent; "
+            f"{second.api_calls} API call(s)",
+            highlight=False,
+        )
+
+
+def names_of(part: CrmDemo) -> list[str]:
+    return sorted(part.mapping.field_names()) if part.mapping is not None else []
+
+
+@app.command()
+def demo(
+    persons: Annotated[int, typer.Option(min=12, help="How many synthetic persons.")] = 60,
+    seed: Annotated[int, typer.Option(help="Same seed, same story.")] = 7,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Keep the sample files, the store and the Salesforce org here."),
+    ] = None,
+    salesforce: Annotated[
+        bool,
+        typer.Option(
+            "--salesforce/--no-salesforce", help="Also sync to a local Salesforce sandbox."
+        ),
+    ] = True,
+    hubspot: Annotated[
+        bool,
+        typer.Option(
+            "--hubspot/--no-hubspot",
+            help="Also sync (and a history note per perception) to a local HubSpot sandbox "
+            "(kept in memory only, also with --keep).",
+        ),
+    ] = True,
+) -> None:
+    """The whole story on a throwaway store and local CRM sandboxes.
+
+    A sample arrives as a survey export, social posts, support cases in the CRMs and
+    interchange lines; verbatims are redacted and analyzed offline; everyone is profiled.
+    Two customers with identical purchase histories, whom a CRM cannot tell apart, feel
+    very differently. Then, per CRM: the field plan, apply, a sync of every consenting
+    person; one person answers a survey again, and a second sync sends only their
+    changed fields. Exit code 1 when a CRM rejected some records.
+    """
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="relcrm-demo-") as scratch:
+        workdir = keep or Path(scratch)
+        org_file = keep / ORG_FILE if keep is not None else None
+        try:
+            result = run_demo(
+                workdir,
+                persons=persons,
+                seed=seed,
+                now=now,
+                salesforce=salesforce,
+                org_file=org_file,
+                hubspot=hubspot,
+            )
+        except RelcrmError as error:
+            code = ExitCode.CONNECT if isinstance(error, ConnectorError) else ExitCode.CONFIG
+            raise _fail(error, code) from None
+        out.rule("relcrm demo")
+        redacted = sum(
+            sum(r.redactions.values()) for r in (result.ingest, result.survey, result.social)
+        )
+        out.print(
+            f"1. sources: {result.ingest.perceptions_new} perceptions from interchange lines; "
+            f"{result.survey.perceptions_new} from a Qualtrics-style survey export "
+            f"({result.survey.rejected} rows rejected); {result.social.perceptions_new} from "
+            f"social posts ({result.social.unresolved} from unknown handles kept aside); "
+            "support cases from the CRMs below. "
+            f"{redacted} personal items redacted from verbatims; survey, social and case "
+            "texts read by the offline analyzer.\n"
+            f"2. profile: {len(result.profiles)} persons, as of {now:%Y-%m-%d %H:%M} UTC",
+            highlight=False,
+        )
+        _print_segments(result.run)
+        by_id = {p.person_id: p for p in result.profiles}
+        out.print(
+            "\n[bold]The twins[/]: identical purchase history, as the CRM sees them. "
+            "How they feel:",
+            markup=True,
+        )
+        _print_explained([by_id[twin] for twin in result.twins])
+        examples: dict[Segment, RelationshipProfile] = {}
+        for item in result.profiles:
+            if item.person_id not in result.twins:
+                examples.setdefault(item.segment, item)
+        out.print("\n[bold]One person from each segment[/]:", markup=True)
+        _print_explained(list(examples.values()))
+        clean = True
+        for part in result.crms:
+            out.print()
+            clean = _print_crm(part, result) and clean
+        if result.changed is not None:
+            out.print()
+            _print_second(result)
+        if keep is not None:
+            out.print(f"\nKept the sample files and the store {result.store_url} in {keep}")
+            if result.salesforce is not None and org_file is not None:
+                out.print(
+                    f"and the Salesforce org {org_file} "
+                    f"(relcrm sandbox salesforce --data {org_file})",
+                    highlight=False,
+                )
+    if not clean:
+        raise typer.Exit(int(ExitCode.REJECTED))
