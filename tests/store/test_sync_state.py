@@ -261,7 +261,9 @@ def test_finishing_checks_its_arguments(store: Store) -> None:
     with pytest.raises(ValueError, match="non-negative"):
         store.finish_run(run_id, "failed", {"written": -1}, 0)
     with pytest.raises(StoreError, match="no run"):
-        store.checkpoint("nope", 0, ["p1"])
+        store.checkpoint("nope", 1, ["p1"])
+    with pytest.raises(ValueError, match="in flight"):
+        store.checkpoint(run_id, 0, ["p1"])
 
 
 def test_a_killed_run_is_found_and_resumes_from_its_checkpoints(store_url: str) -> None:
@@ -270,8 +272,9 @@ def test_a_killed_run_is_found_and_resumes_from_its_checkpoints(store_url: str) 
         store.finish_run(old, "failed", {}, 0, "cannot connect", at=T0)
         run_id = store.start_run(SF, at=T0 + timedelta(hours=1))
         store.start_run(HS, at=T0 + timedelta(hours=2))
-        assert store.checkpoint(run_id, 0, ["p1", "p2"], counts={"written": 2}, api_calls=1) == 2
-        assert store.checkpoint(run_id, 1, ["p3", "p2"], counts={"written": 3}, api_calls=2) == 1
+        assert store.checkpoint(run_id, 1, ["p1", "p2"], counts={"written": 2}, api_calls=1) == 2
+        assert store.checkpoint(run_id, 2, ["p3", "p2"], counts={"written": 3}, api_calls=2) == 1
+        store.mark_in_flight(run_id, ["p5", "p6"])
         # The process dies here, without finish_run.
     with Store.open(store_url) as store:
         unfinished = store.unfinished_run(SF)
@@ -280,7 +283,9 @@ def test_a_killed_run_is_found_and_resumes_from_its_checkpoints(store_url: str) 
         assert (unfinished.counts, unfinished.api_calls) == ({"written": 3}, 2)
         assert store.checkpointed_persons(run_id) == {"p1", "p2", "p3"}
         assert store.checkpointed_persons(old) == set()
-        store.checkpoint(run_id, 2, ["p4"])
+        assert store.in_flight_persons(run_id) == {"p5", "p6"}
+        assert store.checkpoint(run_id, 3, ["p4", "p5", "p6"]) == 3
+        assert store.in_flight_persons(run_id) == set()
         store.finish_run(run_id, "succeeded", {"written": 4}, 3)
         assert store.unfinished_run(SF) is None
         # Nothing left to resume: a succeeded run drops its checkpoints.
@@ -290,7 +295,7 @@ def test_a_killed_run_is_found_and_resumes_from_its_checkpoints(store_url: str) 
 
 def test_a_partial_run_keeps_its_checkpoints(store: Store) -> None:
     run_id = store.start_run(SF)
-    store.checkpoint(run_id, 0, ["p1"])
+    store.checkpoint(run_id, 1, ["p1"])
     store.finish_run(run_id, "paused", {"written": 1}, 1, "daily API quota spent")
     assert store.checkpointed_persons(run_id) == {"p1"}
 
@@ -321,7 +326,7 @@ def test_erasure_removes_every_trace_and_reports_the_targets(store: Store) -> No
     store.record_pushed("dataverse", "p1", {"A": "a"}, T0)  # pushed, record never remembered
     store.add_dead_letters(SF, [_failure("p1"), _failure("p2")], at=T0)
     run_id = store.start_run(SF)
-    store.checkpoint(run_id, 0, ["p1", "p2"])
+    store.checkpoint(run_id, 1, ["p1", "p2"])
 
     report = store.erase_person("p1")
 

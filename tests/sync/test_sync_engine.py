@@ -24,10 +24,12 @@ from relcrm.models import (
     Channel,
     Consent,
     FieldSpec,
+    FieldWrite,
     NpsScore,
     Perception,
     Person,
     Provenance,
+    WriteResult,
 )
 from relcrm.sandbox.hubspot.pytest_support import hs_sandbox
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
@@ -277,3 +279,49 @@ def _replace_field(world: World, spec: FieldSpec) -> None:
             world.mapping.object, spec.name, {"options": options}
         )
         world.connector.writer.forget_schema()
+
+
+class _DiesAfterWriting:
+    """The real connector, in a process that dies right after its ``dies_at``-th write
+    reached the CRM and before the engine could record the answer."""
+
+    def __init__(self, connector: Connector, dies_at: int) -> None:
+        self._connector = connector
+        self._writes = 0
+        self._dies_at = dies_at
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._connector, name)
+
+    def write(self, object_name: str, writes: list[FieldWrite]) -> list[WriteResult]:
+        results = self._connector.write(object_name, writes)
+        self._writes += 1
+        if self._writes == self._dies_at:
+            raise SystemExit("killed")
+        return results
+
+
+def test_a_run_killed_while_a_batch_was_in_flight_does_not_write_it_twice(
+    world: World,
+) -> None:
+    dying = _DiesAfterWriting(world.connector, dies_at=2)
+    engine = SyncEngine(
+        world.store,
+        dying,
+        world.mapping,
+        target=f"{world.crm}-test",
+        batch_size=5,  # type: ignore[arg-type]
+    )
+    with pytest.raises(SystemExit):
+        engine.run()
+    assert len(world.written_records()) == 10  # two batches reached the CRM, one recorded
+
+    resumed = world.engine(batch_size=5).run()
+
+    assert resumed.resumed and resumed.status == "succeeded", resumed.to_json()
+    assert resumed.counts["recovered"] == 5
+    written = world.written_records()
+    assert len(written) == len(world.consenting)
+    assert set(written.values()) == {1}, written
+    pushed = world.store.field_fingerprints(f"{world.crm}-test", [p.id for p in world.consenting])
+    assert len(pushed) == len(world.consenting)

@@ -7,7 +7,7 @@ and only ever speaks relcrm's CRM-neutral vocabulary from :mod:`relcrm.models`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from relcrm.models import ConnectorCapabilities, FieldSpec, FieldWrite, MatchReport, WriteResult
 
@@ -43,6 +43,13 @@ class Connector(Protocol):
         """Find each person's record (``{person_id: [key values]}``): in ``object_name``,
         then in the ``fallback`` objects; ``by`` is ``email`` or an external-id field.
         Several records for one person are reported as ambiguous, never guessed."""
+        ...
+
+    def read_values(
+        self, object_name: str, record_ids: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """``{record id: {field: value}}`` for the records that exist, as the CRM returns
+        the values (the engine compares them per field type)."""
         ...
 
     @property

@@ -21,6 +21,7 @@ from relcrm.mapping.coerce import (
     truncate,
     values_for,
 )
+from relcrm.mapping.compare import crm_holds
 from relcrm.mapping.model import (
     FORMAT_VERSION,
     FieldMapping,
@@ -64,6 +65,7 @@ __all__ = [
     "SourceKind",
     "Transform",
     "Upper",
+    "crm_holds",
     "field_fingerprint",
     "field_fingerprints",
     "fingerprint",

@@ -49,6 +49,9 @@ IN_LIST_SIZE: Final = 900
 WRITE_CHUNK: Final = 5_000
 """Rows per executemany in the sync-state upserts: one transaction per call, in pieces."""
 
+IN_FLIGHT: Final = 0
+"""The checkpoint batch number of persons whose batch was sent and not yet recorded."""
+
 ERROR_MESSAGE_LIMIT: Final = 4_000
 """A CRM's error message is kept up to this many characters (some echo whole payloads)."""
 
@@ -627,6 +630,36 @@ class SyncStateStore:
             )
         return run_id
 
+    def mark_in_flight(self, run_id: str, person_ids: Iterable[str]) -> int:
+        """Record, before a batch is sent, that ``person_ids`` are in flight (batch 0): if
+        the process dies before :meth:`checkpoint`, the resumed run knows these persons'
+        writes may have reached the CRM and checks the CRM before sending them again."""
+        rows = [
+            {"run_id": run_id, "person_id": person_id, "batch": IN_FLIGHT}
+            for person_id in sorted(set(person_ids))
+        ]
+        with self._write() as connection:
+            self._require_run(connection, run_id)
+            for chunk in _chunks(rows, WRITE_CHUNK):
+                connection.execute(
+                    self._insert(checkpoints).on_conflict_do_nothing(
+                        index_elements=[checkpoints.c.run_id, checkpoints.c.person_id]
+                    ),
+                    chunk,
+                )
+        return len(rows)
+
+    def in_flight_persons(self, run_id: str) -> set[str]:
+        """The persons whose batch was sent but never checkpointed (the run was killed)."""
+        with self._read() as connection:
+            return set(
+                connection.scalars(
+                    select(checkpoints.c.person_id).where(
+                        checkpoints.c.run_id == run_id, checkpoints.c.batch == IN_FLIGHT
+                    )
+                )
+            )
+
     def checkpoint(
         self,
         run_id: str,
@@ -636,16 +669,17 @@ class SyncStateStore:
         counts: Mapping[str, int] | None = None,
         api_calls: int | None = None,
     ) -> int:
-        """Record that the run is done with ``person_ids`` (batch number ``batch``); return
-        how many were new to the run. Call it after the batch's outcomes (fingerprints, dead
-        letters) are stored, so a resumed run may skip exactly these persons.
+        """Record that the run is done with ``person_ids`` (batch number ``batch``, 1 or
+        more); return how many were new to the run or in flight until now. Call it after
+        the batch's outcomes (fingerprints, dead letters) are stored, so a resumed run may
+        skip exactly these persons.
 
         ``counts`` and ``api_calls``, when given, replace the run's running totals, so a
         run resumed after a kill reports the whole run. A person already checkpointed in an
         earlier batch keeps that batch.
         """
-        if batch < 0:
-            raise ValueError(f"batch must be 0 or more, got {batch}")
+        if batch < 1:
+            raise ValueError(f"batch must be 1 or more (0 marks persons in flight), got {batch}")
         rows = [
             {"run_id": run_id, "person_id": person_id, "batch": batch}
             for person_id in sorted(set(person_ids))
@@ -654,11 +688,14 @@ class SyncStateStore:
         with self._write() as connection:
             self._require_run(connection, run_id)
             for chunk in _chunks(rows, WRITE_CHUNK):
-                insert = self._insert(checkpoints).on_conflict_do_nothing(
-                    index_elements=[checkpoints.c.run_id, checkpoints.c.person_id]
+                insert = self._insert(checkpoints)
+                upsert = insert.on_conflict_do_update(
+                    index_elements=[checkpoints.c.run_id, checkpoints.c.person_id],
+                    set_={"batch": insert.excluded.batch},
+                    where=checkpoints.c.batch == IN_FLIGHT,
                 )
                 new += len(
-                    connection.execute(insert.returning(checkpoints.c.person_id), chunk).all()
+                    connection.execute(upsert.returning(checkpoints.c.person_id), chunk).all()
                 )
             totals: dict[str, Any] = {}
             if counts is not None:
@@ -670,11 +707,14 @@ class SyncStateStore:
         return new
 
     def checkpointed_persons(self, run_id: str) -> set[str]:
-        """The persons the run checkpointed (empty once it finished ``succeeded``)."""
+        """The persons the run checkpointed (empty once it finished ``succeeded``); those
+        merely in flight are not among them."""
         with self._read() as connection:
             return set(
                 connection.scalars(
-                    select(checkpoints.c.person_id).where(checkpoints.c.run_id == run_id)
+                    select(checkpoints.c.person_id).where(
+                        checkpoints.c.run_id == run_id, checkpoints.c.batch > IN_FLIGHT
+                    )
                 )
             )
 

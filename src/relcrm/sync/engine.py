@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Final
+from typing import Any, Final
 
 from relcrm.connectors import Connector
 from relcrm.connectors.errors import (
@@ -36,7 +36,7 @@ from relcrm.connectors.errors import (
     VendorError,
 )
 from relcrm.errors import ConfigurationError, FieldProblem
-from relcrm.mapping import Mapping
+from relcrm.mapping import Mapping, crm_holds
 from relcrm.models import FieldWrite, RecordRef, WriteOutcome, WriteResult
 from relcrm.store import Store
 from relcrm.store.sync_state import FailedWrite, RunStatus
@@ -65,6 +65,7 @@ COUNT_KEYS: Final[tuple[str, ...]] = (
     "fields_sent",
     "fields_withheld",
     "fields_truncated",
+    "recovered",
 )
 """Every count a run reports, in the order a summary shows them."""
 
@@ -222,6 +223,7 @@ class SyncEngine:
         calls_before = self.connector.api_calls
         report = SyncReport(target=self.target, run_id=None, dry_run=dry_run)
         skip: set[str] = set()
+        in_flight: set[str] = set()
         if not dry_run:
             # a restricted run (a dead-letter retry) never adopts a killed full run
             unfinished = None if only_ids is not None else self.store.unfinished_run(self.target)
@@ -230,6 +232,7 @@ class SyncEngine:
                 report.resumed = True
                 report.counts.update(unfinished.counts)
                 skip = self.store.checkpointed_persons(unfinished.id)
+                in_flight = self.store.in_flight_persons(unfinished.id)
                 calls_before -= unfinished.api_calls
                 logger.info(
                     "resuming run %s on %s: %d persons already done",
@@ -239,7 +242,7 @@ class SyncEngine:
                 )
             else:
                 report.run_id = self.store.start_run(self.target, at=self.now())
-        state = _RunState(report, skip, limit, only_ids, calls_before)
+        state = _RunState(report, skip, limit, only_ids, calls_before, in_flight)
         try:
             self._run_pages(state, full=full, dry_run=dry_run, progress=progress)
             status: RunStatus = (
@@ -434,7 +437,12 @@ class SyncEngine:
                 FieldWrite(person_id=decision.person.id, record=record, values=decision.values)
             )
             by_person[decision.person.id] = decision
-        results = self.connector.write(self.mapping.object, writes) if writes else []
+        results = self._recovered(state, writes)
+        writes = [w for w in writes if w.person_id not in {r.person_id for r in results}]
+        if writes and state.report.run_id is not None:
+            self.store.mark_in_flight(state.report.run_id, [w.person_id for w in writes])
+        if writes:
+            results += self.connector.write(self.mapping.object, writes)
         at = self.now()
         confirmed: dict[str, dict[str, str]] = {}
         cleared: list[str] = []
@@ -481,6 +489,44 @@ class SyncEngine:
                 api_calls=max(0, self.connector.api_calls - state.calls_before),
             )
 
+    def _recovered(self, state: _RunState, writes: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Writes of a killed run's last batch that reached the CRM all the same: read the
+        records back and count a write whose every value the CRM holds as done, so a
+        resumed run does not send it twice. The others are sent as usual."""
+        uncertain = [w for w in writes if w.person_id in state.in_flight and w.record]
+        if not uncertain:
+            return []
+        state.in_flight.difference_update(w.person_id for w in uncertain)
+        by_name = {item.name: item for item in self.mapping.fields}
+        held: dict[str, dict[str, Any]] = {}
+        for object_name in sorted({w.record.object for w in uncertain if w.record}):
+            ids = [w.record.id for w in uncertain if w.record and w.record.object == object_name]
+            names = sorted({name for w in uncertain for name in w.values})
+            held.update(self.connector.read_values(object_name, ids, names))
+        recovered: list[WriteResult] = []
+        for write in uncertain:
+            assert write.record is not None
+            there = held.get(write.record.id)
+            if there is not None and all(
+                crm_holds(by_name[name], value, there.get(name))
+                for name, value in write.values.items()
+            ):
+                recovered.append(
+                    WriteResult(
+                        person_id=write.person_id,
+                        outcome=WriteOutcome.WRITTEN,
+                        record_id=write.record.id,
+                    )
+                )
+        state.report.counts["recovered"] += len(recovered)
+        if recovered:
+            logger.info(
+                "%s: %d writes of the killed run were found in the CRM; not sent again",
+                self.target,
+                len(recovered),
+            )
+        return recovered
+
 
 @dataclass
 class _RunState:
@@ -490,6 +536,8 @@ class _RunState:
     only: set[str] | None
     calls_before: int
     """The connector's call count when the run (or the run it resumes) began."""
+    in_flight: set[str] = field(default_factory=set)
+    """Persons whose batch was being sent when the resumed run was killed."""
     selected: int = 0
     batch: int = 0
 

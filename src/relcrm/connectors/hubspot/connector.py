@@ -17,6 +17,7 @@ from relcrm.connectors.hubspot.matching import MAX_READ, Matcher
 from relcrm.connectors.hubspot.notes import NotesReport, NoteWriter, PerceptionNote
 from relcrm.connectors.hubspot.provisioning import MAX_NAME, Provisioner, ProvisionPlan
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
+from relcrm.connectors.hubspot.reading import read_values
 from relcrm.connectors.hubspot.settings import HubSpotSettings
 from relcrm.connectors.hubspot.tickets import TicketReader
 from relcrm.connectors.hubspot.writer import MAX_BATCH, Writer
@@ -146,6 +147,12 @@ class HubSpotConnector:
                 code="hubspot.fallback_unsupported",
             )
         return self.match(keys, id_property=by, object_name=object_name)
+
+    def read_values(
+        self, object_name: str, record_ids: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """``{record id: {field: value}}`` of existing records, as the CRM returns them."""
+        return read_values(self.client, object_name, record_ids, fields)
 
     @property
     def api_calls(self) -> int:

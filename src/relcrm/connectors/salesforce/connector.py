@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import requests
 
@@ -25,6 +26,7 @@ from relcrm.connectors.salesforce.matching import (
     Matcher,
 )
 from relcrm.connectors.salesforce.provisioning import MAX_NAME, Provisioner, ProvisionPlan
+from relcrm.connectors.salesforce.reading import read_values
 from relcrm.connectors.salesforce.settings import SalesforceSettings
 from relcrm.connectors.salesforce.soql import check_name
 from relcrm.connectors.salesforce.writer import BULK_THRESHOLD, MAX_BATCH, Writer
@@ -119,6 +121,12 @@ class SalesforceConnector:
             self.client, objects=(object_name, *fallback), filters=self.matcher.filters
         )
         return matcher.match(keys, field=field)
+
+    def read_values(
+        self, object_name: str, record_ids: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """``{record id: {field: value}}`` of existing records, as the CRM returns them."""
+        return read_values(self.client, object_name, record_ids, fields)
 
     @property
     def api_calls(self) -> int:

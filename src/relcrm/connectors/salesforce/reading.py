@@ -1,0 +1,39 @@
+"""Reading relcrm's fields back from records by Id: to check what a write left behind
+(a resumed run, a consent field kept in the CRM)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from relcrm.connectors.salesforce.soql import check_name, in_lists
+
+if TYPE_CHECKING:
+    from relcrm.connectors.salesforce.client import SalesforceClient
+
+
+def _query_all(soql: str) -> Callable[[Any], Any]:
+    """``sf -> sf.query_all(soql)`` with the query bound now (calls made in a loop)."""
+
+    def run(sf: Any) -> Any:
+        return sf.query_all(soql)
+
+    return run
+
+
+def read_values(
+    client: SalesforceClient, object_name: str, record_ids: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """``{record id: {field: value}}`` for the records of ``object_name`` that exist; one
+    SOQL query per few hundred ids. Values are as the REST API returns them (numbers as
+    numbers, datetimes as ``2026-11-22T06:00:00.000+0000``)."""
+    check_name(object_name)
+    names = [check_name(f) for f in fields]
+    columns = ", ".join(["Id", *names])
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in in_lists(sorted(set(record_ids))):
+        soql = f"SELECT {columns} FROM {object_name} WHERE Id IN ({chunk})"
+        answer = client.call(f"read {object_name}", _query_all(soql))
+        for row in answer.get("records", []):
+            found[str(row["Id"])] = {name: row.get(name) for name in names}
+    return found
