@@ -19,16 +19,18 @@ import pytest
 
 from relcrm.connectors import Connector
 from relcrm.connectors.hubspot import HubSpotConnector
-from relcrm.mapping import Mapping, load_shipped
+from relcrm.mapping import ConsentField, Mapping, load_shipped
 from relcrm.models import (
     Channel,
     Consent,
     FieldSpec,
+    FieldType,
     FieldWrite,
     NpsScore,
     Perception,
     Person,
     Provenance,
+    WriteOutcome,
     WriteResult,
 )
 from relcrm.sandbox.hubspot.pytest_support import hs_sandbox
@@ -325,3 +327,50 @@ def test_a_run_killed_while_a_batch_was_in_flight_does_not_write_it_twice(
     assert set(written.values()) == {1}, written
     pushed = world.store.field_fingerprints(f"{world.crm}-test", [p.id for p in world.consenting])
     assert len(pushed) == len(world.consenting)
+
+
+def test_consent_kept_in_a_crm_field_is_followed(world: World) -> None:
+    world.engine().run()
+    consent_field = "relcrm_Consent__c" if world.crm == "salesforce" else "relcrm_consent"
+    spec = FieldSpec(name=consent_field, label="Feedback consent", type=FieldType.CHECKBOX)
+    for object_name in (world.mapping.object, *world.mapping.match.fallback):
+        world.connector.provision(object_name, [spec])
+    if isinstance(world.connector, HubSpotConnector):
+        world.connector.writer.forget_schema()
+    target = f"{world.crm}-test"
+    everyone = [p for p in world.persons if p.emails]
+    found = world.connector.find_records(
+        world.mapping.object,
+        {p.id: list(p.emails) for p in everyone},
+        fallback=("Lead",) if world.crm == "salesforce" else (),
+    )
+    withdrawing = world.consenting[2]
+    refusing = next(p for p in everyone if not p.consent.granted)
+    setup = [
+        FieldWrite(
+            person_id=p.id,
+            record=found.matched[p.id],
+            values={consent_field: p.id != withdrawing.id},
+        )
+        for p in everyone
+    ]
+    assert all(
+        r.outcome is WriteOutcome.WRITTEN
+        for r in world.connector.write(world.mapping.object, setup)
+    )
+    followed = world.mapping.model_copy(update={"consent": ConsentField(field=consent_field)})
+    world.sandbox.log.clear()
+
+    report = world.engine(followed).run()
+
+    assert report.counts["consent_withdrawn"] == 1 and report.counts["cleared"] == 1
+    assert report.counts["consent_granted"] == PERSONS - len(world.consenting)
+    assert report.counts["written"] == PERSONS - len(world.consenting)
+    stored = world.store.get_person(withdrawing.id)
+    assert stored is not None and not stored.consent.granted
+    assert stored.consent.source is not None and consent_field in stored.consent.source
+    now_granted = world.store.get_person(refusing.id)
+    assert now_granted is not None and now_granted.consent.granted
+    assert world.store.cleared(target, [withdrawing.id]) == {withdrawing.id}
+    # The consent field itself is read, never written by the sync.
+    assert consent_field not in followed.field_names()

@@ -24,6 +24,7 @@ from relcrm.mapping.coerce import (
 from relcrm.mapping.compare import crm_holds
 from relcrm.mapping.model import (
     FORMAT_VERSION,
+    ConsentField,
     FieldMapping,
     FormatDate,
     InvalidMappingError,
@@ -51,6 +52,7 @@ __all__ = [
     "SOURCE_PATHS",
     "Adjustment",
     "CoercedValues",
+    "ConsentField",
     "FieldMapping",
     "FormatDate",
     "InvalidMappingError",

@@ -348,6 +348,35 @@ class Match(_Strict):
     )
 
 
+class ConsentField(_Strict):
+    """A CRM field that holds the person's consent: read before each sync, never written.
+
+    Where the company keeps consent in its CRM (a checkbox the privacy team maintains),
+    relcrm follows it: a person whose field says no is not written, and one who withdraws
+    has relcrm's fields cleared on the same sync.
+    """
+
+    field: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$")] = (
+        Field(description="the field's API name (relcrm_Consent__c, HasOptedOutOfEmail)")
+    )
+    granted: tuple[str, ...] = Field(
+        default=("true", "yes", "1", "granted", "opt-in", "opted in"),
+        description="values (case-insensitive) that mean consent is granted; any other "
+        "value, or an empty field, means it is not",
+    )
+    inverted: bool = Field(
+        default=False,
+        description="the field records a refusal (HasOptedOutOfEmail): granted values mean no",
+    )
+
+    def grants(self, value: object) -> bool:
+        """Whether the field's ``value`` (as the CRM returned it) grants consent."""
+        said = value is not None and str(value).strip().casefold() in {
+            v.casefold() for v in self.granted
+        }
+        return said != self.inverted
+
+
 class Mapping(_Strict):
     """One target: a CRM object, how persons are matched in it, and the fields written."""
 
@@ -363,6 +392,9 @@ class Mapping(_Strict):
         description="the CRM object written (Contact, Lead, contacts)"
     )
     match: Match = Field(default_factory=Match)
+    consent: ConsentField | None = Field(
+        default=None, description="a CRM field that holds consent (read, never written)"
+    )
     fields: tuple[FieldMapping, ...] = Field(
         description="the CRM fields written, each fed by one profile attribute",
         json_schema_extra={"minItems": 1},
@@ -392,6 +424,14 @@ class Mapping(_Strict):
                 )
             else:
                 first[key] = index
+        if self.consent is not None and self.consent.field.casefold() in first:
+            problems.append(
+                FieldProblem(
+                    "consent.field",
+                    "is also a mapped field: relcrm reads consent and never writes it",
+                    shorten(self.consent.field),
+                )
+            )
         for index, name in enumerate(self.match.fallback):
             if name == self.object:
                 problems.append(

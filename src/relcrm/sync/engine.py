@@ -40,6 +40,7 @@ from relcrm.mapping import Mapping, crm_holds
 from relcrm.models import FieldWrite, RecordRef, WriteOutcome, WriteResult
 from relcrm.store import Store
 from relcrm.store.sync_state import FailedWrite, RunStatus
+from relcrm.sync.consent_pull import pull_consent
 from relcrm.sync.selection import Action, Decision, decide
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ COUNT_KEYS: Final[tuple[str, ...]] = (
     "fields_withheld",
     "fields_truncated",
     "recovered",
+    "consent_granted",
+    "consent_withdrawn",
 )
 """Every count a run reports, in the order a summary shows them."""
 
@@ -244,6 +247,12 @@ class SyncEngine:
                 report.run_id = self.store.start_run(self.target, at=self.now())
         state = _RunState(report, skip, limit, only_ids, calls_before, in_flight)
         try:
+            if self.mapping.consent is not None and not dry_run:
+                pulled = pull_consent(
+                    self.store, self.connector, self.mapping, target=self.target, now=self.now()
+                )
+                report.counts["consent_granted"] += len(pulled.granted)
+                report.counts["consent_withdrawn"] += len(pulled.withdrawn)
             self._run_pages(state, full=full, dry_run=dry_run, progress=progress)
             status: RunStatus = (
                 "partial" if report.counts["rejected"] or report.counts["failed"] else "succeeded"
