@@ -655,12 +655,14 @@ def fields_apply(
 
 # The ops commands live in their own module; importing it registers them on ``app``.
 from relcrm.cli import demo_command as _demo_command  # noqa: E402
+from relcrm.cli import privacy_commands as _privacy_commands  # noqa: E402
 from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
 
 __all__ = [
     "ORG_FILE",
     "ExitCode",
     "_demo_command",
+    "_privacy_commands",
     "_sync_commands",
     "app",
     "main",

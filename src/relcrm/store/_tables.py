@@ -213,3 +213,34 @@ unresolved_posts = Table(
 """Social posts whose author no handle map or stored identity names yet: kept (their text
 redacted) so that a later ingest with a better handle map turns them into perceptions.
 No person_id, so erasure has nothing to find here: the posts are nobody's yet."""
+
+# -- erasure audit (version 6) ---------------------------------------------------------
+
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""Facts about the store itself, one value per key: the audit salt (``audit_salt``), created
+with the table, so each store hashes the persons it forgot with a secret of its own."""
+
+AUDIT_ACTION_LENGTH = 32
+AUDIT_SUBJECT_LENGTH = 64
+"""An HMAC-SHA256 in hex."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(AUDIT_ACTION_LENGTH), nullable=False),
+    Column("subject", String(AUDIT_SUBJECT_LENGTH), nullable=False),
+    Column("counts", Text, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Index("ix_audit_log_subject", "subject"),
+    Index("ix_audit_log_at", "at"),
+)
+"""What relcrm did to a person's data on request (``forget``), without personal data: the
+subject is a salted one-way hash of the person id, the counts are numbers and target names.
+No person_id column, on purpose: erasure never finds (or removes) its own proof."""

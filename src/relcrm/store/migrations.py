@@ -12,6 +12,7 @@ both have transactional DDL).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -221,12 +222,38 @@ def _v5_unresolved_posts(connection: Connection) -> None:
     ).create(connection)
 
 
+def _v6_audit_log(connection: Connection) -> None:
+    md = MetaData()
+    meta = Table(
+        "store_meta",
+        md,
+        Column("key", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+    Table(
+        "audit_log",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("action", String(32), nullable=False),
+        Column("subject", String(64), nullable=False),
+        Column("counts", Text, nullable=False),
+        Column("outcome", String(32), nullable=False),
+        Index("ix_audit_log_subject", "subject"),
+        Index("ix_audit_log_at", "at"),
+    )
+    md.create_all(connection)
+    # The store's own secret for hashing audit subjects: random, never leaves the store.
+    connection.execute(insert(meta).values(key="audit_salt", value=secrets.token_hex(32)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "persons, their identities, and perceptions", _v1_persons_identities_perceptions),
     Migration(2, "relationship profiles", _v2_profiles),
     Migration(3, "stated preferences", _v3_preferences),
     Migration(4, "sync state, dead letters, runs and their checkpoints", _v4_sync_state),
     Migration(5, "social posts whose author is not known yet", _v5_unresolved_posts),
+    Migration(6, "an audit log of erasures, and the store's audit salt", _v6_audit_log),
 )
 """Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
 

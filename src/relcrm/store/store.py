@@ -36,6 +36,7 @@ from relcrm.store._tables import (
     profiles,
     schema_info,
 )
+from relcrm.store.audit import AuditStore
 from relcrm.store.identities import (
     IDENTITY_FIELDS,
     IDENTITY_KINDS,
@@ -184,12 +185,13 @@ def _identity_conflict(
     )
 
 
-class Store(SyncStateStore, UnresolvedPostStore):
+class Store(SyncStateStore, UnresolvedPostStore, AuditStore):
     """The state store. Open it with :meth:`open` (or :func:`open_store`) and close it,
     ideally with ``with``; one instance may be shared by the threads of one process.
 
     The sync engine's methods (sync state, dead letters, runs) come from
-    :class:`relcrm.store.sync_state.SyncStateStore`.
+    :class:`relcrm.store.sync_state.SyncStateStore`; the audit log of erasures from
+    :class:`relcrm.store.audit.AuditStore`.
     """
 
     def __init__(self, engine: Engine) -> None:
