@@ -200,7 +200,9 @@ def test_forget_by_crm_record_id_and_a_target_missing_from_the_file(
     assert kept.exit_code == 1, kept.output
     assert "hs-contact" in kept.output and "NOT erased" in kept.output
     with Store.open(store_url(config)) as store:
-        assert store.get_person(joe.id) is not None  # kept: run again with the full file
+        kept_person = store.get_person(joe.id)
+        assert kept_person is not None  # kept: run again with the full file
+        assert not kept_person.consent.granted  # but no sync may write them again
     values = crm_values(sandboxes, joe_records)
     assert empty({name: values[name] for name in SF_FIELDS if name in values})
     assert not empty({name: values[name] for name in HS_FIELDS})

@@ -41,7 +41,7 @@ from typing import Any, Final
 from relcrm.connectors import Connector
 from relcrm.connectors.errors import QuotaExhausted
 from relcrm.errors import ConfigurationError, ConnectorError, InputError
-from relcrm.models import FieldValue, FieldWrite, RecordRef, WriteOutcome
+from relcrm.models import Consent, FieldValue, FieldWrite, RecordRef, WriteOutcome
 from relcrm.store import Store
 from relcrm.store.audit import AuditOutcome, RememberedRecord
 from relcrm.store.identities import IDENTITY_KINDS, normalize_identity
@@ -352,11 +352,22 @@ def forget(
         store.erase_person(person_id)
         report.erased = True
         report.rows_left = {k: n for k, n in store.person_footprint(person_id).items() if n}
+    else:
+        _withdraw_consent(store, person_id, now or datetime.now(UTC))
     entry = store.record_audit(
         "forget", person_id, _audit_counts(report), report.outcome, at=now or datetime.now(UTC)
     )
     report.audit_id = entry.id
     return report
+
+
+def _withdraw_consent(store: Store, person_id: str, now: datetime) -> None:
+    """A forget that could not clear every CRM keeps the person, but never lets a sync
+    write them again: consent is withdrawn, so the next sync clears the fields it can."""
+    person = store.get_person(person_id)
+    if person is not None and person.consent.granted:
+        consent = Consent(granted=False, updated_at=now, source="relcrm forget (pending)")
+        store.upsert_person(person.model_copy(update={"consent": consent}))
 
 
 def _clear(
