@@ -12,7 +12,9 @@ from typer.testing import CliRunner, Result
 
 from relcrm.cli import app
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
+from relcrm.sandbox.hubspot.tickets import seed_tickets
 from relcrm.sandbox.salesforce import SalesforceSandbox
+from relcrm.sandbox.salesforce.cases import seed_cases
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
@@ -120,3 +122,28 @@ def test_unreachable_crm_exits_3_and_bad_config_exits_2(
 
     bad = run("sync", "--config", str(path), "-t", "no-such-target")
     assert bad.exit_code == 2 and "no-such-target" in bad.output
+
+
+def test_ingest_cases_from_both_crms(config: Path, sandboxes: Sandboxes) -> None:
+    prepare(config, sandboxes)
+    sf, hs = sandboxes
+    contacts = [r["Id"] for r in OrgRest(sf).query("SELECT Id FROM Contact")]
+    seed_cases(sf.org, contacts, count=9, seed=2, now=NOW)
+    hs_contacts = [
+        str(c.id)
+        for c in hubspot_demo_connector(hs)
+        .client.sdk.crm.contacts.basic_api.get_page(limit=50)
+        .results
+    ]
+    seed_tickets(hs.portal, hs_contacts, count=7, seed=2, now=NOW)
+
+    first = run("ingest", "--format", "cases", "--config", str(config), "--json")
+    assert first.exit_code == 0, first.output
+    reports = {r["source"]: r for r in lines(first)}
+    assert reports["sf-contact cases"]["perceptions_new"] == 9
+    assert reports["hs-contact cases"]["perceptions_new"] == 7
+    assert all(r["analyzed"] == r["perceptions_new"] for r in reports.values())
+
+    again = run("ingest", "--format", "cases", "--config", str(config), "--json")
+    assert [r["perceptions_new"] for r in lines(again)] == [0, 0]
+    assert run("ingest", "--format", "cases").exit_code == 2  # which CRMs? --config

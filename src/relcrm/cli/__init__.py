@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relcrm import __version__
+from relcrm.analyze import DEFAULT_ANALYZER, analyzer_named
 from relcrm.connectors.errors import QuotaExhausted
 from relcrm.errors import ConfigurationError, ConnectorError, RelcrmError
 from relcrm.mapping import mapping_json_schema
@@ -35,6 +36,7 @@ from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
+from relcrm.sync.cases_job import ingest_cases_from
 from relcrm.sync.config import Target, build_connector, load_config
 from relcrm.sync.engine import ExitCode
 from relcrm.sync.fields import (
@@ -48,6 +50,7 @@ from relcrm.sync.fields import (
     plan_fields,
 )
 from relcrm.sync.ingest_sources import ingest_social, ingest_survey
+from relcrm.sync.jobs import store_url_of
 
 app = typer.Typer(
     name="relcrm",
@@ -141,6 +144,8 @@ class IngestFormat(StrEnum):
     INTERCHANGE = "interchange"
     SURVEY = "survey"
     SOCIAL = "social"
+    CASES = "cases"
+    """Support cases read from the CRMs of a targets file (--config), not from a file."""
 
 
 _SURVEY_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -155,21 +160,11 @@ def _ingest_format(file: Path, given: IngestFormat | None) -> IngestFormat:
     return IngestFormat.INTERCHANGE
 
 
-def _analyzer(name: str | None) -> Callable[[str], TextAnalysis] | None:
-    """The analyzer installed under ``name`` (relcrm.analyze.analyzer_named), as a callable."""
-    if name is None:
+def _analyzer(name: str) -> Callable[[str], TextAnalysis] | None:
+    """The analyzer installed under ``name`` as a callable; None for ``none``."""
+    if name.strip().lower() == "none":
         return None
-    import relcrm.analyze as analyze
-
-    lookup = getattr(analyze, "analyzer_named", None)
-    if lookup is None:
-        err.print(f"analyzer {name!r} is not available in this relcrm; ingesting without analysis")
-        return None
-    found = lookup(name)
-    method = getattr(found, "analyze", found)
-    if not callable(method):
-        raise ConfigurationError(f"the analyzer {name!r} cannot be called")
-    return cast("Callable[[str], TextAnalysis]", method)
+    return analyzer_named(name).analyze
 
 
 def _ingest_file(
@@ -193,23 +188,73 @@ def _ingest_file(
     return ingest_interchange(file, opened, progress=progress)
 
 
+def _ingest_cases(
+    config: Path | None,
+    target: str | None,
+    since: str | None,
+    store: str | None,
+    analyzer_name: str,
+    json_output: bool,
+) -> None:
+    """``relcrm ingest --format cases --config FILE``: cases from each CRM of the file."""
+    if config is None:
+        err.print("[bold red]error[/] --format cases reads the CRMs of --config FILE", markup=True)
+        raise typer.Exit(int(ExitCode.CONFIG))
+    try:
+        loaded = load_config(config)
+        analyzer = _analyzer(analyzer_name)
+        with Store.open(store_url_of(loaded, store)) as opened:
+            reports = ingest_cases_from(
+                loaded,
+                opened,
+                target=target,
+                since=_now(since) if since else None,
+                analyzer=analyzer,
+            )
+    except RelcrmError as error:
+        raise _fail(error, _exit_code_of(error)) from None
+    worst = ExitCode.OK
+    for report in reports:
+        _print_rejections(report)
+        if report.rejected:
+            worst = ExitCode.REJECTED
+        summary = {
+            "source": report.source,
+            "perceptions_new": report.perceptions_new,
+            "perceptions_already_known": report.perceptions_known,
+            "rejected": report.rejected,
+            "analyzed": report.analyzed,
+            "redacted": dict(sorted(report.redactions.items())),
+        }
+        if json_output:
+            sys.stdout.write(json.dumps(summary) + "\n")
+        else:
+            err.print(
+                f"{report.source}: {report.perceptions_new} new perceptions, "
+                f"{report.perceptions_known} known, {report.rejected} rejected, "
+                f"{report.analyzed} analyzed",
+                highlight=False,
+            )
+    raise typer.Exit(int(worst))
+
+
 @app.command()
 def ingest(
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="A JSONL interchange file (docs/interchange.md), a survey export or social "
-            "posts (docs/sources.md)."
+            "posts (docs/sources.md); none with --format cases."
         ),
-    ],
+    ] = None,
     store: StoreOption = None,
     json_output: JsonOption = False,
     file_format: Annotated[
         IngestFormat | None,
         typer.Option(
             "--format",
-            help="interchange, survey or social [default: survey for .csv/.tsv/.txt, "
-            "else interchange]",
+            help="interchange, survey, social, or cases (read from the CRMs of --config) "
+            "[default: survey for .csv/.tsv/.txt, else interchange]",
             show_default=False,
         ),
     ] = None,
@@ -221,8 +266,22 @@ def ingest(
         typer.Option("--handles", help="Social handle map (CSV: platform,handle,email)."),
     ] = None,
     analyzer_name: Annotated[
+        str,
+        typer.Option(
+            "--analyzer",
+            help="The analyzer for survey, social and case texts (an installed name, or none).",
+        ),
+    ] = DEFAULT_ANALYZER,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Targets file: the CRMs to read cases from."),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", help="Only this target's CRM (cases).")
+    ] = None,
+    since: Annotated[
         str | None,
-        typer.Option("--analyzer", help="Analyze survey, social and case verbatims with it."),
+        typer.Option(help="Cases modified at or after this time (ISO, with zone) [default: all]."),
     ] = None,
 ) -> None:
     """Load persons, perceptions and preferences from a file into the store.
@@ -230,7 +289,10 @@ def ingest(
     Bad lines and rows are reported with their number and field; the rest still loads.
     Exit code 1 when any was rejected.
     """
-    if not file.is_file():
+    if file_format is IngestFormat.CASES:
+        _ingest_cases(config, target, since, store, analyzer_name, json_output)
+        return
+    if file is None or not file.is_file():
         err.print(f"[bold red]error[/] no such file: {file}", markup=True)
         raise typer.Exit(int(ExitCode.CONFIG))
     kind = _ingest_format(file, file_format)
