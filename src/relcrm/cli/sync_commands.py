@@ -36,20 +36,8 @@ from relcrm.sync.config import load_config
 from relcrm.sync.engine import COUNT_KEYS, SyncProgress, SyncReport
 from relcrm.sync.jobs import retry_dead_letters, run, store_url_of
 
-SUMMARY_KEYS = (
-    "selected",
-    "written",
-    "cleared",
-    "unchanged",
-    "rejected",
-    "failed",
-    "skipped_no_consent",
-    "no_profile",
-    "unmatched",
-    "ambiguous",
-    "fields_sent",
-    "fields_withheld",
-)
+SUMMARY_KEYS = tuple(key for key in COUNT_KEYS if key not in ("considered", "fields_truncated"))
+"""The counts the summary table shows (when not all zero)."""
 
 
 class _Bar:
@@ -319,4 +307,4 @@ def runs(
             out.print(f"    {item.message}", markup=False, highlight=False)
 
 
-__all__ = ["COUNT_KEYS"]
+__all__ = ["SUMMARY_KEYS"]

@@ -32,10 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest,
-    PublicFetchAssociationsBatchRequest,
-)
 from hubspot.crm.objects.notes import (
     BatchInputSimplePublicObjectBatchInputForCreate,
     BatchReadInputSimplePublicObjectId,
@@ -43,9 +39,8 @@ from hubspot.crm.objects.notes import (
     SimplePublicObjectId,
 )
 
-from relcrm.connectors.errors import RequestRejected, TransientError
+from relcrm.connectors.hubspot.associations import association_read, field_of
 from relcrm.connectors.hubspot.client import HubSpotClient, sdk_method
-from relcrm.connectors.hubspot.errors import input_error_code, input_is_retryable
 from relcrm.connectors.hubspot.values import epoch_ms
 from relcrm.errors import ConfigurationError
 
@@ -57,7 +52,6 @@ MAX_BATCH = 100
 """Notes per ``batch/read`` and ``batch/create`` call (HubSpot's limit)."""
 ASSOCIATION_BATCH = 1000
 """Contacts per v4 ``associations/contacts/notes/batch/read`` call (HubSpot's limit)."""
-NO_NOTES = frozenset({"OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND"})
 """Per-input codes of the association batch read that mean "this contact has no notes"."""
 
 
@@ -101,56 +95,17 @@ def markers_in(body: str | None) -> set[str]:
     return set(MARKER.findall(body or ""))
 
 
-def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+_get = field_of
 
 
 def _association_read(inputs: Sequence[tuple[str, str | None]]) -> Callable[[Any], Any]:
-    """``sdk -> `` the v4 batch read of the notes of ``(contact id, paging cursor)`` inputs.
-
-    Per-input errors other than "no notes" are raised from inside the call, so that the
-    client's retry policy re-sends the batch when the error table calls them transient.
-    """
-    body = BatchInputPublicFetchAssociationsBatchRequest(
-        inputs=[
-            PublicFetchAssociationsBatchRequest(id=contact_id, after=after)
-            if after
-            else PublicFetchAssociationsBatchRequest(id=contact_id)
-            for contact_id, after in inputs
-        ]
-    )
-
-    def run(sdk: Any) -> Any:
-        answer = sdk.crm.associations.v4.batch_api.get_page_with_http_info(
-            "contacts", "notes", body
-        )
-        data = answer[0] if isinstance(answer, tuple) else answer
-        _raise_unexpected_errors(_get(data, "errors") or [])
-        return answer
-
-    return run
-
-
-def _raise_unexpected_errors(errors: Iterable[Any]) -> None:
-    """Raise for per-input errors that do not mean "no notes" (transient ones retryably)."""
-    failed: dict[str, list[str]] = {}
-    for error in errors:
-        category = _get(error, "category")
-        sub_category = _get(error, "sub_category")
-        if category in NO_NOTES or sub_category in NO_NOTES:
-            continue
-        code = input_error_code(category, sub_category, str(_get(error, "message") or ""))
-        ids = (_get(error, "context") or {}).get("fromObjectId") or ["?"]
-        failed.setdefault(code, []).extend(str(i) for i in ids)
-    if not failed:
-        return
-    what = "; ".join(f"{code} for contact(s) {', '.join(ids)}" for code, ids in failed.items())
-    text = f"HubSpot could not list the notes of some contacts: {what}"
-    if all(input_is_retryable(code) for code in failed):
-        raise TransientError(text, vendor_code=next(iter(failed)))
-    raise RequestRejected(
-        text,
-        vendor_code=next(iter(failed)),
+    """The contacts' notes (``(contact id, after cursor or None)``); a failure other than
+    "no notes" stops the run rather than risk a duplicate note."""
+    return association_read(
+        "contacts",
+        "notes",
+        inputs,
+        of="contact(s)",
         hint="relcrm stops rather than risk a duplicate note; run again once HubSpot "
         "lists these contacts' notes (notes already made are skipped)",
     )

@@ -24,20 +24,16 @@ ticket written a moment ago may appear only in the next run, which ``since`` cov
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest,
-    PublicFetchAssociationsBatchRequest,
-)
 from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 from hubspot.crm.tickets import PublicObjectSearchRequest
 
-from relcrm.connectors.errors import RequestRejected, TransientError
+from relcrm.connectors.errors import RequestRejected
+from relcrm.connectors.hubspot.associations import association_read, field_of
 from relcrm.connectors.hubspot.client import HubSpotClient, sdk_method
-from relcrm.connectors.hubspot.errors import input_error_code, input_is_retryable
 from relcrm.errors import ConfigurationError
 from relcrm.models import CrmRecordRef, SupportCase
 
@@ -65,15 +61,13 @@ SEARCH_CAP = 10_000
 """Results one search query can page through (HubSpot answers 400 beyond)."""
 ASSOCIATION_BATCH = 1000
 READ_BATCH = 100
-NO_ASSOCIATIONS = frozenset({"OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND"})
 MAX_SUBJECT = 1000
 MAX_DESCRIPTION = 40_000
 """SupportCase's limits; a HubSpot text property holds up to 65,536 characters, so a very
 long ticket description is cut to its first 40,000."""
 
 
-def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+_get = field_of
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -137,38 +131,8 @@ def to_support_case(
     )
 
 
-def _raise_unexpected(errors: Iterable[Any]) -> None:
-    """Raise for per-input association errors other than "no contacts" (transient ones
-    retryably, so the policy re-sends the batch)."""
-    failed: dict[str, list[str]] = {}
-    for error in errors:
-        category, sub_category = _get(error, "category"), _get(error, "sub_category")
-        if category in NO_ASSOCIATIONS or sub_category in NO_ASSOCIATIONS:
-            continue
-        code = input_error_code(category, sub_category, str(_get(error, "message") or ""))
-        ids = (_get(error, "context") or {}).get("fromObjectId") or ["?"]
-        failed.setdefault(code, []).extend(str(i) for i in ids)
-    if not failed:
-        return
-    what = "; ".join(f"{code} for ticket(s) {', '.join(ids)}" for code, ids in failed.items())
-    text = f"HubSpot could not list the contacts of some tickets: {what}"
-    if all(input_is_retryable(code) for code in failed):
-        raise TransientError(text, vendor_code=next(iter(failed)))
-    raise RequestRejected(text, vendor_code=next(iter(failed)))
-
-
 def _association_read(ticket_ids: Sequence[str]) -> Callable[[Any], Any]:
-    body = BatchInputPublicFetchAssociationsBatchRequest(
-        inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in ticket_ids]
-    )
-
-    def run(sdk: Any) -> Any:
-        answer = sdk.crm.associations.v4.batch_api.get_page_with_http_info(OBJECT, "contacts", body)
-        data = answer[0] if isinstance(answer, tuple) else answer
-        _raise_unexpected(_get(data, "errors") or [])
-        return answer
-
-    return run
+    return association_read(OBJECT, "contacts", [(i, None) for i in ticket_ids], of="ticket(s)")
 
 
 class TicketReader:
