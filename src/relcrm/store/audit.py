@@ -25,14 +25,13 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import Column, Connection, Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Table, func, select
 
+from relcrm.store._part import StorePart
 from relcrm.store._tables import (
     audit_log,
     metadata,
@@ -142,18 +141,8 @@ def _entry(row: Any) -> AuditEntry:
     )
 
 
-class AuditStore:
+class AuditStore(StorePart):
     """The store's part for the audit log and pre-erasure reads (mixed into Store)."""
-
-    # Provided by Store; declared here so the mixin type-checks on its own.
-    def _read(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
-        raise NotImplementedError
 
     # -- the salt and subjects ---------------------------------------------------------
 

@@ -20,17 +20,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, Final, Literal, NamedTuple, TypeVar, get_args
 
-from sqlalchemy import Connection, Table, delete, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, func, select, text, update
 
 from relcrm.errors import StoreError
 from relcrm.models import FieldValue, Person, RelationshipProfile
+from relcrm.store._part import StorePart
 from relcrm.store._tables import (
     checkpoints,
     dead_letters,
@@ -223,22 +222,12 @@ def _counts_json(counts: Mapping[str, int]) -> str:
     return json.dumps(dict(sorted(counts.items())), separators=(",", ":"))
 
 
-class SyncStateStore:
+class SyncStateStore(StorePart):
     """The sync engine's part of the store (mixed into :class:`relcrm.store.Store`).
 
     Every method runs in a transaction of its own; batches go in one transaction each, so
     a run killed between two calls leaves every earlier call's effect complete.
     """
-
-    # Provided by Store; declared here so the mixin type-checks on its own.
-    def _read(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
-        raise NotImplementedError
 
     # -- what a run considers ----------------------------------------------------------
 

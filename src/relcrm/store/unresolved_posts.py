@@ -9,15 +9,14 @@ removes it. These methods are mixed into :class:`relcrm.store.Store`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, Final
 
-from sqlalchemy import Connection, Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select
 
+from relcrm.store._part import StorePart
 from relcrm.store._tables import unresolved_posts
 
 IN_LIST_SIZE: Final = 900
@@ -59,18 +58,8 @@ def _read_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class UnresolvedPostStore:
+class UnresolvedPostStore(StorePart):
     """The store's part for posts whose author is not known yet (mixed into Store)."""
-
-    # Provided by Store; declared here so the mixin type-checks on its own.
-    def _read(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
-        raise NotImplementedError
 
     def hold_unresolved_posts(
         self, posts: Iterable[UnresolvedPost], *, at: datetime | None = None
