@@ -81,6 +81,8 @@ def test_sync_twice_then_runs_and_dead_letters(config: Path, sandboxes: Sandboxe
         consenting,
     ]
     assert "sf-contact" in run("runs", "--config", str(config)).stdout
+    by_store = run("runs", "--store", str(config.parent / "relcrm.db"), "--json")
+    assert len(lines(by_store)) == 4  # the store alone is enough to read the history
 
     assert run("dead-letters", "list", "--config", str(config), "--json").stdout == ""
     assert "no open dead letters" in run("dead-letters", "list", "--config", str(config)).stdout

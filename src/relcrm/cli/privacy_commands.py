@@ -136,9 +136,11 @@ def forget_command(
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Forget a person: clear relcrm's fields in every CRM record relcrm wrote to, then
-    erase them from the store (identities, perceptions, preferences, profile, sync state,
-    dead letters), and keep an audit entry that holds no personal data.
+    """Forget a person everywhere relcrm put them (right to erasure).
+
+    Clears relcrm's fields in every CRM record relcrm wrote to, then erases the person
+    from the store (identities, perceptions, preferences, profile, sync state, dead
+    letters), and keeps an audit entry that holds no personal data.
 
     The store is erased only once every CRM record was cleared, so a failed forget loses
     nothing: run it again when the CRM is back. Exit codes: 0 done, 1 a CRM record not
@@ -222,9 +224,11 @@ def audit_command(
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """The audit log, newest first: each forget with its time, outcome, rows erased per
-    table and CRM targets cleared. Entries hold no personal data: the subject is a salted
-    one-way hash of the person id, which `--person-id` can match."""
+    """The audit log of erasures, newest first.
+
+    Each forget with its time, outcome, rows erased per table and CRM targets cleared.
+    Entries hold no personal data: the subject is a salted one-way hash of the person id,
+    which `--person-id` can match."""
     try:
         loaded = load_config(config) if config is not None else None
         with _open(loaded, store) as opened:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,6 +27,7 @@ from relcrm.cli import (
     TargetOption,
     _exit_code_of,
     _fail,
+    _store_url,
     app,
     err,
     out,
@@ -194,8 +196,20 @@ dead_letters_app = typer.Typer(
 app.add_typer(dead_letters_app, name="dead-letters")
 
 
-def _open_store(config: ConfigOption, store: str | None) -> Store:
+StoreConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="The targets file, for its [store] (or give --store; default ./relcrm.db).",
+    ),
+]
+
+
+def _open_store(config: Path | None, store: str | None) -> Store:
     try:
+        if config is None:
+            return Store.open(_store_url(store))
         return Store.open(store_url_of(load_config(config), store))
     except RelcrmError as error:
         raise _fail(error, ExitCode.CONFIG) from None
@@ -203,7 +217,7 @@ def _open_store(config: ConfigOption, store: str | None) -> Store:
 
 @dead_letters_app.command("list")
 def dead_letters_list(
-    config: ConfigOption,
+    config: StoreConfigOption = None,
     target: TargetOption = None,
     store: StoreOption = None,
     json_output: JsonOption = False,
@@ -269,7 +283,7 @@ def dead_letters_retry(
 
 @app.command()
 def runs(
-    config: ConfigOption,
+    config: StoreConfigOption = None,
     target: TargetOption = None,
     last: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
     store: StoreOption = None,
