@@ -9,6 +9,7 @@ log and the store say what happened.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -374,3 +375,26 @@ def test_consent_kept_in_a_crm_field_is_followed(world: World) -> None:
     assert world.store.cleared(target, [withdrawing.id]) == {withdrawing.id}
     # The consent field itself is read, never written by the sync.
     assert consent_field not in followed.field_names()
+
+
+def test_logs_hold_no_secrets_and_no_verbatims(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        report = world.engine().run()
+    assert report.counts["written"] > 0 and caplog.records
+    logged = "\n".join(r.getMessage() for r in caplog.records) + repr(report.to_json())
+    sandbox = world.sandbox
+    secrets = (
+        [sandbox.session_id, sandbox.password, sandbox.security_token]
+        if isinstance(sandbox, SalesforceSandbox)
+        else [sandbox.token]
+    )
+    assert not [s for s in secrets if s in logged]
+    verbatims = [
+        p.verbatim
+        for _, found in world.store.iter_person_perceptions()
+        for p in found
+        if p.verbatim and len(p.verbatim) > 20
+    ]
+    assert verbatims and not [v for v in verbatims if v in logged]
