@@ -19,6 +19,7 @@ from relcrm.analyze.redaction import (
     luhn_is_valid,
     redact,
 )
+from relcrm.analyze.redaction_config import load_redaction_config
 from relcrm.analyze.registry import (
     DEFAULT_ANALYZER,
     analyzer_named,
@@ -43,6 +44,7 @@ __all__ = [
     "available_analyzers",
     "default_analyzer",
     "iban_is_valid",
+    "load_redaction_config",
     "luhn_is_valid",
     "redact",
 ]

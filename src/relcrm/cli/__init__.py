@@ -26,7 +26,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relcrm import __version__
-from relcrm.analyze import DEFAULT_ANALYZER, analyzer_named
+from relcrm.analyze import (
+    DEFAULT,
+    DEFAULT_ANALYZER,
+    RedactionConfig,
+    analyzer_named,
+    load_redaction_config,
+)
 from relcrm.connectors.errors import QuotaExhausted
 from relcrm.errors import ConfigurationError, ConnectorError, RelcrmError
 from relcrm.mapping import mapping_json_schema
@@ -175,6 +181,7 @@ def _ingest_file(
     handles: Path | None,
     analyzer: Callable[[str], TextAnalysis] | None,
     progress: Callable[[int], None],
+    redaction: RedactionConfig,
 ) -> IngestReport:
     if kind is IngestFormat.SURVEY:
         if columns is None:
@@ -182,10 +189,14 @@ def _ingest_file(
                 "a survey export needs its column mapping",
                 hint="pass --columns FILE (see docs/sources.md)",
             )
-        return ingest_survey(file, columns, opened, analyzer=analyzer, progress=progress)
+        return ingest_survey(
+            file, columns, opened, analyzer=analyzer, redaction=redaction, progress=progress
+        )
     if kind is IngestFormat.SOCIAL:
-        return ingest_social(file, opened, handles, analyzer=analyzer, progress=progress)
-    return ingest_interchange(file, opened, progress=progress)
+        return ingest_social(
+            file, opened, handles, analyzer=analyzer, redaction=redaction, progress=progress
+        )
+    return ingest_interchange(file, opened, progress=progress, redaction=redaction)
 
 
 def _ingest_cases(
@@ -195,6 +206,7 @@ def _ingest_cases(
     store: str | None,
     analyzer_name: str,
     json_output: bool,
+    redaction: RedactionConfig,
 ) -> None:
     """``relcrm ingest --format cases --config FILE``: cases from each CRM of the file."""
     if config is None:
@@ -210,6 +222,7 @@ def _ingest_cases(
                 target=target,
                 since=_now(since) if since else None,
                 analyzer=analyzer,
+                redaction=redaction,
             )
     except RelcrmError as error:
         raise _fail(error, _exit_code_of(error)) from None
@@ -283,14 +296,26 @@ def ingest(
         str | None,
         typer.Option(help="Cases modified at or after this time (ISO, with zone) [default: all]."),
     ] = None,
+    redaction_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--redaction",
+            help="Redaction settings (TOML: which kinds, placeholders, your own patterns) "
+            "[default: emails, phones, cards, IBANs, URL tokens].",
+        ),
+    ] = None,
 ) -> None:
     """Load persons, perceptions and preferences from a file into the store.
 
     Bad lines and rows are reported with their number and field; the rest still loads.
     Exit code 1 when any was rejected.
     """
+    try:
+        redaction = load_redaction_config(redaction_file) if redaction_file is not None else DEFAULT
+    except RelcrmError as error:
+        raise _fail(error) from None
     if file_format is IngestFormat.CASES:
-        _ingest_cases(config, target, since, store, analyzer_name, json_output)
+        _ingest_cases(config, target, since, store, analyzer_name, json_output, redaction)
         return
     if file is None or not file.is_file():
         err.print(f"[bold red]error[/] no such file: {file}", markup=True)
@@ -301,7 +326,14 @@ def ingest(
         with Store.open(_store_url(store)) as opened, _progress("ingesting") as bar:
             task = bar.add_task("ingest", total=None)
             report = _ingest_file(
-                file, kind, opened, columns, handles, analyzer, lambda n: bar.advance(task, n)
+                file,
+                kind,
+                opened,
+                columns,
+                handles,
+                analyzer,
+                lambda n: bar.advance(task, n),
+                redaction,
             )
     except RelcrmError as error:
         raise _fail(error) from None

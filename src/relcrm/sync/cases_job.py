@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
+from relcrm.analyze import RedactionConfig
 from relcrm.connectors import Connector
 from relcrm.models import TextAnalysis
 from relcrm.store import Store
@@ -28,6 +30,7 @@ def ingest_cases_from(
     analyzer: Callable[[str], TextAnalysis] | None = None,
     connectors: Mapping[str, Connector] | None = None,
     progress: Callable[[int], None] | None = None,
+    redaction: RedactionConfig = DEFAULT_REDACTION,
 ) -> list[IngestReport]:
     """One report per CRM read: cases modified at or after ``since`` (all when None)."""
     reports: list[IngestReport] = []
@@ -47,6 +50,7 @@ def ingest_cases_from(
                 store,
                 source=f"{chosen.name} cases",
                 analyzer=analyzer,
+                redaction=redaction,
                 progress=progress,
             )
         )

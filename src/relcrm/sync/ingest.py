@@ -12,6 +12,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, field
 
+from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
+from relcrm.analyze import RedactionConfig
 from relcrm.errors import FieldProblem, InvalidRecordError
 from relcrm.models import Preference
 from relcrm.sources.interchange import (
@@ -95,6 +97,7 @@ def ingest_interchange(
     progress: ProgressCallback | None = None,
     workers: int | None = None,
     chunk_lines: int = CHUNK_LINES,
+    redaction: RedactionConfig = DEFAULT_REDACTION,
 ) -> IngestReport:
     """Stream ``path`` into ``store`` in chunks of ``chunk_lines`` lines.
 
@@ -117,7 +120,9 @@ def ingest_interchange(
         raise ValueError(f"workers must be at least 1, got {workers}")
     report = IngestReport(source=os.fspath(path))
     writer = _Writer(store, report, progress)
-    chunks = _parsed_chunks(path, store.perception_rows_sqlite_text, workers, chunk_lines)
+    chunks = _parsed_chunks(
+        path, store.perception_rows_sqlite_text, workers, chunk_lines, redaction
+    )
     with closing(chunks):
         for chunk in chunks:
             writer.write(chunk)
@@ -126,13 +131,17 @@ def ingest_interchange(
 
 
 def _parsed_chunks(
-    path: str | os.PathLike[str], sqlite_text: bool, workers: int, chunk_lines: int
+    path: str | os.PathLike[str],
+    sqlite_text: bool,
+    workers: int,
+    chunk_lines: int,
+    redaction: RedactionConfig,
 ) -> Generator[ParsedChunk, None, None]:
     """Parsed chunks in file order; with workers, the next ones are parsed meanwhile."""
     raws = raw_chunks(path, chunk_lines, DEFAULT_MAX_LINE_BYTES)
     if workers == 1:
         for raw in raws:
-            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text)
+            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -142,7 +151,7 @@ def _parsed_chunks(
     broken = False
     try:
         for raw in raws:
-            future = pool.submit(parse_chunk, raw, DEFAULT_MAX_LINE_BYTES, sqlite_text)
+            future = pool.submit(parse_chunk, raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
             pending.append((raw, future))
             # One chunk per worker in progress and one ready: bounded memory, no waiting.
             while len(pending) > workers and not broken:
@@ -168,9 +177,9 @@ def _parsed_chunks(
         # as under `python -`): parse what is left in this process, in the same order.
         logger.warning("parsing workers are unavailable; going on in this process")
         for raw, _ in pending:
-            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text)
+            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
         for raw in raws:
-            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text)
+            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
 
 
 def _result(future: Future[ParsedChunk]) -> ParsedChunk | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
-from relcrm.analyze import redact
+from relcrm.analyze import RedactionConfig, redact
 from relcrm.errors import FieldProblem, InvalidRecordError
 from relcrm.models import Perception, Person
 from relcrm.sources.interchange import (
@@ -94,12 +94,14 @@ def raw_chunks(
             yield first, chunk
 
 
-def _redacted(perception: Perception, counts: dict[str, int]) -> Perception:
+def _redacted(
+    perception: Perception, counts: dict[str, int], config: RedactionConfig
+) -> Perception:
     """The perception with its verbatim redacted before it is stored: emails, phones,
     card numbers, IBANs and URL tokens never reach the store, so they cannot leave it."""
     if not perception.verbatim:
         return perception
-    result = redact(perception.verbatim, DEFAULT_REDACTION)
+    result = redact(perception.verbatim, config)
     if not result.total:
         return perception
     for kind, count in result.counts.items():
@@ -107,9 +109,15 @@ def _redacted(perception: Perception, counts: dict[str, int]) -> Perception:
     return perception.model_copy(update={"verbatim": result.text})
 
 
-def parse_chunk(chunk: RawChunk, max_line_bytes: int, sqlite_text: bool) -> ParsedChunk:
+def parse_chunk(
+    chunk: RawChunk,
+    max_line_bytes: int,
+    sqlite_text: bool,
+    redaction: RedactionConfig = DEFAULT_REDACTION,
+) -> ParsedChunk:
     """Validate every line of ``chunk``; perceptions become rows for a store whose
-    ``perception_rows_sqlite_text`` is ``sqlite_text``."""
+    ``perception_rows_sqlite_text`` is ``sqlite_text``, their verbatims redacted with
+    ``redaction``."""
     first, raws = chunk
     parsed = ParsedChunk()
     for number, raw in enumerate(raws, start=first):
@@ -126,7 +134,7 @@ def parse_chunk(chunk: RawChunk, max_line_bytes: int, sqlite_text: bool) -> Pars
         if isinstance(item, LineRejection):
             parsed.rejections.append(RejectedLine.of(item.error))
         elif isinstance(item.record, Perception):
-            perception = _redacted(item.record, parsed.redactions)
+            perception = _redacted(item.record, parsed.redactions, redaction)
             parsed.perception_rows.append(perception_row(perception, sqlite_text=sqlite_text))
             parsed.perception_lines.append(number)
         elif isinstance(item.record, Person):
