@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from relcrm.analyze import load_redaction_config, redact
 from relcrm.cli import app
 from relcrm.store import Store
 
@@ -56,3 +57,10 @@ def test_a_bad_settings_file_names_the_key_and_changes_nothing(tmp_path: Path) -
     assert result.exit_code == 2
     assert "emails" in result.output and "template" in result.output
     assert not db.exists()
+
+
+def test_the_shipped_example_settings_load() -> None:
+    config = load_redaction_config(Path(__file__).parents[1] / "examples" / "redaction.toml")
+    assert redact("CUST-123456 at https://x.io/a?code=abc123", config).text == (
+        "[customer_id] at https://x.io/a?code=[token]"
+    )
