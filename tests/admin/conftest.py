@@ -7,14 +7,24 @@ a HubSpot private-app token) come from the environment, as in production.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from relcrm.cli import app
+from relcrm.models import Person
 from relcrm.sandbox.hubspot.pytest_support import hs_sandbox
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.pytest_support import sf_sandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
+from relcrm.sources.interchange import write_interchange
+from relcrm.sources.synthetic import generate_sample
+from relcrm.store import Store
+from relcrm.sync import ingest_interchange, profile_store
+from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
+from relcrm.sync.demo_salesforce import OrgRest, seed_org
 
 __all__ = ["hs_sandbox", "sf_sandbox"]
 
@@ -77,3 +87,28 @@ def sandboxes(
 @pytest.fixture
 def config(sandboxes: tuple[SalesforceSandbox, HubSpotSandbox], tmp_path: Path) -> Path:
     return targets_file(tmp_path, *sandboxes)
+
+
+def populate(
+    config: Path,
+    sandboxes: tuple[SalesforceSandbox, HubSpotSandbox],
+    *,
+    persons: int,
+    now: datetime,
+) -> list[Person]:
+    """A sample in the targets file's store (relcrm.db beside it), profiled, the same
+    persons already in both CRMs (as a real org and portal hold them), and the mapped
+    fields applied with ``relcrm fields apply``. Returns the persons who consent and have
+    an email: those a sync writes."""
+    sample = generate_sample(persons=persons, seed=5, now=now)
+    path = config.parent / "sample.jsonl"
+    write_interchange(sample.records(), path)
+    with Store.open(f"sqlite:///{config.parent / 'relcrm.db'}") as store:
+        ingest_interchange(path, store)
+        list(profile_store(store, now))
+    sf, hs = sandboxes
+    seed_org(OrgRest(sf), sample.persons)
+    seed_portal(hubspot_demo_connector(hs).client.sdk, sample.persons)
+    applied = CliRunner().invoke(app, ["fields", "apply", "--config", str(config)])
+    assert applied.exit_code == 0, applied.output
+    return [p for p in sample.persons if p.consent.granted and p.emails]

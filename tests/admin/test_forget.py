@@ -26,15 +26,11 @@ from relcrm.sandbox.hubspot.pytest_support import hs_client_for
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.pytest_support import sf_client
 from relcrm.sandbox.salesforce import SalesforceSandbox
-from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.store.audit import PERSON_TABLES
-from relcrm.sync import ingest_interchange, profile_store
 from relcrm.sync.config import load_config
-from relcrm.sync.demo import OrgRest, seed_org
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
 from relcrm.sync.forget import TargetStatus, UnknownPersonError, forget
+from tests.admin.conftest import populate
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 Sandboxes = tuple[SalesforceSandbox, HubSpotSandbox]
@@ -57,22 +53,11 @@ def store_url(config: Path) -> str:
 
 
 def prepare(config: Path, sandboxes: Sandboxes) -> list[Person]:
-    """A sample in the targets file's store, profiled, seeded into both CRMs, the mapped
-    fields applied and synced; the consenting persons with an email come back."""
-    sample = generate_sample(persons=12, seed=5, now=NOW)
-    path = config.parent / "sample.jsonl"
-    write_interchange(sample.records(), path)
-    with Store.open(store_url(config)) as store:
-        ingest_interchange(path, store)
-        list(profile_store(store, NOW))
-    sf, hs = sandboxes
-    seed_org(OrgRest(sf), sample.persons)
-    seed_portal(hubspot_demo_connector(hs).client.sdk, sample.persons)
-    applied = run("fields", "apply", "--config", str(config))
-    assert applied.exit_code == 0, applied.output
+    """A small sample synced to both CRMs; the persons written come back."""
+    persons = populate(config, sandboxes, persons=12, now=NOW)
     synced = run("sync", "--config", str(config))
     assert synced.exit_code == 0, synced.output
-    return [p for p in sample.persons if p.consent.granted and p.emails]
+    return persons
 
 
 def records_of(config: Path, person_id: str) -> dict[str, tuple[str, str]]:

@@ -19,9 +19,9 @@ from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
-from relcrm.sync.demo import OrgRest, seed_org
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
-from tests.admin.conftest import targets_file
+from relcrm.sync.demo import OrgRest
+from relcrm.sync.demo_hubspot import hubspot_demo_connector
+from tests.admin.conftest import populate, targets_file
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 Sandboxes = tuple[SalesforceSandbox, HubSpotSandbox]
@@ -36,20 +36,8 @@ def lines(result: Result) -> list[dict[str, Any]]:
 
 
 def prepare(config: Path, sandboxes: Sandboxes) -> int:
-    """Sample persons in the targets file's store, profiled, and already in both CRMs;
-    the mapped fields applied. Returns how many persons consent."""
-    sample = generate_sample(persons=20, seed=5, now=NOW)
-    path = config.parent / "sample.jsonl"
-    write_interchange(sample.records(), path)
-    with Store.open(f"sqlite:///{config.parent / 'relcrm.db'}") as store:
-        ingest_interchange(path, store)
-        list(profile_store(store, NOW))
-    sf, hs = sandboxes
-    seed_org(OrgRest(sf), sample.persons)
-    seed_portal(hubspot_demo_connector(hs).client.sdk, sample.persons)
-    applied = run("fields", "apply", "--config", str(config))
-    assert applied.exit_code == 0, applied.output
-    return sum(1 for p in sample.persons if p.consent.granted and p.emails)
+    """Both CRMs and the store ready for a first sync; how many persons consent."""
+    return len(populate(config, sandboxes, persons=20, now=NOW))
 
 
 def test_sync_twice_then_runs_and_dead_letters(config: Path, sandboxes: Sandboxes) -> None:
