@@ -211,7 +211,8 @@ def test_an_unreachable_crm_keeps_the_store_until_store_only(
         closed_port = probe.getsockname()[1]
     _, hs = sandboxes
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace(hs.base_url, f"https://127.0.0.1:{closed_port}"), "utf-8")
+    down_url = f'https://127.0.0.1:{closed_port}"\nretry_attempts = 1  # fail fast'
+    config.write_text(text.replace(f'{hs.base_url}"', down_url), "utf-8")
 
     down = run("forget", jane.emails[0], "--config", str(config), "--json")
 

@@ -95,7 +95,7 @@ def test_unreachable_crm_exits_3_and_bad_config_exits_2(
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     sf, hs = sandboxes
-    path = targets_file(tmp_path, sf, hs)
+    path = targets_file(tmp_path, sf, hs, extra="retry_attempts = 1  # fail fast\n")
     text = path.read_text(encoding="utf-8").replace(hs.base_url, f"https://127.0.0.1:{closed_port}")
     path.write_text(text, encoding="utf-8")
     sample = generate_sample(persons=6, seed=1, now=NOW)

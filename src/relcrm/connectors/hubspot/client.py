@@ -59,7 +59,7 @@ class HubSpotClient:
     ) -> None:
         self.settings = settings
         self.sdk = sdk if sdk is not None else build_sdk(settings)
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy(attempts=settings.retry_attempts)
         self.limiter = limiter or RateLimiter(
             settings.rate_limit_max, settings.rate_limit_window_ms / 1000
         )

@@ -34,6 +34,13 @@ class HubSpotSettings(BaseSettings):
     )
     object_type: str = Field(default="contacts", pattern=r"^[a-z0-9_]+$")
     timeout_s: float = Field(default=60.0, gt=0)
+    retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="tries per call, the first included, before a transient failure "
+        "(503, dropped connection, rate limit) is given up",
+    )
     rate_limit_max: int = Field(
         default=100, ge=1, description="requests per window (100 Free/Starter, 190 Pro/Ent)"
     )

@@ -44,7 +44,7 @@ class SalesforceClient:
     ) -> None:
         self.settings = settings
         self.session = session or default_session(settings)
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy(attempts=settings.retry_attempts)
         self.memo = ResponseMemo()
         self.memo.install(self.session)
         self.responses = 0

@@ -47,6 +47,13 @@ class SalesforceSettings(BaseSettings):
         default="login", description="login, test, or a My Domain prefix such as acme.my"
     )
     api_version: str = Field(default=DEFAULT_API_VERSION, pattern=r"^\d+\.\d$")
+    retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="tries per call, the first included, before a transient failure "
+        "(503, dropped connection, rate limit) is given up",
+    )
     username: str | None = None
     password: SecretStr | None = None
     security_token: SecretStr | None = None
