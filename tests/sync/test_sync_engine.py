@@ -20,7 +20,8 @@ import pytest
 
 from relcrm.connectors import Connector
 from relcrm.connectors.hubspot import HubSpotConnector
-from relcrm.mapping import ConsentField, Mapping, load_shipped
+from relcrm.errors import ConfigurationError
+from relcrm.mapping import ConsentField, Mapping, load_shipped, mapping_from
 from relcrm.models import (
     Channel,
     Consent,
@@ -44,7 +45,7 @@ from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
 from relcrm.sync.demo import OrgRest, demo_connector, seed_org
 from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
-from relcrm.sync.engine import StopRun, SyncEngine, SyncProgress
+from relcrm.sync.engine import ROW_KEY, StopRun, SyncEngine, SyncProgress
 from relcrm.sync.fields import apply_fields
 
 __all__ = ["hs_sandbox", "sf_sandbox"]
@@ -175,7 +176,7 @@ def test_one_changed_perception_sends_only_that_persons_changed_fields(world: Wo
     assert 1 <= report.counts["fields_sent"] < len(world.mapping.fields)
     assert len(world.sandbox.log.writes()) == 1
     pushed = world.store.field_fingerprints(f"{world.crm}-test", [person.id])[person.id]
-    assert set(pushed) == world.mapping.field_names()
+    assert set(pushed) - {ROW_KEY} == world.mapping.field_names()
 
 
 def test_consent_withdrawn_clears_the_fields_once(world: World) -> None:
@@ -398,3 +399,43 @@ def test_logs_hold_no_secrets_and_no_verbatims(
         if p.verbatim and len(p.verbatim) > 20
     ]
     assert verbatims and not [v for v in verbatims if v in logged]
+
+
+def test_unchanged_rows_are_skipped_until_person_profile_or_mapping_change(
+    world: World,
+) -> None:
+    world.engine().run()
+    target = f"{world.crm}-test"
+    ids = [p.id for p in world.consenting]
+    before = world.store.field_fingerprints(target, ids)
+    assert all(ROW_KEY in fields for fields in before.values())
+
+    # Another mapping (a new value map) re-decides everyone; the values are the same, so
+    # nothing is written, and the new state is remembered.
+    first_field = world.mapping.fields[0]
+    relabelled = world.mapping.model_copy(
+        update={
+            "fields": (
+                first_field.model_copy(update={"label": "Health (0-100)"}),
+                *world.mapping.fields[1:],
+            )
+        }
+    )
+    world.sandbox.log.clear()
+    report = world.engine(relabelled).run()
+    assert report.counts["written"] == 0 and world.sandbox.log.writes() == []
+    after = world.store.field_fingerprints(target, ids)
+    assert all(after[i][ROW_KEY] != before[i][ROW_KEY] for i in ids)
+    assert all(
+        {k: v for k, v in after[i].items() if k != ROW_KEY}
+        == {k: v for k, v in before[i].items() if k != ROW_KEY}
+        for i in ids
+    )
+
+
+def test_no_mapped_field_may_start_with_the_reserved_hash() -> None:
+    mapping = load_shipped("hubspot-contact")
+    data = mapping.model_dump()
+    data["fields"][0]["name"] = "#row"
+    with pytest.raises(ConfigurationError, match="fields"):
+        mapping_from(data)  # how mapping files are read: problems named per key

@@ -186,9 +186,9 @@ def _invalid(code: str, problems: list[FieldProblem]) -> PydanticCustomError:
 class FieldMapping(_Strict):
     """One CRM field: its name and shape, the profile attribute that feeds it, and how."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$")] = Field(
-        description="the field's API name in the CRM (relcrm_Health__c, relcrm_health)"
-    )
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^#\s]\S*$")
+    ] = Field(description="the field's API name in the CRM (relcrm_Health__c, relcrm_health)")
     source: str = Field(
         description="the RelationshipProfile attribute that feeds the field (trend.direction)",
         json_schema_extra={"enum": list(SOURCE_PATHS)},

@@ -109,6 +109,22 @@ class CrmRecord(NamedTuple):
     record_id: str
 
 
+class PersonRowText(NamedTuple):
+    """A person's stored JSON and their profile's, as the store holds them."""
+
+    id: str
+    person: str
+    profile: str | None
+
+    def parsed_person(self) -> Person:
+        return Person.model_validate_json(self.person)
+
+    def parsed_profile(self) -> RelationshipProfile | None:
+        return (
+            None if self.profile is None else RelationshipProfile.model_validate_json(self.profile)
+        )
+
+
 @dataclass(frozen=True)
 class FailedWrite:
     """One person's write that failed for good on one target, as the engine reports it.
@@ -231,12 +247,12 @@ class SyncStateStore(StorePart):
 
     # -- what a run considers ----------------------------------------------------------
 
-    def person_pages(
+    def person_row_pages(
         self, page_size: int = 1_000, *, after: str | None = None
-    ) -> Iterator[list[tuple[Person, RelationshipProfile | None]]]:
-        """Every person with their saved profile (None if never profiled), ordered by id,
-        ``page_size`` at a time: the sync engine's input, read a page per transaction so a
-        run over millions of persons holds one page in memory."""
+    ) -> Iterator[list[PersonRowText]]:
+        """Every person's stored JSON with their profile's (None if never profiled),
+        ordered by id, ``page_size`` at a time, unparsed: the sync engine parses only the
+        persons whose rows changed since they were last written."""
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
         query = (
@@ -250,18 +266,18 @@ class SyncStateStore(StorePart):
             with self._read() as connection:
                 rows = connection.execute(page_query).all()
             if rows:
-                yield [
-                    (
-                        Person.model_validate_json(row.data),
-                        None
-                        if row.profile is None
-                        else RelationshipProfile.model_validate_json(row.profile),
-                    )
-                    for row in rows
-                ]
+                yield [PersonRowText(row.id, row.data, row.profile) for row in rows]
             if len(rows) < page_size:
                 return
             after = rows[-1].id
+
+    def person_pages(
+        self, page_size: int = 1_000, *, after: str | None = None
+    ) -> Iterator[list[tuple[Person, RelationshipProfile | None]]]:
+        """Every person with their saved profile (None if never profiled), ordered by id,
+        ``page_size`` at a time, a page per transaction."""
+        for page in self.person_row_pages(page_size, after=after):
+            yield [(row.parsed_person(), row.parsed_profile()) for row in page]
 
     # -- records matched per target ----------------------------------------------------
 

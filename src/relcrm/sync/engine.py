@@ -19,6 +19,7 @@ failure stops it (3). Logs name counts, persons and fields, never values or verb
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -37,9 +38,16 @@ from relcrm.connectors.errors import (
 )
 from relcrm.errors import ConfigurationError, FieldProblem
 from relcrm.mapping import Mapping, crm_holds
-from relcrm.models import FieldWrite, RecordRef, WriteOutcome, WriteResult
+from relcrm.models import (
+    FieldWrite,
+    Person,
+    RecordRef,
+    RelationshipProfile,
+    WriteOutcome,
+    WriteResult,
+)
 from relcrm.store import Store
-from relcrm.store.sync_state import FailedWrite, RunStatus
+from relcrm.store.sync_state import FailedWrite, PersonRowText, RunStatus
 from relcrm.sync.consent_pull import pull_consent
 from relcrm.sync.selection import Action, Decision, decide
 
@@ -47,6 +55,11 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE: Final = 1_000
 """Persons read from the store per transaction."""
+
+ROW_KEY: Final = "#row"
+"""The sync-state entry (beside the per-field fingerprints) that holds the hash of the
+person's row, profile and mapping at the last confirmed write; no CRM field starts with
+``#`` (the mapping refuses such names)."""
 
 SHOWN_PROBLEMS: Final = 50
 """Rejections and withheld values kept in a report for display (all are counted)."""
@@ -202,6 +215,7 @@ class SyncEngine:
             )
         self.now = now or (lambda: datetime.now(UTC))
         self._allowed = mapping.field_names()
+        self._mapping_key = mapping.model_dump_json().encode() + b"\x00"
 
     # ------------------------------------------------------------------ public
 
@@ -306,21 +320,31 @@ class SyncEngine:
         read = 0
         pending = _Pending()
         counts = state.report.counts
-        for page in self.store.person_pages(PAGE_SIZE):
-            read += len(page)
-            page = [
-                (person, profile)
-                for person, profile in page
-                if person.id not in state.skip and (state.only is None or person.id in state.only)
+        for raw_page in self.store.person_row_pages(PAGE_SIZE):
+            read += len(raw_page)
+            rows = [
+                row
+                for row in raw_page
+                if row.id not in state.skip and (state.only is None or row.id in state.only)
             ]
-            if not page:
+            if not rows:
                 continue
-            ids = [person.id for person, _ in page]
-            pushed = self.store.field_fingerprints(self.target, ids)
-            withdrawn = [p.id for p, _ in page if not p.consent.granted and p.id in pushed]
+            pushed = self.store.field_fingerprints(self.target, [row.id for row in rows])
+            page: list[tuple[Person, RelationshipProfile | None, str]] = []
+            for row in rows:
+                row_hash = self._row_hash(row)
+                if not full and pushed.get(row.id, {}).get(ROW_KEY) == row_hash:
+                    # Person, profile and mapping are as they were when this person's
+                    # values were last confirmed: nothing can have changed.
+                    counts["considered"] += 1
+                    counts["unchanged"] += 1
+                    continue
+                page.append((row.parsed_person(), row.parsed_profile(), row_hash))
+            withdrawn = [p.id for p, _, _ in page if not p.consent.granted and p.id in pushed]
             cleared = self.store.cleared(self.target, withdrawn) if withdrawn else set()
+            unchanged: dict[str, dict[str, str]] = {}
             settled: list[str] = []
-            for person, profile in page:
+            for person, profile, row_hash in page:
                 counts["considered"] += 1
                 if state.limit_reached():
                     continue
@@ -332,9 +356,13 @@ class SyncEngine:
                     cleared=person.id in cleared,
                     full=full,
                 )
+                if decision.action is Action.SEND:
+                    decision.fingerprints[ROW_KEY] = row_hash  # stored once confirmed
                 self._count_decision(state, decision)
-                if decision.action is Action.UNCHANGED and person.id in lettered:
-                    settled.append(person.id)  # the CRM has these values after all
+                if decision.action is Action.UNCHANGED:
+                    unchanged[person.id] = {ROW_KEY: row_hash}
+                    if person.id in lettered:
+                        settled.append(person.id)  # the CRM has these values after all
                 if decision.writes:
                     state.selected += 1
                     counts["selected"] += 1
@@ -344,10 +372,21 @@ class SyncEngine:
                     self._flush(state, pending, progress, read, total)
             if settled and not dry_run:
                 self.store.resolve_dead_letters_of(self.target, settled)
+            if unchanged and not dry_run:
+                self.store.record_pushed_many(self.target, unchanged, self.now())
             if progress is not None:
                 progress(SyncProgress(self.target, read, total, counts, state.batch))
         if pending.decisions:
             self._flush(state, pending, progress, read, total)
+
+    def _row_hash(self, row: PersonRowText) -> str:
+        """What a person's values depend on: their stored row, their profile's, and the
+        mapping. Equal to the hash stored at the last confirmed write means unchanged."""
+        digest = hashlib.sha256(self._mapping_key)
+        digest.update(row.person.encode())
+        digest.update(b"\x00")
+        digest.update((row.profile or "").encode())
+        return digest.hexdigest()[:32]
 
     def _count_decision(self, state: _RunState, decision: Decision) -> None:
         counts = state.report.counts
