@@ -216,6 +216,9 @@ def test_a_run_stopped_after_k_batches_resumes_and_writes_every_record_once(
 
     assert resumed.resumed and resumed.status == "succeeded"
     assert resumed.counts["written"] == len(world.consenting)  # the whole run's count
+    assert resumed.counts["considered"] == PERSONS  # nobody counted twice
+    assert resumed.counts["selected"] == len(world.consenting)
+    assert resumed.counts["skipped_no_consent"] == PERSONS - len(world.consenting)
     written = world.written_records()
     assert len(written) == len(world.consenting)
     assert set(written.values()) == {1}, written

@@ -56,6 +56,22 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE: Final = 1_000
 """Persons read from the store per transaction."""
 
+CARRIED_ON_RESUME: Final = frozenset(
+    {
+        "written",
+        "cleared",
+        "rejected",
+        "failed",
+        "unmatched",
+        "ambiguous",
+        "fields_sent",
+        "recovered",
+        "consent_granted",
+        "consent_withdrawn",
+    }
+)
+"""The counts of a killed run a resumed run keeps: those of the persons it checkpointed."""
+
 ROW_KEY: Final = "#row"
 """The sync-state entry (beside the per-field fingerprints) that holds the hash of the
 person's row, profile and mapping at the last confirmed write; no CRM field starts with
@@ -247,8 +263,14 @@ class SyncEngine:
             if unfinished is not None:
                 report.run_id = unfinished.id
                 report.resumed = True
-                report.counts.update(unfinished.counts)
                 skip = self.store.checkpointed_persons(unfinished.id)
+                # Outcomes of the persons it finished carry over; the others are counted
+                # again as this run meets them, so nobody is counted twice.
+                report.counts.update(
+                    {k: n for k, n in unfinished.counts.items() if k in CARRIED_ON_RESUME}
+                )
+                report.counts["considered"] += len(skip)
+                report.counts["selected"] += len(skip)
                 in_flight = self.store.in_flight_persons(unfinished.id)
                 calls_before -= unfinished.api_calls
                 logger.info(
