@@ -21,8 +21,8 @@ it. Under that limit the first sync of 100,000 persons needs about 1,900 request
 batch read and a batch update per 100 persons), so it cannot take less than ~190 s.
 
 The default is the issue's 100,000 persons; on this 2-core machine the whole run takes
-about 20 minutes (2026-11-23: first syncs 243 s Salesforce REST, 201 s Bulk, 197 s
-HubSpot; daily syncs 24-36 s; re-sends 97-143 s; peak memory ~1 GB). Most of a first
+about 20 minutes (2026-11-23: first syncs 264 s Salesforce REST, 216 s Bulk, 201 s
+HubSpot; daily 2 % syncs 9-10 s with 10-20 calls; re-sends 76-119 s; peak ~1 GB). Most of a first
 Salesforce sync goes to the *sandbox*: its SOQL evaluator answers each ``Email IN (...)``
 matching query by scanning every Contact (``OrgView.rows`` + ``Evaluator._select``, ~85 ms
 a query at 100,000), where a real org uses its Email index. ``--persons 5000`` takes
