@@ -37,7 +37,6 @@ from relcrm.connectors.errors import QuotaExhausted
 from relcrm.errors import ConfigurationError, ConnectorError, RelcrmError
 from relcrm.mapping import mapping_json_schema
 from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, TextAnalysis
-from relcrm.settings import RelcrmSettings
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
@@ -83,8 +82,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per li
 
 
 def _store_url(option: str | None) -> str:
-    value = option or RelcrmSettings().store_url
-    return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
+    return store_url_of(None, option)
 
 
 def _now(value: str | None) -> datetime:

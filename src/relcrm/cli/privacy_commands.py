@@ -16,7 +16,6 @@ from relcrm.cli import (
     StoreOption,
     _exit_code_of,
     _fail,
-    _store_url,
     app,
     err,
     out,
@@ -48,8 +47,7 @@ OptionalConfig = Annotated[
 
 
 def _open(config: Config | None, store: str | None) -> Store:
-    url = store_url_of(config, store) if config is not None else _store_url(store)
-    return Store.open(url)
+    return Store.open(store_url_of(config, store))
 
 
 def _print_report(report: ForgetReport) -> None:

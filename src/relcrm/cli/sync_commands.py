@@ -27,7 +27,6 @@ from relcrm.cli import (
     TargetOption,
     _exit_code_of,
     _fail,
-    _store_url,
     app,
     err,
     out,
@@ -208,9 +207,8 @@ StoreConfigOption = Annotated[
 
 def _open_store(config: Path | None, store: str | None) -> Store:
     try:
-        if config is None:
-            return Store.open(_store_url(store))
-        return Store.open(store_url_of(load_config(config), store))
+        loaded = load_config(config) if config is not None else None
+        return Store.open(store_url_of(loaded, store))
     except RelcrmError as error:
         raise _fail(error, ExitCode.CONFIG) from None
 

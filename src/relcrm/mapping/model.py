@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from relcrm.errors import ConfigurationError, FieldProblem, shorten
 from relcrm.mapping.sources import SOURCE_PATHS, SourceKind, source_info
-from relcrm.models import FieldSpec, FieldType, problems_from
+from relcrm.models import FieldSpec, FieldType, FieldValue, Person, problems_from
 
 FORMAT_VERSION: Final = 1
 """The mapping file format this relcrm reads; a later format gets a new number."""
@@ -452,6 +452,16 @@ class Mapping(_Strict):
     def field_names(self) -> frozenset[str]:
         """The only field names a write for this target may carry."""
         return frozenset(item.name for item in self.fields)
+
+    def clearing_values(self) -> dict[str, FieldValue]:
+        """Every mapped field, empty: what a write sends to take relcrm out of a record
+        (consent withdrawn, a person forgotten), and nothing beyond the mapping."""
+        return dict.fromkeys(sorted(self.field_names()))
+
+    def match_keys(self, person: Person) -> list[str]:
+        """What ``match.by`` looks a person up by: their emails, or their relcrm id in
+        an external-id field. Empty when the person has no email to match by."""
+        return list(person.emails) if self.match.by == "email" else [person.id]
 
 
 # --------------------------------------------------------------------------- loading

@@ -52,9 +52,9 @@ def pull_consent(
         persons = {person.id: person for person, _ in page}
         known = store.known_records(target, persons)
         wanted = {
-            pid: list(p.emails) if mapping.match.by == "email" else [pid]
+            pid: keys
             for pid, p in persons.items()
-            if pid not in known and (p.emails or mapping.match.by != "email")
+            if pid not in known and (keys := mapping.match_keys(p))
         }
         if wanted:
             found = connector.find_records(

@@ -460,10 +460,7 @@ class SyncEngine:
         for decision in batch:
             if decision.person.id in records or decision.action is Action.CLEAR:
                 continue
-            if self.mapping.match.by == "email":
-                keys[decision.person.id] = list(decision.person.emails)
-            else:
-                keys[decision.person.id] = [decision.person.id]
+            keys[decision.person.id] = self.mapping.match_keys(decision.person)
         if keys:
             found = self.connector.find_records(
                 self.mapping.object,

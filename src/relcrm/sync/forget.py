@@ -41,7 +41,7 @@ from typing import Any, Final
 from relcrm.connectors import Connector
 from relcrm.connectors.errors import QuotaExhausted
 from relcrm.errors import ConfigurationError, ConnectorError, InputError
-from relcrm.models import Consent, FieldValue, FieldWrite, RecordRef, WriteOutcome
+from relcrm.models import Consent, FieldWrite, RecordRef, WriteOutcome
 from relcrm.store import Store
 from relcrm.store.audit import AuditOutcome, RememberedRecord
 from relcrm.store.identities import IDENTITY_KINDS, normalize_identity
@@ -375,7 +375,7 @@ def _clear(
 ) -> TargetResult:
     """Empty every field of ``target``'s mapping (and no other field) in ``record``."""
     mapping = target.mapping
-    values: dict[str, FieldValue] = dict.fromkeys(sorted(mapping.field_names()))
+    values = mapping.clearing_values()
     ref = RecordRef(system=connector.capabilities.name, object=record.object, id=record.record_id)
     write = FieldWrite(person_id=person_id, record=ref, values=values)
     try:

@@ -26,9 +26,12 @@ def _config(config: ConfigSource) -> Config:
     return config if isinstance(config, Config) else load_config(config)
 
 
-def store_url_of(config: Config, override: str | None = None) -> str:
-    """The store a job uses: ``override``, the file's ``[store]``, the settings' default."""
-    value = override or config.store_url or RelcrmSettings().store_url
+def store_url_of(config: Config | None, override: str | None = None) -> str:
+    """The store a command uses: ``override`` (``--store``), the targets file's
+    ``[store]``, or the settings' default (``RELCRM_STORE_URL``, ``./relcrm.db``); a plain
+    path becomes a SQLite URL."""
+    value = override or (config.store_url if config is not None else None)
+    value = value or RelcrmSettings().store_url
     return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
 
 

@@ -68,7 +68,7 @@ def decide(
     """
     if not person.consent.granted:
         if pushed and not cleared:
-            values: dict[str, FieldValue] = dict.fromkeys(sorted(mapping.field_names()))
+            values = mapping.clearing_values()
             return Decision(person, Action.CLEAR, values, field_fingerprints(values))
         return Decision(person, Action.NO_CONSENT)
     if profile is None:
