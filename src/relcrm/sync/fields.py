@@ -301,10 +301,11 @@ def plan_fields(connector: Connector, mapping: Mapping) -> FieldsPlan:
     for other in mapping.match.fallback:
         also = _fallback_plan(connector, mapping, other)
         if not also.empty:
+            # org-wide steps (the permission set and its assignment) are said once
+            extra = [change for change in also.changes if change not in plan.changes]
             plan.changes.append(
                 f"on {other} (persons matched there are written too): create "
-                f"{len(also.create)} fields"
-                + (", " + ", ".join(also.changes) if also.changes else "")
+                f"{len(also.create)} fields" + "".join(f", {change}" for change in extra)
             )
     return plan
 
