@@ -11,6 +11,7 @@ The tree::
 
     RelcrmError
     ├── ConfigurationError          settings or files that cannot work; fix them and re-run
+    │   └── InvalidFileError        a mapping file (or the like) names its bad keys
     ├── InputError                  a record from a source that cannot be used as it is
     │   └── InvalidRecordError      one record (line, row) is invalid; the rest of the batch goes on
     ├── StoreError                  the state store cannot be used
@@ -58,6 +59,22 @@ class ConfigurationError(RelcrmError):
 
     code = "config.invalid"
     default_hint = "fix the configuration and run again"
+
+
+class InvalidFileError(ConfigurationError):
+    """A file an admin wrote (a mapping, a survey's column mapping) that cannot be used:
+    the message names the file and every bad key, so all can be fixed in one go."""
+
+    code = "config.invalid_file"
+    kind = "file"
+    """How messages name the file: ``mapping relcrm.toml: ...``."""
+    empty_detail = "invalid file"
+
+    def __init__(self, origin: str, problems: list[FieldProblem], *, hint: str | None = None):
+        self.origin = origin
+        self.problems = problems
+        detail = "; ".join(str(p) for p in problems) or self.empty_detail
+        super().__init__(f"{self.kind} {origin}: {detail}", hint=hint)
 
 
 class InputError(RelcrmError):

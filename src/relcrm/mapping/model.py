@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from relcrm.errors import ConfigurationError, FieldProblem, shorten
+from relcrm.errors import FieldProblem, InvalidFileError, shorten
 from relcrm.mapping.sources import SOURCE_PATHS, SourceKind, source_info
 from relcrm.models import FieldSpec, FieldType, FieldValue, Person, problems_from
 
@@ -467,17 +467,13 @@ class Mapping(_Strict):
 # --------------------------------------------------------------------------- loading
 
 
-class InvalidMappingError(ConfigurationError):
+class InvalidMappingError(InvalidFileError):
     """A mapping file that cannot be used; it names the file and every bad key."""
 
     code = "config.invalid_mapping"
     default_hint = "fix the mapping file and run again"
-
-    def __init__(self, origin: str, problems: list[FieldProblem], *, hint: str | None = None):
-        self.origin = origin
-        self.problems = problems
-        detail = "; ".join(str(p) for p in problems) or "invalid mapping"
-        super().__init__(f"mapping {origin}: {detail}", hint=hint)
+    kind = "mapping"
+    empty_detail = "invalid mapping"
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from relcrm.errors import ConfigurationError, FieldProblem
+from relcrm.errors import FieldProblem, InvalidFileError
 from relcrm.models import problems_from
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
@@ -219,17 +219,13 @@ class SurveyColumns(_Strict):
         return list(dict.fromkeys(c for c in named if c))
 
 
-class SurveyColumnsError(ConfigurationError):
+class SurveyColumnsError(InvalidFileError):
     """A column mapping that cannot be used: it names the file and each bad key."""
 
     code = "config.invalid_survey_columns"
     default_hint = "fix the column mapping and run again"
-
-    def __init__(self, origin: str, problems: list[FieldProblem], *, hint: str | None = None):
-        self.origin = origin
-        self.problems = problems
-        detail = "; ".join(str(p) for p in problems) or "invalid column mapping"
-        super().__init__(f"survey columns {origin}: {detail}", hint=hint)
+    kind = "survey columns"
+    empty_detail = "invalid column mapping"
 
 
 def survey_columns_from(

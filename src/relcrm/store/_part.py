@@ -4,6 +4,7 @@ mixin of :class:`relcrm.store.Store`, written against these three primitives."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,3 +21,16 @@ class StorePart:
 
     def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         raise NotImplementedError
+
+
+def to_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC, for a column; a naive datetime is refused (its zone would be a
+    guess)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a timezone-aware datetime is required, got {moment.isoformat()}")
+    return moment.astimezone(UTC)
+
+
+def from_column(value: datetime) -> datetime:
+    """A stored datetime, aware: SQLite hands back naive UTC, PostgreSQL an aware one."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

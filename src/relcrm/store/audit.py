@@ -32,6 +32,8 @@ from typing import Any, Final, Literal, get_args
 from sqlalchemy import Column, Table, func, select
 
 from relcrm.store._part import StorePart
+from relcrm.store._part import from_column as _read_utc
+from relcrm.store._part import to_utc as _utc
 from relcrm.store._tables import (
     audit_log,
     metadata,
@@ -68,17 +70,6 @@ later is counted (and checked after erasure) without anyone remembering to list 
 
 def _person_column(table: Table) -> Column[Any]:
     return table.c.id if table is persons else table.c.person_id
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"a timezone-aware datetime is required, got {moment.isoformat()}")
-    return moment.astimezone(UTC)
-
-
-def _read_utc(value: datetime) -> datetime:
-    """A stored datetime, aware: SQLite hands back naive UTC, PostgreSQL an aware one."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def subject_hash(salt: str, person_id: str) -> str:

@@ -29,7 +29,8 @@ from sqlalchemy import Connection, delete, func, select, text, update
 
 from relcrm.errors import StoreError
 from relcrm.models import FieldValue, Person, RelationshipProfile
-from relcrm.store._part import StorePart
+from relcrm.store._part import StorePart, from_column
+from relcrm.store._part import to_utc as _utc
 from relcrm.store._tables import (
     checkpoints,
     dead_letters,
@@ -83,18 +84,8 @@ def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
         yield chunk
 
 
-def _utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive datetime is refused (its zone would be a guess)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"a timezone-aware datetime is required, got {moment.isoformat()}")
-    return moment.astimezone(UTC)
-
-
 def _read_utc(value: datetime | None) -> datetime | None:
-    """A stored datetime, aware: SQLite hands back naive UTC, PostgreSQL an aware one."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else from_column(value)
 
 
 def _now() -> datetime:

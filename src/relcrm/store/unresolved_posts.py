@@ -17,6 +17,8 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select
 
 from relcrm.store._part import StorePart
+from relcrm.store._part import from_column as _read_utc
+from relcrm.store._part import to_utc as _utc
 from relcrm.store._tables import unresolved_posts
 
 IN_LIST_SIZE: Final = 900
@@ -45,17 +47,6 @@ class UnresolvedPost:
     url: str | None = None
     first_seen_at: datetime | None = None
     """When a post was first held; set by the store, ignored on :meth:`hold_unresolved_posts`."""
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"a timezone-aware datetime is required, got {moment.isoformat()}")
-    return moment.astimezone(UTC)
-
-
-def _read_utc(value: datetime) -> datetime:
-    """A stored datetime, aware: SQLite hands back naive UTC, PostgreSQL an aware one."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class UnresolvedPostStore(StorePart):
