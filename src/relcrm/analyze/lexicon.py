@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from typing import TypeVar
 
 from relcrm.models import Emotion
 
@@ -20,6 +21,21 @@ def _rows(filename: str) -> Iterator[list[str]]:
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
             yield line.split("\t")
+
+
+_V = TypeVar("_V")
+
+
+def _exact_or_stem(exact: dict[str, _V], stems: dict[str, _V], word: str) -> _V | None:
+    """The word's exact entry, else the entry of its longest stem (three letters or more)."""
+    found = exact.get(word)
+    if found is not None:
+        return found
+    for end in range(len(word), 2, -1):
+        stem = stems.get(word[:end])
+        if stem is not None:
+            return stem
+    return None
 
 
 @dataclass(frozen=True)
@@ -33,14 +49,7 @@ class TermTable:
 
     def for_word(self, word: str) -> list[tuple[Emotion, float]]:
         """What a single word signals: its exact entry, else its longest matching stem."""
-        found = self.exact.get(word)
-        if found is not None:
-            return found
-        for end in range(len(word), 2, -1):
-            stem = self.stems.get(word[:end])
-            if stem is not None:
-                return stem
-        return []
+        return _exact_or_stem(self.exact, self.stems, word) or []
 
 
 @cache
@@ -82,14 +91,7 @@ class ForeignLexicon:
     stems: dict[str, ForeignTerm] = field(default_factory=dict)
 
     def lookup(self, word: str) -> ForeignTerm | None:
-        found = self.exact.get(word)
-        if found is not None:
-            return found
-        for end in range(len(word), 2, -1):
-            stem = self.stems.get(word[:end])
-            if stem is not None:
-                return stem
-        return None
+        return _exact_or_stem(self.exact, self.stems, word)
 
 
 @cache
