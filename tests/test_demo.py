@@ -97,7 +97,7 @@ def test_plan_then_apply_then_sync_then_only_the_change(demo: Demo) -> None:
     _, _, result = demo
     assert result.changed is not None
     for part in result.crms:
-        assert len(part.plan.create) == 11 and len(part.applied.created) == 11
+        assert len(part.plan.create) == 12 and len(part.applied.created) == 12
         assert not part.applied.problems
         assert part.first.counts["written"] == 56 and part.first.status == "succeeded"
         assert part.second is not None and part.second.counts["written"] == 1
@@ -159,7 +159,7 @@ def test_cli_demo_keeps_the_org_and_runs_again_on_it(tmp_path: Path) -> None:
     env = {"COLUMNS": "200"}
     first = runner.invoke(app, ["demo", "--keep", str(tmp_path), "--no-hubspot"], env=env)
     assert first.exit_code == 0, first.output
-    assert "fields plan (read only): create 11 fields on Contact" in first.stdout
+    assert "fields plan (read only): create 12 fields on Contact" in first.stdout
     assert "56 persons written" in first.stdout
     assert "one person changes their mind" in first.stdout
     assert "Salesforce: 1 person written" in first.stdout

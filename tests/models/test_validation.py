@@ -63,7 +63,22 @@ def test_given_id_must_match_provenance() -> None:
         ({"nps": {"value": 11}}, "nps.value", "less than or equal to 10"),
         ({"nps": None, "csat": {"value": 0}}, "csat", "outside its scale 1-5"),
         ({"nps": None, "ces": {"value": 6, "version": "1.0"}}, "ces", "outside its scale 1-5"),
-        ({"nps": None, "ces": {"value": 4}}, "ces.version", "Field required"),
+        ({"nps": None, "ces": {"value": 4}}, "ces", "CES needs direction, scale_min"),
+        (
+            {"nps": None, "ces": {"value": 6, "version": "2.0", "direction": "effort"}},
+            "ces",
+            "CES version 2.0 means ease on 1-7, but direction 'effort'",
+        ),
+        (
+            {"nps": None, "ces": {"value": 8, "scale_min": 1, "scale_max": 7, "direction": "ease"}},
+            "ces",
+            "CES (ease) 8 is outside its scale 1-7",
+        ),
+        (
+            {"nps": None, "ces": {"value": 3, "scale_min": 1, "scale_max": 7, "direction": "up"}},
+            "ces.direction",
+            "'effort' or 'ease'",
+        ),
         ({"emotions": {"rage": 0.4}}, "emotions.rage", "unknown field"),
         ({"emotions": {"joy": 1.5}}, "emotions.joy", "less than or equal to 1"),
         ({"emotions": {"anger": -0.1}}, "emotions.anger", "greater than or equal to 0"),

@@ -77,9 +77,12 @@ def _same_but_dates(a: tuple[str, ...], b: tuple[str, ...], pa: object, pb: obje
     import re
 
     strip = re.compile(r"\d{4}-\d{2}-\d{2}")
-    da = pa.model_dump(exclude={"as_of", "last_nps_at", "reasons"})  # type: ignore[attr-defined]
-    db = pb.model_dump(exclude={"as_of", "last_nps_at", "reasons"})  # type: ignore[attr-defined]
-    return da == db and [strip.sub("D", s) for s in a] == [strip.sub("D", s) for s in b]
+    dated = {"as_of", "last_nps_at", "reasons", "outreach_reason"}
+    da = pa.model_dump(exclude=dated)  # type: ignore[attr-defined]
+    db = pb.model_dump(exclude=dated)  # type: ignore[attr-defined]
+    ra = [strip.sub("D", s) for s in (*a, pa.outreach_reason or "")]  # type: ignore[attr-defined]
+    rb = [strip.sub("D", s) for s in (*b, pb.outreach_reason or "")]  # type: ignore[attr-defined]
+    return da == db and ra == rb
 
 
 @settings(max_examples=60, deadline=None)

@@ -69,7 +69,9 @@ def test_example_4_old_evidence_is_not_enough() -> None:
     assert profile.band is HealthBand.UNKNOWN
     assert profile.archetype is Archetype.INSUFFICIENT_EVIDENCE
     assert profile.archetype_detail is None
-    assert profile.segment is Segment.UNKNOWN
+    # v2: too little recent feedback to judge feelings, but B says they keep buying.
+    assert profile.segment is Segment.LOYAL
+    assert not profile.needs_outreach
 
 
 def test_example_5_defecting() -> None:

@@ -76,7 +76,7 @@ BAD_LINES: list[tuple[str, str, str, str | None]] = [
     ("unknown type", line({**PERSON, "type": "lead"}), "type", "'lead'"),
     ("missing type", line({k: v for k, v in PERSON.items() if k != "type"}), "type", None),
     ("not an object", "[1, 2, 3]", "(record)", "[1, 2, 3]"),
-    ("CES without version", perception(ces={"value": 3}), "ces.version", None),
+    ("CES without version or direction", perception(ces={"value": 3}), "ces", "{'value': 3}"),
     ("unknown field", perception(sentiment=0.4), "sentiment", "0.4"),
     ("wrong id", perception(id="pc_000"), "(record)", None),
 ]

@@ -45,7 +45,15 @@ from relcrm.models.profile import (
     Trend,
     TrendDirection,
 )
-from relcrm.models.scores import CesScore, CsatScore, NpsCategory, NpsScore, nps_category
+from relcrm.models.scores import (
+    CES_VERSIONS,
+    CesDirection,
+    CesScore,
+    CsatScore,
+    NpsCategory,
+    NpsScore,
+    nps_category,
+)
 from relcrm.models.support import SupportCase
 
 PUBLIC_MODELS: tuple[type[FrozenModel], ...] = (
@@ -57,6 +65,7 @@ PUBLIC_MODELS: tuple[type[FrozenModel], ...] = (
 """The models whose JSON Schemas relcrm publishes (``relcrm schema``)."""
 
 __all__ = [
+    "CES_VERSIONS",
     "PRIMARY_DYADS",
     "PUBLIC_MODELS",
     "VERBATIM_MAX_CHARS",
@@ -65,6 +74,7 @@ __all__ = [
     "ArchetypeDetail",
     "AwareDatetime",
     "BehaviourFacts",
+    "CesDirection",
     "CesRollup",
     "CesScore",
     "Channel",

@@ -29,4 +29,9 @@ class TextAnalysis(FrozenModel):
     confidence: float = Field(ge=0.0, le=1.0)
     analyzer: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     analyzer_version: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}$",
+        description="ISO 639 code of the language the analyzer took the text for",
+    )
     cues: tuple[str, ...] = ()

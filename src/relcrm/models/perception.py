@@ -34,8 +34,16 @@ class Channel(StrEnum):
 
 
 class PerceptionFlags(FrozenModel):
-    churn_intent: bool = False
-    sarcasm: bool = False
+    """What the words say beyond their valence."""
+
+    churn_intent: bool = Field(
+        default=False, description="says they leave, cancel, switch or will not come back"
+    )
+    sarcasm: bool = Field(default=False, description="positive words meant negatively")
+    trapped: bool = Field(
+        default=False,
+        description="stays without wanting to: contract, exit fees, switching costs, no choice",
+    )
 
 
 class Provenance(FrozenModel):

@@ -122,6 +122,14 @@ class RelationshipProfile(FrozenModel):
     ces: CesRollup
     escalation: bool
     churn_risk: bool
+    needs_outreach: bool = Field(
+        default=False,
+        description="a human should contact this person now (escalation, stated intent to "
+        "leave, trapped and complaining in public, a sharp decline)",
+    )
+    outreach_reason: str | None = Field(
+        default=None, description="one sentence: why to reach out now, or that nothing calls for it"
+    )
     pet_peeves: tuple[PetPeeve, ...] = ()
     reasons: tuple[str, ...] = Field(min_length=1, max_length=4)
     perceptions_considered: int = Field(ge=0)

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from relcrm.models import WHEEL, Channel, Emotion, FrozenModel
 
-MODEL_VERSION = "relcrm-profile/1.0"
+MODEL_VERSION = "relcrm-profile/2.0"
 
 
 def _nps_valence() -> tuple[float, ...]:
@@ -98,13 +98,42 @@ class ProfileConfig(FrozenModel):
     # Flags
     escalation_days: float = Field(default=14.0, ge=0)
     escalation_valence: float = Field(default=-0.5, le=0)
-    escalation_arousal: float = Field(default=0.7, ge=0, le=1)
+    escalation_arousal: float = Field(
+        default=0.6, ge=0, le=1, description="heated: anger, fear, emphasis (v2: was 0.7)"
+    )
     churn_risk_min_decay: float = Field(default=0.25, ge=0, le=1)
+    sarcasm_valence: float = Field(
+        default=-0.3, le=0, description="a sarcastic text is at least this negative"
+    )
+
+    # Stated intent and outreach (v2)
+    intent_days: float = Field(
+        default=120.0, gt=0, description="stated churn or lock-in sets the segment this long"
+    )
+    outreach_days: float = Field(
+        default=30.0, gt=0, description="stated churn or public anger this recent: reach out"
+    )
+    decline_delta: float = Field(
+        default=-0.5, lt=0, description="a fall in attitude this sharp within the trend window"
+    )
+    new_customer_days: float = Field(
+        default=45.0, ge=0, description="younger customers are too new to judge loyalty"
+    )
+    new_customer_unhappy: float = Field(
+        default=-0.4, le=0, description="a new customer this unhappy (unshrunk) is at risk"
+    )
 
     # Behavioural loyalty B
-    purchase_recency_half_life_days: float = Field(default=180.0, gt=0)
+    purchase_recency_half_life_days: float = Field(
+        default=180.0,
+        gt=0,
+        description="at the default expected frequency; scaled by the person's own (v2)",
+    )
     expected_purchases_per_year: float = Field(default=4.0, gt=0)
     full_tenure_days: float = Field(default=730.0, gt=0)
+    tenure_weight: float = Field(default=0.5, ge=0, description="tenure supports, it is not buying")
+    renewals_full: int = Field(default=3, gt=0, description="renewals that count in full")
+    renewals_weight: float = Field(default=0.5, ge=0)
 
     # Archetypes (Dick & Basu, with the Jones & Sasser overlay)
     attitude_high: float = 0.3

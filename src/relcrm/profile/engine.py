@@ -15,7 +15,6 @@ from relcrm.errors import FieldProblem, InputError, InvalidRecordError
 from relcrm.models import (
     PRIMARY_DYADS,
     WHEEL,
-    Archetype,
     ArchetypeDetail,
     CesRollup,
     CsatRollup,
@@ -26,13 +25,13 @@ from relcrm.models import (
     Person,
     PetPeeve,
     RelationshipProfile,
-    Segment,
     Trend,
     TrendDirection,
     nps_category,
 )
 from relcrm.profile.behaviour import behavioural_loyalty
 from relcrm.profile.config import ProfileConfig
+from relcrm.profile.judgement import Evidence, judge, outreach
 from relcrm.profile.observations import Observation, observations_of
 from relcrm.profile.reasons import ReasonInputs, explain
 
@@ -94,65 +93,6 @@ def band_of(health: float, evidence: float, config: ProfileConfig) -> HealthBand
     if health >= config.watch_from:
         return HealthBand.WATCH
     return HealthBand.AT_RISK
-
-
-def archetype_of(
-    evidence: float,
-    attitude: float,
-    advocacy: float | None,
-    loyalty: float | None,
-    dominant: Emotion | None,
-    config: ProfileConfig,
-) -> tuple[Archetype, ArchetypeDetail | None]:
-    """Dick & Basu's attitude x patronage grid, with Jones & Sasser's hostages and terrorists."""
-    if evidence < config.min_evidence:
-        return Archetype.INSUFFICIENT_EVIDENCE, None
-    if loyalty is None:
-        return Archetype.UNKNOWN_BEHAVIOR, None
-    vocal_negative = advocacy is not None and advocacy <= config.advocacy_negative
-    if attitude >= config.attitude_high and loyalty >= config.behaviour_high:
-        if advocacy is not None and advocacy >= config.advocacy_positive:
-            return Archetype.TRUE_LOYALTY, ArchetypeDetail.ADVOCATE
-        if attitude >= config.attitude_delighted and dominant in (Emotion.JOY, Emotion.TRUST):
-            return Archetype.TRUE_LOYALTY, ArchetypeDetail.DELIGHTED
-        return Archetype.TRUE_LOYALTY, None
-    if attitude >= config.attitude_high:
-        return Archetype.LATENT_LOYALTY, ArchetypeDetail.FAN_NOT_BUYING
-    if loyalty >= config.behaviour_high:
-        if attitude <= config.attitude_unhappy:
-            if vocal_negative:
-                return Archetype.SPURIOUS_LOYALTY, ArchetypeDetail.TRAPPED_DETRACTOR
-            return Archetype.SPURIOUS_LOYALTY, ArchetypeDetail.TRAPPED
-        return Archetype.SPURIOUS_LOYALTY, ArchetypeDetail.INERT
-    if vocal_negative:
-        return Archetype.NO_LOYALTY, ArchetypeDetail.VOCAL_DEFECTOR
-    if attitude <= config.attitude_unhappy:
-        return Archetype.NO_LOYALTY, ArchetypeDetail.DEFECTING
-    return Archetype.NO_LOYALTY, ArchetypeDetail.INDIFFERENT
-
-
-_SEGMENT_BY_DETAIL: dict[ArchetypeDetail | None, Segment] = {
-    ArchetypeDetail.ADVOCATE: Segment.DELIGHTED,
-    ArchetypeDetail.DELIGHTED: Segment.DELIGHTED,
-    ArchetypeDetail.FAN_NOT_BUYING: Segment.LATENT,
-    ArchetypeDetail.TRAPPED: Segment.TRAPPED,
-    ArchetypeDetail.TRAPPED_DETRACTOR: Segment.TRAPPED_AND_VOCAL,
-    ArchetypeDetail.INERT: Segment.DRIFTING,
-    ArchetypeDetail.VOCAL_DEFECTOR: Segment.AT_RISK,
-    ArchetypeDetail.DEFECTING: Segment.AT_RISK,
-    ArchetypeDetail.INDIFFERENT: Segment.DRIFTING,
-}
-
-
-def segment_of(archetype: Archetype, detail: ArchetypeDetail | None, band: HealthBand) -> Segment:
-    """Fold archetype and detail into the one word a sales rep reads."""
-    if archetype is Archetype.INSUFFICIENT_EVIDENCE:
-        return Segment.UNKNOWN
-    if archetype is Archetype.UNKNOWN_BEHAVIOR:
-        return Segment.AT_RISK if band is HealthBand.AT_RISK else Segment.UNKNOWN
-    if archetype is Archetype.TRUE_LOYALTY and detail is None:
-        return Segment.LOYAL
-    return _SEGMENT_BY_DETAIL[detail]
 
 
 def trend_of(history: Sequence[Observation], config: ProfileConfig) -> Trend:
@@ -306,15 +246,24 @@ def build_profile(
         and o.arousal >= config.escalation_arousal
     ]
     loyalty = behavioural_loyalty(person.facts, now, config)
-    archetype, detail = archetype_of(
-        overall.evidence, overall.attitude, advocacy, loyalty, dominant, config
+    facts = Evidence(
+        overall.evidence,
+        overall.attitude,
+        advocacy,
+        loyalty,
+        dominant,
+        band,
+        observations,
+        escalated=bool(escalations),
     )
-    segment = segment_of(archetype, detail, band)
+    judgement = judge(person, now, facts, config)
+    archetype, detail, segment = judgement.archetype, judgement.detail, judgement.segment
     churn_risk = churn_w >= config.churn_risk_min_decay or detail in (
         ArchetypeDetail.DEFECTING,
         ArchetypeDetail.VOCAL_DEFECTOR,
     )
     trend = trend_of(history, config)
+    reach_out = outreach(judgement, facts, escalations, trend, config)
     peeves = pet_peeves_of(observations, config)
     last_nps = _last(o for o in observations if o.kind == "nps")
     last_nps_value = (
@@ -334,6 +283,8 @@ def build_profile(
             dominant=dominant,
             archetype=archetype,
             detail=detail,
+            basis=judgement.basis,
+            segment=segment,
             loyalty=loyalty,
             trend=trend,
             pet_peeves=peeves,
@@ -367,6 +318,8 @@ def build_profile(
         ces=_ces_rollup(observations),
         escalation=bool(escalations),
         churn_risk=churn_risk,
+        needs_outreach=reach_out.needed,
+        outreach_reason=reach_out.reason,
         pet_peeves=tuple(peeves),
         reasons=reasons,
         perceptions_considered=len({o.perception_id for o in observations}),

@@ -32,6 +32,8 @@ class Observation(NamedTuple):
     arousal: float | None  # text only
     emotions: tuple[float, ...] | None  # text only, in WHEEL order
     churn_intent: bool
+    trapped: bool  # says they stay without wanting to
+    sarcasm: bool
     topic: str | None
     channel: str
     score: float | None  # the raw survey answer, for reasons
@@ -43,10 +45,8 @@ def csat_valence(score: CsatScore) -> float:
 
 
 def ces_valence(score: CesScore) -> float:
-    """CES 2.0 agreement (higher = easier) and CES 1.0 effort (higher = harder) meet here."""
-    if score.version == "2.0":
-        return (score.value - 4.0) / 3.0
-    return (3.0 - score.value) / 2.0
+    """Ease and effort scales meet here: -1 hardest, +1 easiest (CES 2.0: (s - 4) / 3)."""
+    return score.valence
 
 
 def emotion_vector(perception: Perception) -> tuple[float, ...]:
@@ -56,12 +56,16 @@ def emotion_vector(perception: Perception) -> tuple[float, ...]:
 
 
 def text_arousal(emotions: tuple[float, ...], config: ProfileConfig) -> float:
-    """Emotion-weighted mean of the circumplex constants (neutral when no emotion)."""
+    """Arousal when the source gave none: the emotions' circumplex constants, weighted by
+    intensity and pulled toward the neutral level as the emotions get fainter (v2: a faint
+    trace of anger is not a heated customer; v1 used the plain weighted mean)."""
     total = sum(emotions)
     if total <= 0:
         return config.neutral_arousal
     arousal = config.arousal_vector
-    return sum(i * a for i, a in zip(emotions, arousal, strict=True)) / total
+    mean = sum(i * a for i, a in zip(emotions, arousal, strict=True)) / total
+    strength = min(1.0, max(emotions))
+    return config.neutral_arousal + (mean - config.neutral_arousal) * strength
 
 
 def decay_for(age_days: float, config: ProfileConfig) -> float:
@@ -115,6 +119,8 @@ def observations_of(
                 arousal,
                 emotions,
                 perception.flags.churn_intent,
+                perception.flags.trapped,
+                perception.flags.sarcasm,
                 topic,
                 perception.channel.value,
                 score,
@@ -140,7 +146,11 @@ def observations_of(
             else config.default_text_confidence
         )
         kind = config.text_source_by_channel.get(perception.channel, "verbatim")
-        add(kind, perception.valence, confidence, None, arousal, emotions)
+        valence = perception.valence
+        if perception.flags.sarcasm:
+            # Praise meant as its opposite: whatever the words scored, it is a complaint.
+            valence = min(valence, config.sarcasm_valence)
+        add(kind, valence, confidence, None, arousal, emotions)
     return found
 
 

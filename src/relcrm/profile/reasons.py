@@ -19,10 +19,12 @@ from relcrm.models import (
     Perception,
     Person,
     PetPeeve,
+    Segment,
     Trend,
     TrendDirection,
 )
 from relcrm.profile.config import ProfileConfig
+from relcrm.profile.judgement import Basis
 from relcrm.profile.observations import Observation
 
 _NUMBER_WORDS = (
@@ -69,6 +71,8 @@ class ReasonInputs:
     dominant: Emotion | None
     archetype: Archetype
     detail: ArchetypeDetail | None
+    basis: Basis
+    segment: Segment
     loyalty: float | None
     trend: Trend
     pet_peeves: Sequence[PetPeeve]
@@ -172,6 +176,56 @@ def _join(parts: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
+def _mood(inputs: ReasonInputs, attitude: float) -> str:
+    config = inputs.config
+    if attitude >= config.attitude_high:
+        return "positive"
+    return "negative" if attitude <= config.attitude_unhappy else "mixed"
+
+
+def _stated(inputs: ReasonInputs, negative_facts: str) -> str | None:
+    """Headlines for segments set by what the person said (recipe v2)."""
+    public = " and says so in public" if inputs.segment is Segment.TRAPPED_AND_VOCAL else ""
+    if inputs.basis is Basis.STATED_TRAPPED:
+        behaviour = _behaviour(inputs)
+        buys = f"Keeps buying ({behaviour})" if behaviour else "Still a customer"
+        return (
+            f"{buys} but says they stay only because they cannot leave{public}: {negative_facts}."
+        )
+    if inputs.basis is Basis.STATED_CHURN:
+        said = [o for o in inputs.observations if o.churn_intent and not o.trapped]
+        latest = max(said, key=lambda o: (o.occurred_at, o.perception_id), default=None)
+        when = f" on {_day(latest.occurred_at)}" if latest is not None else ""
+        aloud = " in public" if inputs.detail is ArchetypeDetail.VOCAL_DEFECTOR else ""
+        return f"Said{aloud}{when} they are leaving or may leave: {negative_facts}."
+    if inputs.basis is Basis.TOO_NEW:
+        tenure = inputs.person.facts.tenure_days(inputs.now) or 0.0
+        days = count_phrase(int(tenure), "day")
+        if inputs.evidence <= 0:
+            return f"A customer for {days}: too new to judge, and no feedback yet."
+        mood = _mood(inputs, inputs.attitude)
+        facts = negative_facts if mood != "positive" else _join(_evidence(inputs, negative=False))
+        return f"A customer for {days}: too new to judge loyalty; first feedback {mood} ({facts})."
+    return None
+
+
+def _thin(inputs: ReasonInputs) -> str:
+    """Headlines when little recent feedback exists and behaviour decides (recipe v2)."""
+    behaviour = _behaviour(inputs)
+    doing = f" ({behaviour})" if behaviour else ""
+    if inputs.segment is Segment.LOYAL:
+        return f"Buys regularly{doing}; no recent feedback to say how they feel."
+    if inputs.segment is Segment.TRAPPED:
+        return f"Keeps buying{doing}, but the last feedback we have was negative."
+    if inputs.segment is Segment.LATENT:
+        return f"Said good things last time, but is buying little{doing}."
+    if inputs.segment is Segment.AT_RISK:
+        return f"Buying little{doing}, and the last feedback we have was negative."
+    if inputs.segment is Segment.DRIFTING:
+        return f"Buying less{doing}, and no recent feedback."
+    return "Not enough recent feedback to judge how this person feels."
+
+
 def _headline(inputs: ReasonInputs) -> str:
     detail = inputs.detail
     behaviour = _behaviour(inputs)
@@ -181,15 +235,14 @@ def _headline(inputs: ReasonInputs) -> str:
     positive_facts = (
         _join(_evidence(inputs, negative=False)) or f"attitude {_signed(inputs.attitude)}"
     )
+    stated = _stated(inputs, negative_facts)
+    if stated is not None:
+        return stated
     buys = f"Keeps buying ({behaviour})" if behaviour else "Keeps buying"
     if inputs.archetype is Archetype.INSUFFICIENT_EVIDENCE:
-        return "Not enough recent feedback to judge how this person feels."
+        return _thin(inputs)
     if inputs.archetype is Archetype.UNKNOWN_BEHAVIOR:
-        mood = (
-            "positive"
-            if inputs.attitude >= inputs.config.attitude_high
-            else ("negative" if inputs.attitude <= inputs.config.attitude_unhappy else "mixed")
-        )
+        mood = _mood(inputs, inputs.attitude)
         facts = positive_facts if mood == "positive" else negative_facts
         return f"Feels {mood} ({facts}), but no purchase facts are known to judge loyalty."
     if detail is ArchetypeDetail.ADVOCATE:

@@ -308,7 +308,7 @@ def _answer(question: Question, text: str, problems: list[FieldProblem]) -> tupl
             low, high = question.scale_min or 1, question.scale_max or 5
             scale = {"value": number, "scale_min": low, "scale_max": high}
             return "csat", CsatScore.model_validate(scale)
-        return "ces", CesScore.model_validate({"value": number, "version": question.version})
+        return "ces", CesScore.model_validate({"value": number, **question.ces_scale()})
     except ValidationError as error:
         for problem in problems_from(error):
             where = f"{question.kind.upper()} " if problem.field == "value" else ""

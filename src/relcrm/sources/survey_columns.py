@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from relcrm.errors import FieldProblem, InvalidFileError
-from relcrm.models import problems_from
+from relcrm.models import CesDirection, problems_from
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
@@ -135,24 +135,54 @@ class Question(_Strict):
     nps_kind: Literal["relational", "transactional"] = Field(
         default="transactional", description="nps only"
     )
-    scale_min: int | None = Field(default=None, description="csat only; default 1")
-    scale_max: int | None = Field(default=None, description="csat only; default 5")
+    scale_min: int | None = Field(
+        default=None, description="csat (default 1) or ces with a direction"
+    )
+    scale_max: int | None = Field(
+        default=None, description="csat (default 5) or ces with a direction"
+    )
     version: Literal["1.0", "2.0"] | None = Field(
-        default=None, description="ces only, required: 1.0 is effort 1-5, 2.0 ease 1-7"
+        default=None, description="ces: 1.0 is effort 1-5, 2.0 ease 1-7"
+    )
+    direction: CesDirection | None = Field(
+        default=None,
+        description="ces: effort (higher is harder) or ease (higher is easier), with the scale",
     )
 
     @model_validator(mode="after")
     def _options_fit_kind(self) -> Self:
-        if self.kind == "ces" and self.version is None:
-            raise ValueError('a CES question needs its version: "1.0" (1-5) or "2.0" (1-7)')
-        if self.kind != "ces" and self.version is not None:
-            raise ValueError("version applies to CES questions only")
-        if self.kind != "csat" and (self.scale_min is not None or self.scale_max is not None):
-            raise ValueError("scale_min and scale_max apply to CSAT questions only")
+        if self.kind == "ces":
+            declared = self.direction is not None
+            if self.version is None and not (
+                declared and self.scale_min is not None and self.scale_max is not None
+            ):
+                raise ValueError(
+                    'a CES question needs its version ("1.0": effort 1-5, "2.0": ease 1-7) '
+                    'or a direction ("effort" or "ease") with scale_min and scale_max'
+                )
+            if self.version is not None and (declared or self.scale_min or self.scale_max):
+                raise ValueError(
+                    "a CES question takes either a version or a direction with its scale, not both"
+                )
+        else:
+            if self.version is not None or self.direction is not None:
+                raise ValueError("version and direction apply to CES questions only")
+            if self.kind != "csat" and (self.scale_min is not None or self.scale_max is not None):
+                raise ValueError("scale_min and scale_max apply to CSAT and CES questions only")
         low, high = self.scale_min or 1, self.scale_max or 5
-        if self.kind == "csat" and high <= low:
+        if self.kind in ("csat", "ces") and high <= low:
             raise ValueError(f"scale_max ({high}) must be greater than scale_min ({low})")
         return self
+
+    def ces_scale(self) -> dict[str, object]:
+        """The CES score's scale keys, as this question declares them."""
+        if self.version is not None:
+            return {"version": self.version}
+        return {
+            "scale_min": self.scale_min,
+            "scale_max": self.scale_max,
+            "direction": self.direction,
+        }
 
 
 class ConsentColumn(_Strict):

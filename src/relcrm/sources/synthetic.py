@@ -35,7 +35,7 @@ from relcrm.models import (
 from relcrm.sources.interchange import InterchangeRecord
 
 Tone: TypeAlias = Literal["warm", "keen", "positive", "neutral", "negative", "angry"]
-Special: TypeAlias = Literal["churn", "sarcasm"] | None
+Special: TypeAlias = Literal["churn", "sarcasm", "trapped"] | None
 Kind: TypeAlias = Literal[
     "nps", "csat", "ces", "ticket", "chat", "email", "call", "web", "social", "review", "event",
     "donation",
@@ -126,7 +126,9 @@ _GENERIC: Final[dict[Tone, tuple[_Entry, ...]]] = {
         ("pricing", "We're comparing other providers before our renewal comes up.",
          {"sadness": 0.3, "disgust": 0.3, "anticipation": 0.2}, "churn"),
         ("support", "I'd switch tomorrow if the contract let me.",
-         {"anger": 0.6, "sadness": 0.4}, "churn"),
+         {"anger": 0.6, "sadness": 0.4}, "trapped"),
+        ("billing", "Only still with you because the exit fee is ridiculous.",
+         {"anger": 0.5, "disgust": 0.4}, "trapped"),
     ),
     "angry": (
         ("outage", "Down AGAIN during our busiest hour. This is completely unacceptable.",
@@ -364,7 +366,7 @@ PERSONAS: Final[tuple[Persona, ...]] = (
             Moment(("nps",), ("negative",), (5, 50)),
             Moment(("ticket",), ("negative", "angry"), (3, 70), (2, 3)),
             Moment(("csat",), ("negative",), (5, 70)),
-            Moment(("email", "call"), ("negative",), (3, 60), probability=0.6, special="churn"),
+            Moment(("email", "call"), ("negative",), (3, 60), probability=0.6, special="trapped"),
         ),
         ("neutral", "positive", "negative"),
     ),
@@ -449,7 +451,7 @@ _TWIN_SCRIPTS: Final[dict[str, tuple[Moment, ...]]] = {
     TWIN_TRAPPED: (
         Moment(("nps",), ("angry",), (27, 27)),
         Moment(("ticket",), ("angry",), (44, 44)),
-        Moment(("ticket",), ("negative",), (12, 12), special="churn"),
+        Moment(("ticket",), ("negative",), (12, 12), special="trapped"),
         Moment(("ticket",), ("angry",), (4, 4)),
         Moment(("social",), ("angry",), (11, 11)),
         Moment(("social",), ("negative",), (3, 3)),
@@ -798,7 +800,8 @@ def _pick_text(rng: random.Random, kind: Kind, tone: Tone, special: Special) -> 
         # A tone with no such text (a churn threat in a warm mood): borrow a negative one.
         fallback = (_PUBLIC if kind in ("social", "review") else _GENERIC)["negative"]
         return _pick(rng, [entry for entry in fallback if entry[3] == special] or fallback)
-    return _pick(rng, bank)
+    # Saying you leave or are locked in is a persona's story, not a random remark.
+    return _pick(rng, [entry for entry in bank if entry[3] not in ("churn", "trapped")] or bank)
 
 
 def _perception(
@@ -859,6 +862,8 @@ def _perception(
             data["emotions"] = intensities
         if flag == "churn":
             data["flags"] = {"churn_intent": True}
+        elif flag == "trapped":
+            data["flags"] = {"trapped": True, "churn_intent": True}
         elif flag == "sarcasm":
             data["flags"] = {"sarcasm": True}
         data["verbatim"] = text
