@@ -100,6 +100,7 @@ def test_bad_lines_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
         "perceptions_already_known": 0,
         "preferences": 0,
         "rejected": 4,
+        "analyzed": 0,
         "redacted": {},
     }
     assert "line 3" in result.stderr and "nps.value" in result.stderr

@@ -41,6 +41,7 @@ from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
+from relcrm.sync.analysis import check_analyzer
 from relcrm.sync.cases_job import ingest_cases_from
 from relcrm.sync.config import Target, build_connector, load_config
 from relcrm.sync.engine import ExitCode
@@ -164,11 +165,15 @@ def _ingest_format(file: Path, given: IngestFormat | None) -> IngestFormat:
     return IngestFormat.INTERCHANGE
 
 
+def _analyzer_name(name: str) -> str | None:
+    """The ``--analyzer`` option: an installed analyzer's name, or None for ``none``."""
+    return None if name.strip().lower() == "none" else name
+
+
 def _analyzer(name: str) -> Callable[[str], TextAnalysis] | None:
     """The analyzer installed under ``name`` as a callable; None for ``none``."""
-    if name.strip().lower() == "none":
-        return None
-    return analyzer_named(name).analyze
+    chosen = _analyzer_name(name)
+    return None if chosen is None else analyzer_named(chosen).analyze
 
 
 def _ingest_file(
@@ -177,10 +182,15 @@ def _ingest_file(
     opened: Store,
     columns: Path | None,
     handles: Path | None,
-    analyzer: Callable[[str], TextAnalysis] | None,
+    analyzer_name: str | None,
     progress: Callable[[int], None],
     redaction: RedactionConfig,
 ) -> IngestReport:
+    if kind is IngestFormat.INTERCHANGE:
+        return ingest_interchange(
+            file, opened, progress=progress, redaction=redaction, analyzer=analyzer_name
+        )
+    analyzer = analyzer_named(analyzer_name).analyze if analyzer_name is not None else None
     if kind is IngestFormat.SURVEY:
         if columns is None:
             raise ConfigurationError(
@@ -190,11 +200,9 @@ def _ingest_file(
         return ingest_survey(
             file, columns, opened, analyzer=analyzer, redaction=redaction, progress=progress
         )
-    if kind is IngestFormat.SOCIAL:
-        return ingest_social(
-            file, opened, handles, analyzer=analyzer, redaction=redaction, progress=progress
-        )
-    return ingest_interchange(file, opened, progress=progress, redaction=redaction)
+    return ingest_social(
+        file, opened, handles, analyzer=analyzer, redaction=redaction, progress=progress
+    )
 
 
 def _ingest_cases(
@@ -280,7 +288,8 @@ def ingest(
         str,
         typer.Option(
             "--analyzer",
-            help="The analyzer for survey, social and case texts (an installed name, or none).",
+            help="The analyzer that reads every verbatim without a valence, in any format "
+            "(an installed name, or none to store them unanalyzed).",
         ),
     ] = DEFAULT_ANALYZER,
     config: Annotated[
@@ -305,8 +314,9 @@ def ingest(
 ) -> None:
     """Load persons, perceptions and preferences from a file into the store.
 
-    Bad lines and rows are reported with their number and field; the rest still loads.
-    Exit code 1 when any was rejected.
+    Verbatims are redacted; those without a valence are then read by the analyzer
+    (--analyzer). Bad lines and rows are reported with their number and field; the rest
+    still loads. Exit code 1 when any was rejected.
     """
     try:
         redaction = load_redaction_config(redaction_file) if redaction_file is not None else DEFAULT
@@ -320,7 +330,9 @@ def ingest(
         raise typer.Exit(int(ExitCode.CONFIG))
     kind = _ingest_format(file, file_format)
     try:
-        analyzer = _analyzer(analyzer_name) if kind is not IngestFormat.INTERCHANGE else None
+        analyzer = _analyzer_name(analyzer_name)
+        if analyzer is not None:
+            check_analyzer(analyzer)  # before the store is opened: nothing is changed
         with Store.open(_store_url(store)) as opened, _progress("ingesting") as bar:
             task = bar.add_task("ingest", total=None)
             report = _ingest_file(
@@ -345,13 +357,13 @@ def ingest(
         "perceptions_already_known": report.perceptions_known,
         "preferences": report.preferences,
         "rejected": report.rejected,
+        "analyzed": report.analyzed,
         "redacted": dict(sorted(report.redactions.items())),
     }
     if kind is not IngestFormat.INTERCHANGE:
         summary.update(
             format=kind.value,
             skipped=report.skipped,
-            analyzed=report.analyzed,
             unresolved=report.unresolved,
             held_resolved=report.held_resolved,
         )
@@ -370,7 +382,8 @@ def ingest(
             f"{report.persons} persons, {report.perceptions_new} new perceptions "
             f"({report.perceptions_known} already known), {report.preferences} preferences, "
             f"{report.rejected} rejected{extra}; "
-            f"{sum(report.redactions.values())} personal items redacted from verbatims"
+            f"{sum(report.redactions.values())} personal items redacted from verbatims; "
+            f"{report.analyzed} verbatims read by the analyzer"
         )
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.REJECTED))
 
@@ -746,6 +759,7 @@ def fields_apply(
 
 
 # The ops commands live in their own module; importing it registers them on ``app``.
+from relcrm.cli import analyze_command as _analyze_command  # noqa: E402
 from relcrm.cli import demo_command as _demo_command  # noqa: E402
 from relcrm.cli import privacy_commands as _privacy_commands  # noqa: E402
 from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
@@ -753,6 +767,7 @@ from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
 __all__ = [
     "ORG_FILE",
     "ExitCode",
+    "_analyze_command",
     "_demo_command",
     "_privacy_commands",
     "_sync_commands",

@@ -50,7 +50,8 @@ def _print_crm(part: CrmDemo, result: DemoResult) -> bool:
     first = part.first
     out.rule(f"{part.crm} sandbox {part.url}")
     cases = (
-        f", {part.cases.perceptions_new} support cases read back as perceptions"
+        f", {part.cases.perceptions_new} support cases read back as perceptions "
+        f"({part.cases.analyzed} read by the analyzer)"
         if part.cases is not None
         else ""
     )
@@ -166,17 +167,21 @@ def demo(
             code = ExitCode.CONNECT if isinstance(error, ConnectorError) else ExitCode.CONFIG
             raise _fail(error, code) from None
         out.rule("relcrm demo")
-        redacted = sum(
-            sum(r.redactions.values()) for r in (result.ingest, result.survey, result.social)
-        )
+        files = (result.ingest, result.survey, result.social)
+        redacted = sum(sum(r.redactions.values()) for r in files)
+        analyzed = sum(r.analyzed for r in files)
+        notes = [] if result.ingest.analyzed else ["the interchange lines carry theirs"]
+        if result.crms:
+            notes.append("case texts below")
+        aside = f" ({'; '.join(notes)})" if notes else ""
+        cases = "support cases from the CRMs below. " if result.crms else ""
         out.print(
             f"1. sources: {result.ingest.perceptions_new} perceptions from interchange lines; "
             f"{result.survey.perceptions_new} from a Qualtrics-style survey export "
             f"({result.survey.rejected} rows rejected); {result.social.perceptions_new} from "
             f"social posts ({result.social.unresolved} from unknown handles kept aside); "
-            "support cases from the CRMs below. "
-            f"{redacted} personal items redacted from verbatims; survey, social and case "
-            "texts read by the offline analyzer.\n"
+            f"{cases}{redacted} personal items redacted from verbatims; {analyzed} verbatims "
+            f"without a valence read by the offline analyzer{aside}.\n"
             f"2. profile: {len(result.profiles)} persons, as of {now:%Y-%m-%d %H:%M} UTC",
             highlight=False,
         )

@@ -2,8 +2,8 @@
 
 1. A synthetic sample, told through real formats: a Qualtrics-style survey export, a
    social-listening JSONL, support cases in both CRMs, and interchange lines for the rest
-   (:mod:`relcrm.sources.demo_exports`). Every verbatim is redacted; survey, social and
-   case texts are read by the offline analyzer.
+   (:mod:`relcrm.sources.demo_exports`). Every verbatim is redacted; every verbatim
+   without a valence (the survey, social and case texts) is read by the offline analyzer.
 2. Profiles for everyone.
 3. Per CRM (a real HTTPS sandbox each): the people it already holds (seeded as its
    stand-in), the shipped mapping's field plan, then apply, then a sync through the
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from relcrm.analyze import default_analyzer
+from relcrm.analyze import DEFAULT_ANALYZER, default_analyzer
 from relcrm.connectors import Connector
 from relcrm.connectors.hubspot import HubSpotConnector, NotesReport
 from relcrm.mapping import Mapping, load_shipped
@@ -272,7 +272,7 @@ def run_demo(
     store_url = f"sqlite:///{workdir / 'relcrm.db'}"
     analyze = default_analyzer().analyze
     with Store.open(store_url) as store, ExitStack() as crms:
-        ingest = ingest_interchange(sample_file, store)
+        ingest = ingest_interchange(sample_file, store, analyzer=DEFAULT_ANALYZER)
         survey = ingest_survey(survey_file, columns_file, store, analyzer=analyze)
         social = ingest_social(social_file, store, analyzer=analyze, now=now)
         sf = crms.enter_context(_salesforce(sandbox, org_file)) if salesforce else None

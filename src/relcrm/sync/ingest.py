@@ -24,6 +24,7 @@ from relcrm.sources.interchange import (
 )
 from relcrm.store import Store
 from relcrm.store.store import PerceptionRow, PersonRow
+from relcrm.sync.analysis import check_analyzer
 from relcrm.sync.ingest_chunks import ParsedChunk, RawChunk, parse_chunk, raw_chunks
 
 logger = logging.getLogger(__name__)
@@ -98,8 +99,18 @@ def ingest_interchange(
     workers: int | None = None,
     chunk_lines: int = CHUNK_LINES,
     redaction: RedactionConfig = DEFAULT_REDACTION,
+    analyzer: str | None = None,
 ) -> IngestReport:
     """Stream ``path`` into ``store`` in chunks of ``chunk_lines`` lines.
+
+    Every verbatim is redacted with ``redaction`` before it is stored. A perception with
+    a verbatim and no valence is then read by the analyzer installed under the name
+    ``analyzer`` (``relcrm.analyze.DEFAULT_ANALYZER`` is what ``relcrm ingest`` passes;
+    None, the default here, stores verbatims unanalyzed): its valence, arousal, emotions,
+    flags and confidence are filled in and its provenance names the analyzer and version
+    (``report.analyzed`` counts them). A perception that carries a valence is stored as
+    given. An analyzer name that is not installed raises
+    :class:`relcrm.errors.ConfigurationError` before anything is read.
 
     Persons are written before the perceptions and preferences of the same chunk. A
     record whose person has not been seen yet is held back until the end of the file
@@ -118,10 +129,12 @@ def ingest_interchange(
         workers = 1 if small else default_ingest_workers()
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if analyzer is not None:
+        check_analyzer(analyzer)  # each process loads it when a perception first needs it
     report = IngestReport(source=os.fspath(path))
     writer = _Writer(store, report, progress)
     chunks = _parsed_chunks(
-        path, store.perception_rows_sqlite_text, workers, chunk_lines, redaction
+        path, store.perception_rows_sqlite_text, workers, chunk_lines, redaction, analyzer
     )
     with closing(chunks):
         for chunk in chunks:
@@ -136,12 +149,15 @@ def _parsed_chunks(
     workers: int,
     chunk_lines: int,
     redaction: RedactionConfig,
+    analyzer: str | None,
 ) -> Generator[ParsedChunk, None, None]:
     """Parsed chunks in file order; with workers, the next ones are parsed meanwhile."""
     raws = raw_chunks(path, chunk_lines, DEFAULT_MAX_LINE_BYTES)
+    # The analyzer goes by name: a name pickles, and each worker loads its own once.
+    options = (DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction, analyzer)
     if workers == 1:
         for raw in raws:
-            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
+            yield parse_chunk(raw, *options)
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -151,7 +167,7 @@ def _parsed_chunks(
     broken = False
     try:
         for raw in raws:
-            future = pool.submit(parse_chunk, raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
+            future = pool.submit(parse_chunk, raw, *options)
             pending.append((raw, future))
             # One chunk per worker in progress and one ready: bounded memory, no waiting.
             while len(pending) > workers and not broken:
@@ -177,9 +193,9 @@ def _parsed_chunks(
         # as under `python -`): parse what is left in this process, in the same order.
         logger.warning("parsing workers are unavailable; going on in this process")
         for raw, _ in pending:
-            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
+            yield parse_chunk(raw, *options)
         for raw in raws:
-            yield parse_chunk(raw, DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction)
+            yield parse_chunk(raw, *options)
 
 
 def _result(future: Future[ParsedChunk]) -> ParsedChunk | None:
@@ -217,6 +233,8 @@ class _Writer:
         self.ready_rows: list[PerceptionRow] = []
         self.held_rows: list[tuple[int, PerceptionRow]] = []
         self.held_preferences: list[tuple[int, Preference]] = []
+        self.held_analyzed: set[int] = set()
+        """Lines of held rows that were analyzed: counted only if they are written."""
 
     def write(self, chunk: ParsedChunk) -> None:
         self.report.rejections.extend(rejected.error() for rejected in chunk.rejections)
@@ -225,7 +243,13 @@ class _Writer:
         self._write_persons(chunk.persons)
         rows = list(zip(chunk.perception_lines, chunk.perception_rows, strict=True))
         preferences = [(line, _preference(text, line)) for line, text in chunk.preferences]
-        self.held_rows.extend(self._write_rows(rows))
+        held = self._write_rows(rows)
+        self.held_rows.extend(held)
+        if chunk.analyzed_lines:  # rows waiting for their person count once written
+            analyzed = set(chunk.analyzed_lines)
+            waiting = {line for line, _ in held if line in analyzed}
+            self.report.analyzed += len(analyzed) - len(waiting)
+            self.held_analyzed |= waiting
         self.held_preferences.extend(self._write_preferences(preferences))
         if self.progress is not None:
             self.progress(chunk.records)
@@ -236,14 +260,20 @@ class _Writer:
         rows, self.held_rows = self.held_rows, []
         preferences, self.held_preferences = self.held_preferences, []
         self.known.clear()  # ask the store about each of them once more
+        never = self._write_rows(rows)
         unwritten: list[tuple[int, str, str]] = [
-            (line, f"perception {row[0]}", row[1]) for line, row in self._write_rows(rows)
+            (line, f"perception {row[0]}", row[1]) for line, row in never
         ]
+        if self.held_analyzed:
+            rejected = {line for line, _ in never if line in self.held_analyzed}
+            self.report.analyzed += len(self.held_analyzed) - len(rejected)
+            self.held_analyzed.clear()
         self._flush_rows()
         unwritten.extend(
             (line, f"preference {record.kind.value}", record.person_id)
             for line, record in self._write_preferences(preferences)
         )
+
         for line, name, person_id in sorted(unwritten):
             self.report.rejections.append(
                 InvalidRecordError(

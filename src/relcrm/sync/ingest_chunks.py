@@ -4,7 +4,9 @@ The ingest splits the work in two: :func:`parse_chunk` validates a chunk of line
 turns it into plain values (store rows, line texts, error parts) that cross a process
 boundary cheaply, and the ingest writes them. :func:`parse_chunk` runs in a worker
 process for large files and in the calling process for small ones; either way it reads
-each line exactly as :func:`relcrm.sources.interchange.read_interchange` does.
+each line exactly as :func:`relcrm.sources.interchange.read_interchange` does, redacts
+each verbatim, and lets the analyzer named by the ingest read the redacted verbatims of
+perceptions that carry no valence (each process loads that analyzer once, by its name).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from relcrm.sources.interchange import (
     too_long_line,
 )
 from relcrm.store.store import PerceptionRow, PersonRow, perception_row, person_row
+from relcrm.sync.analysis import analyzer_for, text_to_analyze, with_analysis
 
 RawChunk = tuple[int, list[bytes | None]]
 """The number of a chunk's first line, and its raw lines (``None``: a line over the limit)."""
@@ -65,6 +68,9 @@ class ParsedChunk:
     preferences: list[tuple[int, str]] = field(default_factory=list)
     redactions: dict[str, int] = field(default_factory=dict)
     """How many items of each kind (email, phone, card, ...) were cut out of verbatims."""
+    analyzed_lines: list[int] = field(default_factory=list)
+    """Lines of the perceptions whose verbatim the analyzer read (usually none: a line
+    that carries a valence is not read again)."""
 
     @property
     def records(self) -> int:
@@ -114,10 +120,12 @@ def parse_chunk(
     max_line_bytes: int,
     sqlite_text: bool,
     redaction: RedactionConfig = DEFAULT_REDACTION,
+    analyzer: str | None = None,
 ) -> ParsedChunk:
     """Validate every line of ``chunk``; perceptions become rows for a store whose
     ``perception_rows_sqlite_text`` is ``sqlite_text``, their verbatims redacted with
-    ``redaction``."""
+    ``redaction``, then, for a perception without a valence, read by the analyzer
+    installed under the name ``analyzer`` (none when it is None)."""
     first, raws = chunk
     parsed = ParsedChunk()
     for number, raw in enumerate(raws, start=first):
@@ -135,6 +143,9 @@ def parse_chunk(
             parsed.rejections.append(RejectedLine.of(item.error))
         elif isinstance(item.record, Perception):
             perception = _redacted(item.record, parsed.redactions, redaction)
+            if analyzer is not None and (verbatim := text_to_analyze(perception)) is not None:
+                perception = with_analysis(perception, analyzer_for(analyzer)(verbatim))
+                parsed.analyzed_lines.append(number)
             parsed.perception_rows.append(perception_row(perception, sqlite_text=sqlite_text))
             parsed.perception_lines.append(number)
         elif isinstance(item.record, Person):

@@ -9,13 +9,14 @@ writes persons, then perceptions. Perception ids derive from provenance, so
 re-ingesting changes nothing.
 
 The analyzer is a parameter, not an import: any ``Callable[[str], TextAnalysis]`` will
-do, and without one the verbatims are stored unanalyzed.
+do, and without one the verbatims are stored unanalyzed. Its reading is merged into the
+perception by :func:`relcrm.sync.analysis.with_analysis`, as for interchange lines.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 
@@ -26,11 +27,9 @@ from relcrm.models import (
     Consent,
     CrmRecordRef,
     Perception,
-    PerceptionFlags,
     Person,
     SocialHandle,
     SupportCase,
-    TextAnalysis,
 )
 from relcrm.sources.cases import read_cases
 from relcrm.sources.items import Identity, SkippedRecord, SourcedPerception, SourceItem
@@ -46,10 +45,8 @@ from relcrm.sources.survey import open_survey
 from relcrm.sources.survey_columns import SurveyColumns, load_survey_columns
 from relcrm.store import Store
 from relcrm.store.unresolved_posts import UnresolvedPost
+from relcrm.sync.analysis import Analyzer, text_to_analyze, with_analysis
 from relcrm.sync.ingest import IngestReport, ProgressCallback
-
-Analyzer = Callable[[str], TextAnalysis]
-"""Reads a (redacted) verbatim: any function from text to :class:`TextAnalysis`."""
 
 BATCH_SIZE = 1_000
 """Items resolved and written per transaction group: persons first, then perceptions."""
@@ -296,31 +293,6 @@ def _newer_consent(current: Consent, given: Consent) -> bool:
     return given.updated_at is not None and given.updated_at > current.updated_at
 
 
-def _analyzed(perception: Perception, analysis: TextAnalysis) -> Perception:
-    """The perception with what the analyzer read; structural signals the source set
-    (a case's arousal floor, flags) are kept where they are stronger."""
-    arousal = analysis.arousal
-    if perception.arousal is not None:
-        arousal = max(arousal, perception.arousal)
-    flags = PerceptionFlags(
-        churn_intent=perception.flags.churn_intent or analysis.flags.churn_intent,
-        sarcasm=perception.flags.sarcasm or analysis.flags.sarcasm,
-    )
-    provenance = perception.provenance.model_copy(
-        update={"analyzer": analysis.analyzer, "analyzer_version": analysis.analyzer_version}
-    )
-    return perception.model_copy(
-        update={
-            "valence": analysis.valence,
-            "arousal": arousal,
-            "emotions": analysis.emotions,
-            "flags": flags,
-            "confidence": analysis.confidence,
-            "provenance": provenance,
-        }
-    )
-
-
 class _ItemWriter:
     """Resolves, prepares and writes items a batch at a time."""
 
@@ -440,8 +412,8 @@ class _ItemWriter:
             update["verbatim"] = _redact(perception.verbatim, self.redaction, self.report)
         if update:
             perception = perception.model_copy(update=update)
-        if self.analyzer is not None and perception.verbatim and perception.valence is None:
-            perception = _analyzed(perception, self.analyzer(perception.verbatim))
+        if self.analyzer is not None and (text := text_to_analyze(perception)) is not None:
+            perception = with_analysis(perception, self.analyzer(text))
             self.report.analyzed += 1
         return perception
 
