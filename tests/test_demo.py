@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from relcrm.analyze import DEFAULT_ANALYZER
 from relcrm.cli import ORG_FILE, app
 from relcrm.connectors.hubspot.client import build_sdk
 from relcrm.mapping import load_shipped
@@ -84,13 +85,15 @@ def test_only_mapped_fields_were_written(demo: Demo) -> None:
 
 def test_the_twins_differ_in_both_crms(demo: Demo) -> None:
     _, _, result = demo
-    for part, segment in (
-        (result.salesforce, "relcrm_Segment__c"),
-        (result.hubspot, "relcrm_segment"),
+    for part, segment, outreach, no, yes in (
+        (result.salesforce, "relcrm_Segment__c", "relcrm_Needs_Outreach__c", False, True),
+        (result.hubspot, "relcrm_segment", "relcrm_needs_outreach", "false", "true"),
     ):
         assert part is not None
         delighted, trapped = (part.read_back[t] for t in result.twins)
         assert (delighted[segment], trapped[segment]) == ("delighted", "trapped_and_vocal")
+        # Issue 10: a human should call the trapped twin now, not the delighted one.
+        assert (delighted[outreach], trapped[outreach]) == (no, yes)
 
 
 def test_plan_then_apply_then_sync_then_only_the_change(demo: Demo) -> None:
@@ -118,7 +121,7 @@ def test_sources_arrive_through_their_real_formats(demo: Demo) -> None:
         perceptions = [p for _, found in store.iter_person_perceptions() for p in found]
     systems = Counter(p.provenance.source_system for p in perceptions)
     assert {"qualtrics", "salesforce", "hubspot"} <= set(systems)
-    analyzed = [p for p in perceptions if p.provenance.analyzer == "relcrm-cx"]
+    analyzed = [p for p in perceptions if p.provenance.analyzer == DEFAULT_ANALYZER]
     assert len(analyzed) > 40 and all(p.valence is not None for p in analyzed)
 
 
@@ -163,6 +166,7 @@ def test_cli_demo_keeps_the_org_and_runs_again_on_it(tmp_path: Path) -> None:
     assert "56 persons written" in first.stdout
     assert "one person changes their mind" in first.stdout
     assert "Salesforce: 1 person written" in first.stdout
+    assert "needs a human now:" in first.stdout  # the trapped twin
     again = runner.invoke(app, ["demo", "--keep", str(tmp_path), "--no-hubspot"], env=env)
     assert again.exit_code == 0, again.output
     assert "fields plan (read only): create 0 fields on Contact" in again.stdout

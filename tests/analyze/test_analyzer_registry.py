@@ -10,6 +10,7 @@ from relcrm.analyze import (
     DEFAULT_ANALYZER,
     Analyzer,
     CxAnalyzer,
+    LinearAnalyzer,
     VaderAnalyzer,
     analyzer_named,
     available_analyzers,
@@ -27,19 +28,25 @@ def test_entry_point_registers_the_default() -> None:
 def test_available_analyzers_is_sorted_and_includes_ours() -> None:
     names = available_analyzers()
     assert names == sorted(names)
-    assert {"relcrm-cx", "vader"} <= set(names)
+    assert {"relcrm-linear", "relcrm-cx", "vader"} <= set(names)
 
 
-def test_default_analyzer_is_the_cx_analyzer() -> None:
+def test_default_analyzer_is_the_linear_analyzer() -> None:
     analyzer = default_analyzer()
-    assert DEFAULT_ANALYZER == "relcrm-cx"
-    assert isinstance(analyzer, CxAnalyzer)
+    assert DEFAULT_ANALYZER == "relcrm-linear"
+    assert isinstance(analyzer, LinearAnalyzer)
     assert isinstance(analyzer, Analyzer)
-    assert analyzer.name == "relcrm-cx"
-    assert analyzer.version.startswith("1.0.0+vader-3.")
+    assert analyzer.name == "relcrm-linear"
     result = analyzer.analyze("Five stars, would buy again.")
     assert (result.analyzer, result.analyzer_version) == (analyzer.name, analyzer.version)
-    assert result.valence > 0.5
+    assert result.valence > 0.3
+
+
+def test_the_cx_analyzer_stays_selectable() -> None:
+    analyzer = analyzer_named("relcrm-cx")
+    assert isinstance(analyzer, CxAnalyzer)
+    assert analyzer.version.startswith("1.0.0+vader-3.")
+    assert analyzer.analyze("Five stars, would buy again.").valence > 0.5
 
 
 def test_analyzers_are_created_once() -> None:

@@ -2,13 +2,15 @@
 personal data before anything is stored.
 
 Analyze only reads text and models; it never touches a store or a CRM. Analyzers are
-plugins (entry-point group ``relcrm.analyzers``); the default, ``relcrm-cx``, is VADER plus
-relcrm's own customer-experience layer and runs fully offline.
+plugins (entry-point group ``relcrm.analyzers``); the default, ``relcrm-linear``, is a
+linear model trained offline on customer feedback and shipped in the package; ``relcrm-cx``
+(VADER plus relcrm's rules) and ``vader`` remain selectable. All run fully offline.
 """
 
 from relcrm.analyze.base import Analyzer
 from relcrm.analyze.cues import TRAPPED_CUES, Cue
 from relcrm.analyze.cx import CxAnalyzer
+from relcrm.analyze.linear import LinearAnalyzer
 from relcrm.analyze.redaction import (
     DEFAULT,
     CustomPattern,
@@ -37,6 +39,7 @@ __all__ = [
     "CustomPattern",
     "CxAnalyzer",
     "Kind",
+    "LinearAnalyzer",
     "Redacted",
     "RedactionConfig",
     "VaderAnalyzer",

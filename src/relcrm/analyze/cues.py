@@ -29,9 +29,16 @@ class Cue(StrEnum):
     EMPHASIS = "emphasis (exclamation or capitals)"
     POSITIVE_WORDS = "positive wording"
     NEGATIVE_WORDS = "negative wording"
+    TRAPPED = "stays without wanting to (contract, costs or no choice)"
+    IMPLICIT_COMPLAINT = "complaint without sentiment words"
+    POLITE_CHASER = "polite chaser about an unsolved problem"
+    REQUEST = "request or question"
+    LUKEWARM = "lukewarm verdict"
+    SLANG_POSITIVE = "praise in slang or emoji"
+    SLANG_NEGATIVE = "complaint in slang or emoji"
 
 
 TRAPPED_CUES = frozenset(
-    {Cue.TRAPPED_CONTRACT, Cue.TRAPPED_SWITCHING_COST, Cue.TRAPPED_NO_ALTERNATIVE}
+    {Cue.TRAPPED_CONTRACT, Cue.TRAPPED_SWITCHING_COST, Cue.TRAPPED_NO_ALTERNATIVE, Cue.TRAPPED}
 )
 """Cues that say the customer stays without wanting to (Jones & Sasser's hostage)."""

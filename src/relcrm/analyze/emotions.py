@@ -18,7 +18,7 @@ _POSITIVE = (Emotion.JOY, Emotion.TRUST, Emotion.ANTICIPATION)
 _NEGATIVE = (Emotion.FEAR, Emotion.SADNESS, Emotion.DISGUST, Emotion.ANGER)
 
 # Where the weight of a negated positive emotion goes ("don't trust" is disgust).
-_NEGATED_TO: dict[Emotion, tuple[tuple[Emotion, float], ...]] = {
+NEGATED_TO: dict[Emotion, tuple[tuple[Emotion, float], ...]] = {
     Emotion.JOY: ((Emotion.ANGER, 0.5), (Emotion.SADNESS, 0.4)),
     Emotion.TRUST: ((Emotion.DISGUST, 0.5), (Emotion.ANGER, 0.4)),
     Emotion.ANTICIPATION: ((Emotion.SADNESS, 0.4),),
@@ -49,7 +49,7 @@ def raw_emotions(sentence: str, tokens: list[str]) -> tuple[dict[Emotion, float]
             if not is_negated(tokens, index):
                 add(emotion, weight)
             else:
-                for target, share in _NEGATED_TO.get(emotion, ()):
+                for target, share in NEGATED_TO.get(emotion, ()):
                     add(target, weight * share)
     if table.phrase_pattern is not None:
         for found in table.phrase_pattern.finditer(sentence):

@@ -18,7 +18,7 @@ from relcrm.analyze.base import Analyzer
 from relcrm.errors import ConfigurationError
 
 GROUP = "relcrm.analyzers"
-DEFAULT_ANALYZER = "relcrm-cx"
+DEFAULT_ANALYZER = "relcrm-linear"
 
 
 def _entry_points() -> dict[str, EntryPoint]:
@@ -66,5 +66,6 @@ def _load(found: EntryPoint) -> Analyzer:
 
 
 def default_analyzer() -> Analyzer:
-    """relcrm's default offline analyzer (VADER plus the CX layer)."""
+    """relcrm's default offline analyzer: the linear model over words, character n-grams,
+    CX cues and lexicon scores (``relcrm-linear``; docs/analyzer.md is its model card)."""
     return analyzer_named(DEFAULT_ANALYZER)

@@ -402,6 +402,8 @@ def _print_explained(profiles: list[RelationshipProfile]) -> None:
         )
         for reason in profile.reasons:
             out.print(f"  - {reason}", highlight=False)
+        if profile.needs_outreach and profile.outreach_reason:
+            out.print(f"  [bold]needs a human now:[/] {profile.outreach_reason}", highlight=False)
 
 
 def _profile_table(profiles: list[RelationshipProfile], *, reasons: bool) -> Table:
@@ -411,6 +413,7 @@ def _profile_table(profiles: list[RelationshipProfile], *, reasons: bool) -> Tab
     table.add_column("archetype / detail")
     table.add_column("health", justify="right")
     table.add_column("trend")
+    table.add_column("outreach", no_wrap=True)
     table.add_column("reasons" if reasons else "why")
     for profile in profiles:
         detail = f" / {profile.archetype_detail.value}" if profile.archetype_detail else ""
@@ -421,6 +424,7 @@ def _profile_table(profiles: list[RelationshipProfile], *, reasons: bool) -> Tab
             profile.archetype.value + detail,
             f"{profile.health:.0f} {profile.band.value}",
             profile.trend.direction.value,
+            "now" if profile.needs_outreach else "",
             why,
         )
     return table
