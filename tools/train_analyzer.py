@@ -331,16 +331,19 @@ more than a missed one: thresholds keep dev precision at least this high."""
 def with_thresholds(model: LinearModel, dev: list[Example]) -> LinearModel:
     """Each flag's threshold: the best F1 on the dev writers among thresholds whose
     precision reaches PRECISION_FLOOR (the best F1 overall if none does)."""
-    from relcrm.analyze.linear import LinearAnalyzer  # the runtime, exactly as shipped
+    from relcrm.analyze.linear import CUE_FLAGS, LinearAnalyzer  # the runtime, as shipped
 
     analyzer = LinearAnalyzer(model)
-    probabilities = np.array([analyzer.scores(e.text).flags for e in dev])
+    scored = [analyzer.scores(e.text) for e in dev]
+    probabilities = np.array([score.flags for score in scored])
     thresholds: dict[str, float] = {}
     for k, flag in enumerate(FLAGS):
         gold = np.array([(e.flags or {})[flag] for e in dev])
+        cue = CUE_FLAGS.get(flag)
+        by_cue = np.array([bool(cue and getattr(score.cues, cue)) for score in scored])
         candidates: list[tuple[bool, float, float, float, float]] = []
         for threshold in np.arange(0.1, 0.9, 0.025):
-            predicted = probabilities[:, k] >= threshold
+            predicted = (probabilities[:, k] >= threshold) | by_cue
             tp = int((predicted & gold).sum())
             fp = int((predicted & ~gold).sum())
             fn = int((~predicted & gold).sum())

@@ -22,7 +22,7 @@ def unhappy() -> RelationshipProfile:
         text(3, -0.8, {"anger": 0.8}, topic="billing"),
         text(9, -0.6, {"disgust": 0.5}, topic="billing"),
         text(12, -0.5, topic="delivery"),
-        nps(20, 10),
+        nps(20, 7),
     ]
     return build_profile(person(loyalty=0.9), history, NOW)
 

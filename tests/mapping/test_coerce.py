@@ -88,10 +88,10 @@ def test_numbers_are_rounded_to_the_scale(unhappy: RelationshipProfile) -> None:
         '[[fields]]\nname = "A"\nsource = "attitude"\ntype = "percent"\nprecision = 5\n'
         'scale = 2\ntransform = "scale_0_100"\n',
     )
-    assert unhappy.health == 39.44890981161972
-    assert result.values["H1"] == 39.4
-    assert result.values["H0"] == 39 and isinstance(result.values["H0"], int)
-    assert result.values["A"] == round((unhappy.attitude + 1) * 50, 2) == 39.45
+    assert unhappy.health == 27.78251131849262
+    assert result.values["H1"] == 27.8
+    assert result.values["H0"] == 28 and isinstance(result.values["H0"], int)
+    assert result.values["A"] == round((unhappy.attitude + 1) * 50, 2) == 27.78
 
 
 def test_rounding_is_half_up_like_the_crm(unhappy: RelationshipProfile) -> None:
@@ -109,7 +109,7 @@ def test_round_transform(unhappy: RelationshipProfile) -> None:
         '[[fields]]\nname = "H"\nsource = "health"\ntype = "number"\nprecision = 5\nscale = 2\n'
         'transform = { kind = "round", digits = 0 }\n',
     )
-    assert result.values == {"H": 39}
+    assert result.values == {"H": 28}
 
 
 def test_number_too_large_for_the_precision_is_not_sent(unhappy: RelationshipProfile) -> None:

@@ -36,6 +36,7 @@ class Cue(StrEnum):
     LUKEWARM = "lukewarm verdict"
     SLANG_POSITIVE = "praise in slang or emoji"
     SLANG_NEGATIVE = "complaint in slang or emoji"
+    ULTIMATUM = "ultimatum or threat to escalate"
 
 
 TRAPPED_CUES = frozenset(

@@ -61,6 +61,11 @@ CHURN = _any(
     r"(?:taking|take|moved|moving) (?:my|our) (?:\w+ )?(?:business|money|custom|account|"
     r"mortgage|savings|pension|policy|contract) (?:elsewhere|to)",
     r"(?:unsubscribe|unsubscribed|opt(?:ed)? out)",
+    r"(?:will|'ll|going to|gonna|about to) (?:move|switch|take|transfer|port) (?:my|our|the) "
+    r"(?:\w+ )?(?:policy|business|account|mortgage|contract|savings|pension|custom|number|"
+    r"broadband|energy|money)",
+    r"(?:a |got a |have a )?(?:quote|offer) from (?:another|a different|a new|a cheaper|a rival) "
+    r"(?:insurer|provider|bank|supplier|company|broker|network|carrier|vendor)",
     # fr
     r"(?:resilier|resilie|resiliation|resilierai|annuler|annule|desabonn\w*|desinscri\w*)",
     r"(?:changer|change|passer|passe|partir|pars|quitter|quitte) (?:chez|de fournisseur|"
@@ -116,10 +121,14 @@ TRAPPED = _any(
     r"(?:hassle|expensive|costly|painful|hard|effort|pain|faff|nightmare)",
     r"(?:too much|such a|a) (?:hassle|faff|pain|effort) to (?:switch|move|change|leave|migrate)",
     r"(?:would|will) cost (?:me|us) (?:a fortune|more|too much|thousands)",
+    r"(?:migrating|moving|switching|leaving|changing|porting|transferring)(?: \w+){0,6} "
+    r"(?:would|will|'d|'ll) (?:cost|take|mean|set us back)",
     r"(?:only|still) (?:here|stay\w*|with you|renew\w*|paying|a customer|bank\w* with you)"
     r"(?: \w+){0,3} (?:because|cos|cause|since|due to|for)",
     r"the only (?:reason|thing) (?:i'm|i am|we're|we are|keeping|that keeps|i stay|we stay)",
     r"no (?:other )?(?:choice|alternative|option)s?",
+    r"no other (?:\w+ )?(?:provider|option|choice|bank|supplier|vendor|network|line|way|route|"
+    r"airline|operator|company|school|gp|surgery|pharmacy|insurer|broadband|shop|store)s?",
     r"(?:only|the only) (?:provider|option|supplier|network|bank|one) (?:that|who|in|around|"
     r"available|here)",
     r"hands are tied",
@@ -390,6 +399,20 @@ SLANG_NEGATIVE = _any(
     r"🤡", r"💀", r"😡", r"🤬", r"😤", r"👎", r"🙄", r"😒", r"😠", r"😭", r"😢", r"😞",
     r"🤮", r"🤢", r"😩", r"😫", r"💩", r"🖕", r"❌",
 )  # fmt: skip
+ULTIMATUM = _any(
+    r"done being (?:polite|patient|nice)",
+    r"(?:speak|talk) to (?:a|your) (?:manager|supervisor|someone senior)",
+    r"(?:escalat\w+|formal complaint|ombudsman|regulator|trading standards|small claims|"
+    r"chargeback|solicitor|lawyer|legal action|the press|the media)",
+    r"(?:last|final) (?:chance|warning)",
+    r"unless (?:this|it) is (?:fixed|settled|resolved|sorted|refunded)",
+    r"(?:i will|i'll) (?:lose it|report you|take this further|go to)",
+    r"(?:avocat|mediateur|plainte|mise en demeure|anwalt|verbraucherzentrale|beschwerde|"
+    r"abogado|reclamacion formal|oficina del consumidor|advogado|procon|reclame aqui|"
+    r"advocaat|geschillencommissie|klacht indienen)",
+)
+"""Escalation language: ultimatums, threats of lawyers, regulators or the press."""
+
 CONTRAST = _any(
     r"but", r"however", r"although", r"though", r"yet", r"except", r"shame (?:about|that)",
     r"mais", r"cependant", r"par contre", r"aber", r"jedoch", r"allerdings", r"pero",
@@ -413,6 +436,7 @@ class CueHits:
     slang_negative: bool = False
     contrast: bool = False
     question: bool = False
+    ultimatum: bool = False
 
     def names(self) -> list[str]:
         """The names of the cues that fired."""
@@ -478,4 +502,5 @@ def find_cues(normalised: str) -> CueHits:
         slang_negative=bool(SLANG_NEGATIVE.search(normalised)),
         contrast=bool(CONTRAST.search(normalised)),
         question="?" in normalised,
+        ultimatum=bool(ULTIMATUM.search(normalised)),
     )

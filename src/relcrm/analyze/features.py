@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from relcrm.analyze.cx_cues import CueHits, find_cues
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"
 """Changes whenever the features change: a model is only valid with the features it was
 trained on, and the loader refuses a model trained on other ones."""
 
@@ -34,35 +34,56 @@ _HANDLE = re.compile(r"(?<!\w)@\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _REPEAT = re.compile(r"([^\W\d_])\1{2,}")
 _EMOJI = "[\U0001f000-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2764\u203c\u2049]"
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|" + _EMOJI + r"|[!?]+|_\w+_")
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|" + _EMOJI + r"|[!?]+|[.,;:…]+|_\w+_")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _SHOUT = re.compile(r"\b[A-ZÀ-Þ]{3,}\b")
 
 NEGATORS = frozenset(
     {
         # en
-        "not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without",
+        "not", "no", "never", "nothing", "nobody", "none", "neither", "nor",
         "cannot", "can't", "cant", "don't", "dont", "doesn't", "doesnt", "didn't", "didnt",
         "isn't", "isnt", "wasn't", "wasnt", "weren't", "aren't", "won't", "wont",
         "wouldn't", "couldn't", "shouldn't", "hasn't", "haven't", "hadn't", "ain't", "n't",
         # fr (accents are stripped before this is read)
-        "pas", "jamais", "aucun", "aucune", "rien", "personne", "sans", "ni",
+        "pas", "jamais", "aucun", "aucune", "rien", "personne", "ni",
         # de
         "nicht", "kein", "keine", "keinen", "keiner", "keinem", "nie", "niemals", "nichts",
-        "ohne",
         # es / pt
-        "nunca", "nada", "nadie", "ningun", "ninguna", "ninguno", "sin", "tampoco", "nao",
-        "nem", "nenhum", "nenhuma", "sem",
+        "nunca", "nada", "nadie", "ningun", "ninguna", "ninguno", "tampoco", "nao",
+        "nem", "nenhum", "nenhuma",
         # nl
-        "niet", "geen", "nooit", "niets", "niemand", "zonder",
+        "niet", "geen", "nooit", "niets", "niemand",
     }
 )  # fmt: skip
-"""Words that turn what follows around, in the six languages relcrm's corpus covers."""
+"""Words that turn what follows around, in the six languages relcrm's corpus covers.
+"Without" and its kin are left out: "without warning" is a complaint, not a negated one."""
 
 NEGATION_REACH = 3
 """How many words after a negator are read as negated (a clause boundary ends it sooner)."""
 
-_CLAUSE_END = frozenset({",", ";", ":", "but", "mais", "aber", "pero", "mas", "maar"})
+_CLAUSE_WORDS = frozenset({"but", "mais", "aber", "pero", "mas", "maar"})
+
+
+def ends_clause(token: str) -> bool:
+    """Punctuation and "but" (in six languages) end a negation's reach."""
+    return token in _CLAUSE_WORDS or (
+        not (token[0].isalpha() or token[0] == "_") and (token[0] in ".,;:…!?")
+    )
+
+
+def negated(tokens: list[str]) -> list[bool]:
+    """For each token, whether a negator within NEGATION_REACH words before it, in the
+    same clause, turns it around ("not happy"; but "No refund. Great." is not negated)."""
+    flags: list[bool] = []
+    reach_until = -1
+    for index, token in enumerate(tokens):
+        if ends_clause(token):
+            reach_until = -1
+        flags.append(index <= reach_until)
+        if token in NEGATORS:
+            reach_until = index + NEGATION_REACH
+    return flags
 
 
 def normalise(text: str) -> str:
@@ -114,17 +135,12 @@ def char_grams(word: str) -> list[str]:
 
 
 def _word_features(words: list[str], out: set[str], with_grams: bool) -> None:
-    negated_until = -1
     previous = "<s>"
-    for index, word in enumerate(words):
-        if word in _CLAUSE_END or word[0] in "!?":
-            negated_until = -1
+    for word, is_negated in zip(words, negated(words), strict=True):
         out.add("w:" + word)
         out.add("b:" + previous + " " + word)
-        if index <= negated_until:
+        if is_negated:
             out.add("n:" + word)
-        if word in NEGATORS:
-            negated_until = index + NEGATION_REACH
         if with_grams:
             out.update(char_grams(word))
         previous = word
@@ -145,6 +161,8 @@ def _shape(raw: str, words: list[str], dense: dict[str, float], out: set[str]) -
         out.add("s:!!")
     elif "!" in raw:
         out.add("s:!")
+    if "??" in raw or "?!" in raw or "!?" in raw:
+        out.add("s:?!")
     if raw.rstrip().endswith("?"):
         out.add("s:ends?")
     elif "?" in raw:

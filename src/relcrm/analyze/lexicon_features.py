@@ -21,7 +21,7 @@ from importlib.resources import files
 from typing import TypeVar
 
 from relcrm.analyze.emotions import NEGATED_TO, saturate
-from relcrm.analyze.features import NEGATION_REACH, NEGATORS, normalise, tokens
+from relcrm.analyze.features import negated, normalise, tokens
 from relcrm.analyze.lexicon import plutchik
 from relcrm.analyze.vader import cx_vader
 from relcrm.models import WHEEL, Emotion
@@ -127,11 +127,10 @@ def _word_scores(found: list[str]) -> dict[str, float]:
         if term.emotion is not None and not negated:
             emotions[term.emotion] = emotions.get(term.emotion, 0.0) + abs(term.valence) / 4
 
-    for index, word in enumerate(found):
+    for word, is_negated in zip(found, negated(found), strict=True):
         term = table.lookup(word)
         if term is not None:
-            window = found[max(0, index - NEGATION_REACH) : index]
-            add(term, any(w in NEGATORS for w in window))
+            add(term, is_negated)
     for _, phrase in _phrases(found, table.phrases):
         add(phrase, False)
     scores: dict[str, float] = {}
@@ -149,14 +148,12 @@ def _plutchik_scores(found: list[str], english: float) -> dict[str, float]:
     sadness and disgust, as in relcrm-cx), weighted by how likely the text is English."""
     table = plutchik()
     sums: dict[Emotion, float] = {}
-    for index, word in enumerate(found):
+    for word, is_negated in zip(found, negated(found), strict=True):
         entries = table.for_word(word)
         if not entries:
             continue
-        window = found[max(0, index - NEGATION_REACH) : index]
-        negated = any(w in NEGATORS for w in window)
         for emotion, weight in entries:
-            if not negated:
+            if not is_negated:
                 sums[emotion] = sums.get(emotion, 0.0) + weight
             else:
                 for target, share in NEGATED_TO.get(emotion, ()):

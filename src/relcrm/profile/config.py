@@ -84,7 +84,9 @@ class ProfileConfig(FrozenModel):
 
     # Person-level quantities
     shrinkage: float = Field(default=0.5, gt=0, description="K: pulls thin evidence to neutral")
-    min_evidence: float = Field(default=0.5, gt=0, description="below this E, nothing is judged")
+    min_evidence: float = Field(
+        default=0.3, gt=0, description="below this E, feelings are not judged (v2: was 0.5)"
+    )
     dominant_min: float = Field(default=0.15, ge=0, le=1)
     dyad_ratio: float = Field(default=0.6, gt=0, le=1)
     emotion_arousal: dict[Emotion, float] = Field(default_factory=_emotion_arousal)
@@ -92,14 +94,17 @@ class ProfileConfig(FrozenModel):
     churn_penalty: float = Field(default=15.0, ge=0)
     negative_public_penalty: float = Field(default=10.0, ge=0)
     negative_public_valence: float = Field(default=-0.5, le=0)
-    healthy_from: float = Field(default=70.0, ge=0, le=100)
-    watch_from: float = Field(default=45.0, ge=0, le=100)
+    healthy_from: float = Field(default=62.0, ge=0, le=100, description="v2: was 70")
+    watch_from: float = Field(default=35.0, ge=0, le=100, description="v2: was 45")
 
     # Flags
     escalation_days: float = Field(default=14.0, ge=0)
     escalation_valence: float = Field(default=-0.5, le=0)
     escalation_arousal: float = Field(
         default=0.6, ge=0, le=1, description="heated: anger, fear, emphasis (v2: was 0.7)"
+    )
+    escalation_severe_valence: float = Field(
+        default=-0.75, le=0, description="this negative is an escalation whatever the arousal (v2)"
     )
     churn_risk_min_decay: float = Field(default=0.25, ge=0, le=1)
     sarcasm_valence: float = Field(
@@ -110,11 +115,17 @@ class ProfileConfig(FrozenModel):
     intent_days: float = Field(
         default=120.0, gt=0, description="stated churn or lock-in sets the segment this long"
     )
+    public_complaint_valence: float = Field(
+        default=-0.3, le=0, description="a public post this negative counts as speaking out (v2)"
+    )
     outreach_days: float = Field(
         default=30.0, gt=0, description="stated churn or public anger this recent: reach out"
     )
     decline_delta: float = Field(
         default=-0.5, lt=0, description="a fall in attitude this sharp within the trend window"
+    )
+    decline_to: float = Field(
+        default=-0.5, lt=0, description="...from content (A >= attitude_high) to this unhappy"
     )
     new_customer_days: float = Field(
         default=45.0, ge=0, description="younger customers are too new to judge loyalty"
@@ -136,9 +147,9 @@ class ProfileConfig(FrozenModel):
     renewals_weight: float = Field(default=0.5, ge=0)
 
     # Archetypes (Dick & Basu, with the Jones & Sasser overlay)
-    attitude_high: float = 0.3
+    attitude_high: float = Field(default=0.2, description="v2: was 0.3 (A is shrunk)")
     behaviour_high: float = 0.5
-    attitude_unhappy: float = -0.2
+    attitude_unhappy: float = Field(default=-0.3, description="v2: was -0.2")
     attitude_delighted: float = 0.6
     advocacy_positive: float = 0.3
     advocacy_negative: float = -0.3

@@ -243,7 +243,9 @@ def build_profile(
         if o.age_days <= config.escalation_days
         and o.valence <= config.escalation_valence
         and o.arousal is not None
-        and o.arousal >= config.escalation_arousal
+        and (
+            o.arousal >= config.escalation_arousal or o.valence <= config.escalation_severe_valence
+        )
     ]
     loyalty = behavioural_loyalty(person.facts, now, config)
     facts = Evidence(

@@ -8,6 +8,7 @@ adds what a customer-success manager does without thinking:
 - **thin evidence uses behaviour**: with no recent feedback, a regular buyer is loyal and a
   lapsing one drifting (the feelings we last heard tip latent / trapped / at risk);
 - **too new to judge**: a customer of a few weeks has no loyalty yet, only a first mood;
+- **promoters who keep buying are delighted**, whatever shrinkage did to their attitude;
 - **outreach**: an escalation, a recent statement of leaving, a trapped customer
   complaining in public, or a sharp fall in attitude asks for a human now.
 """
@@ -32,6 +33,9 @@ from relcrm.models import (
 )
 from relcrm.profile.config import ProfileConfig
 from relcrm.profile.observations import Observation
+
+PROMOTER = 9
+"""The lowest NPS answer of a promoter (Reichheld)."""
 
 
 class Basis(StrEnum):
@@ -161,7 +165,7 @@ def judge(person: Person, now: datetime, facts: Evidence, config: ProfileConfig)
     archetype, detail = archetype_of(
         facts.evidence, facts.attitude, facts.advocacy, facts.loyalty, facts.dominant, config
     )
-    vocal_negative = facts.advocacy is not None and facts.advocacy <= config.advocacy_negative
+    vocal_negative = _speaks_out(facts, config)
     not_a_fan = facts.attitude < config.attitude_high
     if stated_trapped(facts.observations, config.intent_days) and not_a_fan:
         detail = ArchetypeDetail.TRAPPED_DETRACTOR if vocal_negative else ArchetypeDetail.TRAPPED
@@ -179,7 +183,34 @@ def judge(person: Person, now: datetime, facts: Evidence, config: ProfileConfig)
         return Judgement(Archetype.UNKNOWN_BEHAVIOR, None, segment, Basis.TOO_NEW)
     if archetype is Archetype.INSUFFICIENT_EVIDENCE:
         return Judgement(archetype, None, _thin_segment(facts, config), Basis.THIN_EVIDENCE)
+    if archetype is Archetype.TRUE_LOYALTY and detail is None and _promoter(facts, config):
+        # Reichheld's promoter who keeps buying: delighted, whatever shrinkage did to A.
+        detail = ArchetypeDetail.DELIGHTED
     return Judgement(archetype, detail, segment_of(archetype, detail, facts.band), Basis.GRID)
+
+
+def _promoter(facts: Evidence, config: ProfileConfig) -> bool:
+    """Whether the latest NPS answer, if recent, is a 9 or a 10."""
+    answer = latest([o for o in facts.observations if o.kind == "nps"])
+    return (
+        answer is not None
+        and answer.score is not None
+        and answer.score >= PROMOTER
+        and answer.age_days <= config.reason_window_days
+    )
+
+
+def _speaks_out(facts: Evidence, config: ProfileConfig) -> bool:
+    """Complains in public: negative public advocacy, or a recent public post that is
+    clearly negative (one angry post is speaking out, however little else is public)."""
+    if facts.advocacy is not None and facts.advocacy <= config.advocacy_negative:
+        return True
+    return any(
+        o.public
+        and o.valence <= config.public_complaint_valence
+        and o.age_days <= config.intent_days
+        for o in facts.observations
+    )
 
 
 def _thin_segment(facts: Evidence, config: ProfileConfig) -> Segment:
@@ -214,7 +245,7 @@ def outreach(
     config: ProfileConfig,
 ) -> Outreach:
     """Whether a human should reach out now: the first of escalation, stated churn,
-    trapped and complaining in public, a sharp decline."""
+    trapped and complaining in public, a sharp decline (from content to unhappy)."""
     heated = latest(escalations)
     if heated is not None:
         what = _CONTACT_NOUN.get(heated.kind, "comment")
@@ -229,13 +260,13 @@ def outreach(
             "talk to them before they go.",
             leaving,
         )
-    if judgement.segment is Segment.TRAPPED_AND_VOCAL:
+    if judgement.segment in (Segment.TRAPPED, Segment.TRAPPED_AND_VOCAL):
         public = latest(
             [
                 o
                 for o in facts.observations
                 if o.public
-                and o.valence <= config.negative_public_valence
+                and o.valence <= config.public_complaint_valence
                 and o.age_days <= config.outreach_days
             ]
         )
@@ -250,7 +281,8 @@ def outreach(
         and trend.delta is not None
         and trend.attitude_before is not None
         and trend.delta <= config.decline_delta
-        and trend.attitude_before + trend.delta < 0
+        and trend.attitude_before >= config.attitude_high
+        and trend.attitude_before + trend.delta <= config.decline_to
     ):
         before, after = trend.attitude_before, trend.attitude_before + trend.delta
         return Outreach(

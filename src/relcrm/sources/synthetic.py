@@ -231,7 +231,7 @@ _TEXT_VALENCE: Final[dict[Tone, tuple[float, float]]] = {
 # Survey answers a person in that mood gives (drawn uniformly from the tuple).
 _NPS: Final[dict[Tone, tuple[int, ...]]] = {
     "warm": (10, 10, 9),
-    "keen": (9, 9, 10),
+    "keen": (8, 8, 8),  # keen on what is coming, not yet a promoter (a promoter is delighted)
     "positive": (8, 9),
     "neutral": (7, 7, 8),
     "negative": (3, 4, 5, 6),
