@@ -4,7 +4,7 @@ Usage::
 
     pip install -e '.[train]'
     python tools/train_analyzer.py            # writes src/relcrm/analyze/model/relcrm-linear.npz
-    python tools/train_analyzer.py --report   # also prints dev figures per head
+    python tools/train_analyzer.py --sample-every 20 --out /tmp/quick.npz   # a quick run
 
 Data (all in the repository; ``data/analyzer/README.md`` and ``data/goemotions/README.md``
 say who wrote what and under which licence):
@@ -145,18 +145,21 @@ class Matrix:
     sparse_rows: list[list[str]]
     cue_dense: list[dict[str, float]]
     words: list[list[str]]
+    negations: list[list[bool]]
 
 
 def featurise(examples: list[Example]) -> Matrix:
     rows: list[list[str]] = []
     dense: list[dict[str, float]] = []
     words: list[list[str]] = []
+    negations: list[list[bool]] = []
     for example in examples:
         found = extract(example.text)
         rows.append(sorted(found.sparse))
         dense.append(found.dense)
         words.append(found.words)
-    return Matrix(examples, rows, dense, words)
+        negations.append(found.negations)
+    return Matrix(examples, rows, dense, words, negations)
 
 
 def vocabulary(matrix: Matrix, min_count: int, max_size: int) -> dict[str, int]:
@@ -184,7 +187,10 @@ def dense_matrix(matrix: Matrix, languages: np.ndarray) -> np.ndarray:
     column = {name: i for i, name in enumerate(DENSE_NAMES)}
     for i, example in enumerate(matrix.examples):
         shares = dict(zip(LANGUAGES, languages[i].tolist(), strict=True))
-        values = {**lexicon_scores(example.text, shares, matrix.words[i]), **matrix.cue_dense[i]}
+        values = {
+            **lexicon_scores(example.text, shares, matrix.words[i], matrix.negations[i]),
+            **matrix.cue_dense[i],
+        }
         for name, value in values.items():
             out[i, column[name]] = value
     return out
@@ -227,21 +233,25 @@ class Settings:
     c_sentiment: float = 0.05
     c_emotion: float = 0.05
     c_flag: float = 0.05
+    sample_every: int = 1
+    """Keep every n-th training text: 1 for the shipped model, more for a quick smoke run."""
     dense_scale: float = 3.0
     """Dense (lexicon) columns are multiplied by this while training, so the L2 penalty
     shrinks their few, strong weights less than the many sparse ones; the stored weights
     are multiplied back, so the runtime reads unscaled values."""
 
 
-def train(settings: Settings, report: bool) -> LinearModel:
+def train(settings: Settings) -> LinearModel:
     started = time.perf_counter()
     splits = load_splits()
     in_domain = corpus(splits["train"], 1.0)
     dev = corpus(splits["dev"], 1.0)
+    step = settings.sample_every
+    in_domain = in_domain[::step]
     examples = [
         *in_domain,
-        *legacy(settings.legacy_weight),
-        *goemotions("train", settings.goemotions_weight),
+        *legacy(settings.legacy_weight)[::step],
+        *goemotions("train", settings.goemotions_weight)[::step],
     ]
     print(f"training on {len(examples):,} texts ({len(in_domain):,} in-domain); dev {len(dev)}")
     matrix = featurise(examples)
@@ -375,12 +385,11 @@ def with_thresholds(model: LinearModel, dev: list[Example]) -> LinearModel:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--report", action="store_true")
     for name, value in Settings().__dict__.items():
         parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     args = parser.parse_args()
     settings = Settings(**{name: getattr(args, name) for name in Settings().__dict__})
-    model = train(settings, args.report)
+    model = train(settings)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save(args.out, model)
     size = args.out.stat().st_size

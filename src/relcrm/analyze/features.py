@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from relcrm.analyze.cx_cues import CueHits, find_cues
 
-FEATURE_VERSION = "2"
+FEATURE_VERSION = "3"
 """Changes whenever the features change: a model is only valid with the features it was
 trained on, and the loader refuses a model trained on other ones."""
 
@@ -36,6 +36,8 @@ _REPEAT = re.compile(r"([^\W\d_])\1{2,}")
 _EMOJI = "[\U0001f000-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2764\u203c\u2049]"
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|" + _EMOJI + r"|[!?]+|[.,;:…]+|_\w+_")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+"""Combining marks (accents) left by NFKD decomposition: removed, so "déçu" reads "decu"."""
 _SHOUT = re.compile(r"\b[A-ZÀ-Þ]{3,}\b")
 
 NEGATORS = frozenset(
@@ -95,8 +97,9 @@ def normalise(text: str) -> str:
     text = _HANDLE.sub(" _user_ ", text)
     text = _NUMBER.sub("0", text)
     text = _REPEAT.sub(r"\1\1", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def tokens(normalised: str) -> list[str]:
@@ -117,6 +120,8 @@ class TextFeatures:
     dense: dict[str, float]
     cues: CueHits
     words: list[str] = field(default_factory=list)
+    negations: list[bool] = field(default_factory=list)
+    """For each of ``words``, whether a negator reaches it."""
 
 
 def _is_word(token: str) -> bool:
@@ -134,9 +139,11 @@ def char_grams(word: str) -> list[str]:
     ]
 
 
-def _word_features(words: list[str], out: set[str], with_grams: bool) -> None:
+def _word_features(
+    words: list[str], negations: list[bool], out: set[str], with_grams: bool
+) -> None:
     previous = "<s>"
-    for word, is_negated in zip(words, negated(words), strict=True):
+    for word, is_negated in zip(words, negations, strict=True):
         out.add("w:" + word)
         out.add("b:" + previous + " " + word)
         if is_negated:
@@ -185,7 +192,8 @@ def extract(
     words = tokens(normalised)
     out: set[str] = set()
     dense: dict[str, float] = dict(lexicon_scores or {})
-    _word_features(words, out, with_grams)
+    negations = negated(words)
+    _word_features(words, negations, out, with_grams)
     parts = sentences(normalised)
     if len(parts) > 1:
         for word in tokens(parts[-1]):
@@ -196,7 +204,7 @@ def extract(
     cues = find_cues(normalised)
     for name in cues.names():
         out.add("r:" + name)
-    return TextFeatures(frozenset(out), dense, cues, words)
+    return TextFeatures(frozenset(out), dense, cues, words, negations)
 
 
 def feature_names(items: Iterable[TextFeatures]) -> set[str]:

@@ -46,6 +46,10 @@ class _Term:
 
 _T = TypeVar("_T")
 
+VADER_CHARS = 300
+"""VADER reads at most this much of a text: its compound saturates long before, and its
+pure-Python scoring is the analyzer's largest single cost."""
+
 _CACHE_LIMIT = 200_000
 """Words whose lookup is remembered (customer text repeats its words); cleared when full."""
 
@@ -55,6 +59,7 @@ class _WordList:
     exact: dict[str, _Term] = field(default_factory=dict)
     stems: dict[str, _Term] = field(default_factory=dict)
     phrases: dict[str, _Term] = field(default_factory=dict)
+    phrase_starts: frozenset[str] = frozenset()
     _seen: dict[str, _Term | None] = field(default_factory=dict)
 
     def lookup(self, word: str) -> _Term | None:
@@ -98,25 +103,35 @@ def sentiment_words() -> _WordList:
             _merge(table.stems, term[:-1], entry)
         else:
             _merge(table.exact, term, entry)
+    table.phrase_starts = _starts(frozenset(table.phrases))
     return table
 
 
 MAX_PHRASE_WORDS = 3
 
 
-def _phrases(found: list[str], table: dict[str, _T]) -> Iterator[tuple[int, _T]]:
-    """Phrases of two or three words in ``found`` (looked up, not matched by a regex:
-    with six languages' phrases a regex costs more than everything else together)."""
-    for start in range(len(found) - 1):
+def _phrases(found: list[str], table: dict[str, _T], starts: frozenset[str]) -> Iterator[_T]:
+    """Phrases of two or three words in ``found`` (looked up, not matched by a regex: with
+    six languages' phrases a regex costs more than everything else together); ``starts``
+    are the words phrases begin with, so most positions are skipped at once."""
+    last = len(found) - 1
+    for start, word in enumerate(found):
+        if start == last or word not in starts:
+            continue
         for length in range(2, MAX_PHRASE_WORDS + 1):
             if start + length > len(found):
                 break
             entry = table.get(" ".join(found[start : start + length]))
             if entry is not None:
-                yield start, entry
+                yield entry
 
 
-def _word_scores(found: list[str]) -> dict[str, float]:
+@cache
+def _starts(phrases: frozenset[str]) -> frozenset[str]:
+    return frozenset(phrase.split(" ", 1)[0] for phrase in phrases)
+
+
+def _word_scores(found: list[str], negations: list[bool]) -> dict[str, float]:
     table = sentiment_words()
     total = 0.0
     emotions: dict[Emotion, float] = {}
@@ -127,11 +142,11 @@ def _word_scores(found: list[str]) -> dict[str, float]:
         if term.emotion is not None and not negated:
             emotions[term.emotion] = emotions.get(term.emotion, 0.0) + abs(term.valence) / 4
 
-    for word, is_negated in zip(found, negated(found), strict=True):
+    for word, is_negated in zip(found, negations, strict=True):
         term = table.lookup(word)
         if term is not None:
             add(term, is_negated)
-    for _, phrase in _phrases(found, table.phrases):
+    for phrase in _phrases(found, table.phrases, table.phrase_starts):
         add(phrase, False)
     scores: dict[str, float] = {}
     if total:
@@ -143,12 +158,12 @@ def _word_scores(found: list[str]) -> dict[str, float]:
     return scores
 
 
-def _plutchik_scores(found: list[str], english: float) -> dict[str, float]:
+def _plutchik_scores(found: list[str], negations: list[bool], english: float) -> dict[str, float]:
     """relcrm's Plutchik lexicon over the words (negated joy and trust turn to anger,
     sadness and disgust, as in relcrm-cx), weighted by how likely the text is English."""
     table = plutchik()
     sums: dict[Emotion, float] = {}
-    for word, is_negated in zip(found, negated(found), strict=True):
+    for word, is_negated in zip(found, negations, strict=True):
         entries = table.for_word(word)
         if not entries:
             continue
@@ -158,29 +173,35 @@ def _plutchik_scores(found: list[str], english: float) -> dict[str, float]:
             else:
                 for target, share in NEGATED_TO.get(emotion, ()):
                     sums[target] = sums.get(target, 0.0) + weight * share
-    for _, entries in _phrases(found, table.phrases):
+    for entries in _phrases(found, table.phrases, _starts(frozenset(table.phrases))):
         for emotion, weight in entries:
             sums[emotion] = sums.get(emotion, 0.0) + weight
     return {f"d:emo_{e.value}": english * saturate(w) for e, w in sums.items()}
 
 
 def lexicon_scores(
-    text: str, language_shares: dict[str, float], found: list[str] | None = None
+    text: str,
+    language_shares: dict[str, float],
+    found: list[str] | None = None,
+    negations: list[bool] | None = None,
 ) -> dict[str, float]:
     """Dense scores of ``text`` given the probability of each language.
 
     ``language_shares`` maps language codes to probabilities (the model's language head);
-    ``found`` are the text's normalised tokens if the caller has them already.
+    ``found`` are the text's normalised tokens and ``negations`` which of them a negator
+    reaches, if the caller has them already.
     """
     english = language_shares.get("en", 0.0)
     raw = text[:2000]
     if found is None:
         found = tokens(normalise(raw))
+    if negations is None:
+        negations = negated(found)
     scores: dict[str, float] = {}
     if english > 0.05:
-        compound = cx_vader().compound(raw)
+        compound = cx_vader().compound(raw[:VADER_CHARS])
         scores["d:vader+"] = english * max(compound, 0.0)
         scores["d:vader-"] = english * max(-compound, 0.0)
-        scores.update(_plutchik_scores(found, english))
-    scores.update(_word_scores(found))
+        scores.update(_plutchik_scores(found, negations, english))
+    scores.update(_word_scores(found, negations))
     return scores

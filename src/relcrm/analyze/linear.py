@@ -21,7 +21,6 @@ from relcrm.analyze.lexicon_features import lexicon_scores
 from relcrm.analyze.linear_model import (
     FLAGS,
     LANGUAGES,
-    FloatArray,
     HeadLayout,
     LinearModel,
     shipped_model,
@@ -57,11 +56,11 @@ _AROUSAL: dict[Emotion, float] = {
 }
 """How activating each emotion is (Russell's circumplex, roughly)."""
 
-_POSITIVE = np.array([e in (Emotion.JOY, Emotion.TRUST, Emotion.ANTICIPATION) for e in WHEEL])
-_NEGATIVE = np.array(
-    [e in (Emotion.ANGER, Emotion.DISGUST, Emotion.SADNESS, Emotion.FEAR) for e in WHEEL]
+_POSITIVE = tuple(e in (Emotion.JOY, Emotion.TRUST, Emotion.ANTICIPATION) for e in WHEEL)
+_NEGATIVE = tuple(
+    e in (Emotion.ANGER, Emotion.DISGUST, Emotion.SADNESS, Emotion.FEAR) for e in WHEEL
 )
-_AROUSAL_VECTOR = np.array([_AROUSAL[e] for e in WHEEL], dtype=np.float32)
+_AROUSAL_VECTOR = tuple(_AROUSAL[e] for e in WHEEL)
 
 _CUE_PHRASES: dict[str, Cue] = {
     "churn": Cue.CHURN,
@@ -78,15 +77,15 @@ _CUE_PHRASES: dict[str, Cue] = {
 }
 
 
-def _softmax(logits: FloatArray) -> FloatArray:
-    shifted = np.exp(logits - logits.max())
-    result: FloatArray = (shifted / shifted.sum()).astype(np.float32)
-    return result
+def _softmax(logits: list[float]) -> list[float]:
+    top = max(logits)
+    shifted = [math.exp(x - top) for x in logits]
+    total = sum(shifted)
+    return [x / total for x in shifted]
 
 
-def _sigmoid(logits: FloatArray) -> FloatArray:
-    result: FloatArray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
-    return result
+def _sigmoid(logits: list[float]) -> list[float]:
+    return [1.0 / (1.0 + math.exp(-x)) for x in logits]
 
 
 class LinearAnalyzer:
@@ -123,17 +122,20 @@ class LinearAnalyzer:
         rows = {vocabulary[f] for f in vocabulary.keys() & found.sparse}
         for word in set(found.words):
             rows.update(self._gram_rows(word))
-        logits = model.bias.copy()
+        summed = model.bias.copy()
         if rows:
-            logits += model.sparse_weights.take(list(rows), axis=0).sum(axis=0)
-        languages = _softmax(logits[layout.languages])
-        shares = dict(zip(LANGUAGES, languages.tolist(), strict=True))
+            summed += model.sparse_weights.take(list(rows), axis=0).sum(axis=0)
+        languages = _softmax(summed[layout.languages].tolist())
+        shares = dict(zip(LANGUAGES, languages, strict=True))
         dense = np.zeros(len(model.dense_names), dtype=np.float32)
-        for name, value in {**lexicon_scores(text, shares, found.words), **found.dense}.items():
+        for name, value in {
+            **lexicon_scores(text, shares, found.words, found.negations),
+            **found.dense,
+        }.items():
             index = self._dense_index.get(name)
             if index is not None:
                 dense[index] = value
-        logits += dense @ model.dense_weights
+        logits: list[float] = (summed + dense @ model.dense_weights).tolist()
         return Scores(
             languages=languages,
             sentiment=_softmax(logits[layout.sentiment]),
@@ -163,14 +165,17 @@ class LinearAnalyzer:
         if calm and abs(valence) > NEUTRAL_BAND:
             # A courteous chaser is a complaint, but a mild one: same side, less strength.
             valence = math.copysign(max(0.05, abs(valence) * CALM_DAMPING), valence)
-        if float(scores.flags.max()) >= CONFIDENT_FLAG:
+        if max(scores.flags) >= CONFIDENT_FLAG:
             valence = min(valence, FLAG_VALENCE_CEILING)
         emotions = _emotions(scores.emotions, negative, neutral, positive)
-        intensities = EmotionIntensities(
+        # Probabilities times factors below one: in 0..1 by construction, so the nested
+        # models skip validation (TextAnalysis itself is still validated).
+        intensities = EmotionIntensities.model_construct(
+            None,
             **{
-                e.value: round(float(v), 4) if v >= MIN_INTENSITY else 0.0
+                e.value: round(min(1.0, float(v)), 4) if v >= MIN_INTENSITY else 0.0
                 for e, v in zip(WHEEL, emotions, strict=True)
-            }
+            },
         )
         alarming = flags["churn_intent"] or flags["sarcasm"]
         cues = [_CUE_PHRASES[name] for name in scores.cues.names() if name in _CUE_PHRASES]
@@ -180,14 +185,14 @@ class LinearAnalyzer:
             cues.append(Cue.TRAPPED)
         if scores.emphasis:
             cues.append(Cue.EMPHASIS)
-        language = LANGUAGES[int(np.argmax(scores.languages))]
+        language = LANGUAGES[scores.languages.index(max(scores.languages))]
         if language != "en":
             cues.insert(0, Cue.NOT_ENGLISH)
         return TextAnalysis(
             valence=round(valence, 4),
             arousal=_arousal(valence, emotions, scores.emphasis, alarming, calm),
             emotions=intensities,
-            flags=PerceptionFlags(**flags),
+            flags=PerceptionFlags.model_construct(None, **flags),
             confidence=round(float(max(negative, neutral, positive)), 4),
             analyzer=self.name,
             analyzer_version=self.version,
@@ -204,10 +209,10 @@ class Scores:
     def __init__(
         self,
         *,
-        languages: FloatArray,
-        sentiment: FloatArray,
-        emotions: FloatArray,
-        flags: FloatArray,
+        languages: list[float],
+        sentiment: list[float],
+        emotions: list[float],
+        flags: list[float],
         cues: CueHits,
         emphasis: bool,
     ) -> None:
@@ -245,24 +250,25 @@ def _valence(negative: float, neutral: float, positive: float) -> float:
 
 
 def _emotions(
-    probabilities: FloatArray, negative: float, neutral: float, positive: float
-) -> FloatArray:
+    probabilities: list[float], negative: float, neutral: float, positive: float
+) -> list[float]:
     """Emotion probabilities, damped where they contradict the sentiment."""
-    result = probabilities.astype(np.float32).copy()
-    result[_POSITIVE] *= 1.0 - negative
-    result[_NEGATIVE] *= 1.0 - positive
-    result *= 1.0 - 0.5 * neutral
-    return result
+    damping = 1.0 - 0.5 * neutral
+    return [
+        p * damping * ((1.0 - negative) if pos else (1.0 - positive) if neg else 1.0)
+        for p, pos, neg in zip(probabilities, _POSITIVE, _NEGATIVE, strict=True)
+    ]
 
 
 def _arousal(
-    valence: float, emotions: FloatArray, emphasis: bool, alarming: bool, calm: bool
+    valence: float, emotions: list[float], emphasis: bool, alarming: bool, calm: bool
 ) -> float:
     """How activated the customer sounds: the kind and strength of emotion first (anger
     and fear activate, sadness does not), then strength of feeling and emphasis. A
     courteous request or chaser is calm however negative, so it is damped."""
-    total = float(emotions.sum())
-    emotional = float(emotions @ _AROUSAL_VECTOR) / total if total > 0 else 0.0
+    total = sum(emotions)
+    weighted = sum(e * a for e, a in zip(emotions, _AROUSAL_VECTOR, strict=True))
+    emotional = weighted / total if total > 0 else 0.0
     level = 0.1 + 0.3 * abs(valence) + 0.4 * emotional * min(1.0, total)
     if emphasis:
         level += 0.15
