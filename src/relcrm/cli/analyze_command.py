@@ -187,13 +187,13 @@ def _table() -> Table:
     # Only the text preview gives way on a narrow terminal: it is cut, not wrapped, so
     # every text stays one row.
     table = Table()
-    table.add_column("id", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("label", no_wrap=True)
+    table.add_column("id", no_wrap=True, overflow="ellipsis", min_width=2, max_width=24)
+    table.add_column("label", no_wrap=True, min_width=8)
     table.add_column("valence", justify="right", no_wrap=True)
     table.add_column("top emotions", no_wrap=True)
     table.add_column("flags", no_wrap=True)
     table.add_column("conf", justify="right", no_wrap=True)
-    table.add_column("lang", no_wrap=True)
+    table.add_column("lang", no_wrap=True, min_width=4)
     table.add_column("text", max_width=PREVIEW_CHARS)
     return table
 
