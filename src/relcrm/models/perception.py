@@ -8,9 +8,9 @@ from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from relcrm.models._base import AwareDatetime, FrozenModel
+from relcrm.models._base import FrozenModel
 from relcrm.models.emotions import EmotionIntensities
-from relcrm.models.person import PersonId
+from relcrm.models.person import PersonId, StorableDatetime
 from relcrm.models.scores import CesScore, CsatScore, NpsScore
 
 VERBATIM_MAX_CHARS = 10_000
@@ -80,7 +80,7 @@ class Perception(FrozenModel):
         "or supply it only to have it checked.",
     )
     person_id: PersonId
-    occurred_at: AwareDatetime
+    occurred_at: StorableDatetime
     channel: Channel
     touchpoint: Topic | None = Field(default=None, description="e.g. onboarding, renewal, outage")
     topic: Topic | None = Field(default=None, description="what it was about, e.g. billing")

@@ -4,6 +4,7 @@ Sources only read and build models; they never write to a CRM.
 """
 
 from relcrm.sources.cases import case_perception, read_cases
+from relcrm.sources.dates import DateRange, date_range_from_environment
 from relcrm.sources.interchange import (
     InterchangeItem,
     InterchangeLoad,
@@ -42,6 +43,7 @@ from relcrm.sources.synthetic import (
 
 __all__ = [
     "PERSONA_ARCHETYPES",
+    "DateRange",
     "HandleMap",
     "Identity",
     "InterchangeItem",
@@ -57,6 +59,7 @@ __all__ = [
     "SurveyColumnsError",
     "SurveyExport",
     "case_perception",
+    "date_range_from_environment",
     "generate_bulk",
     "generate_bulk_lines",
     "generate_sample",

@@ -28,11 +28,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, Final
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from relcrm.errors import FieldProblem, InvalidRecordError
-from relcrm.models import VERBATIM_MAX_CHARS, Perception, SupportCase, problems_from
+from relcrm.errors import FieldProblem, InvalidRecordError, shorten
+from relcrm.models import VERBATIM_MAX_CHARS, Email, Perception, SupportCase, problems_from
+from relcrm.sources.dates import DateRange, resolve
 from relcrm.sources.items import Identity, SourcedPerception
+
+_EMAIL: Final = TypeAdapter(Email)
 
 ESCALATED_AROUSAL: Final = 0.8
 REOPENED_AROUSAL: Final = 0.7
@@ -81,16 +84,33 @@ def case_name(case: SupportCase) -> str:
 
 
 def case_perception(
-    case: SupportCase, *, keywords: Mapping[str, tuple[str, ...]] = TOPIC_KEYWORDS
+    case: SupportCase,
+    *,
+    keywords: Mapping[str, tuple[str, ...]] = TOPIC_KEYWORDS,
+    dates: DateRange | None = None,
 ) -> SourcedPerception | InvalidRecordError:
-    """What the case's requester felt, or a rejection naming the case and the field."""
+    """What the case's requester felt, or a rejection naming the case and the field.
+
+    A case with a date outside ``dates`` (by default the range the environment
+    configures, see :mod:`relcrm.sources.dates`) is rejected; so is a requester email
+    that is not an address, or a lookalike of one (it is normalised as ``Email`` is).
+    """
     record = case_name(case)
+    problems = resolve(dates).record_problems(case)
+    if problems:
+        return InvalidRecordError(record, problems)
     identities: list[Identity] = []
     if case.requester is not None:
         ref = case.requester
         identities.append(Identity("crm", f"{ref.system}/{ref.object}/{ref.id}"))
-    if case.requester_email:
-        identities.append(Identity("email", case.requester_email.strip()))
+    if case.requester_email and case.requester_email.strip():
+        try:
+            email = _EMAIL.validate_python(case.requester_email)
+        except ValidationError as error:
+            reason = problems_from(error)[0].problem
+            value = shorten(case.requester_email)
+            return InvalidRecordError(record, [FieldProblem("requester_email", reason, value)])
+        identities.append(Identity("email", email))
     if not identities:
         problem = FieldProblem("requester", "missing: the case names no requester or email")
         return InvalidRecordError(record, [problem])
@@ -127,8 +147,13 @@ def case_perception(
 
 
 def read_cases(
-    cases: Iterable[SupportCase], *, keywords: Mapping[str, tuple[str, ...]] = TOPIC_KEYWORDS
+    cases: Iterable[SupportCase],
+    *,
+    keywords: Mapping[str, tuple[str, ...]] = TOPIC_KEYWORDS,
+    dates: DateRange | None = None,
 ) -> Iterator[SourcedPerception | InvalidRecordError]:
-    """Each case's perception (or rejection), in order."""
+    """Each case's perception (or rejection), in order (``dates`` as for
+    :func:`case_perception`)."""
+    checker = resolve(dates)
     for case in cases:
-        yield case_perception(case, keywords=keywords)
+        yield case_perception(case, keywords=keywords, dates=checker)

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from relcrm.errors import FieldProblem, InvalidRecordError, shorten
-from relcrm.models import Perception, Person, Preference, record_error
+from relcrm.models import Perception, Person, Preference
+from relcrm.sources.dates import DateRange, resolve
 
 InterchangeRecord: TypeAlias = Person | Perception | Preference
 """A record the interchange format carries."""
@@ -109,7 +110,10 @@ Source: TypeAlias = str | os.PathLike[str] | Iterable[str] | Iterable[bytes]
 
 
 def read_interchange(
-    source: Source, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    source: Source,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    dates: DateRange | None = None,
 ) -> Iterator[InterchangeItem | LineRejection]:
     """Stream records from a JSONL file or from lines, yielding a rejection per bad line.
 
@@ -117,9 +121,13 @@ def read_interchange(
     Files are read as bytes and decoded line by line, so invalid UTF-8, a byte-order mark,
     CRLF endings or an over-long line affect only the line they are on. Lines are numbered
     from 1, counting blank lines, so the numbers match what an editor shows.
+
+    A record with a date outside ``dates`` (by default the range the environment
+    configures, see :mod:`relcrm.sources.dates`) is rejected, naming each such field.
     """
+    checker = resolve(dates)
     if isinstance(source, str | os.PathLike):
-        yield from _read_path(Path(source), max_line_bytes)
+        yield from _read_path(Path(source), max_line_bytes, checker)
         return
     if isinstance(source, bytes | bytearray):
         raise TypeError("pass a path or an iterable of lines, not the bytes of a whole file")
@@ -138,17 +146,20 @@ def read_interchange(
         if len(text) > max_line_bytes:
             yield too_long_line(number, max_line_bytes)
             continue
-        result = parse_interchange_line(text, number)
+        result = parse_interchange_line(text, number, dates=checker)
         if result is not None:
             yield result
 
 
 def load_interchange(
-    source: Source, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    source: Source,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    dates: DateRange | None = None,
 ) -> InterchangeLoad:
     """Read a whole source into lists: convenient for small files, tests and examples."""
     loaded = InterchangeLoad()
-    for item in read_interchange(source, max_line_bytes=max_line_bytes):
+    for item in read_interchange(source, max_line_bytes=max_line_bytes, dates=dates):
         if isinstance(item, LineRejection):
             loaded.rejections.append(item)
         elif isinstance(item.record, Person):
@@ -160,32 +171,57 @@ def load_interchange(
     return loaded
 
 
-def parse_interchange_line(text: str, line: int) -> InterchangeItem | LineRejection | None:
+def parse_interchange_line(
+    text: str, line: int, *, dates: DateRange | None = None
+) -> InterchangeItem | LineRejection | None:
     """Parse one line (without or with its line ending); ``None`` for a blank line.
 
     Exposed so that a source receiving lines one at a time (a queue, a socket) reads them
-    exactly as a file would be read.
+    exactly as a file would be read. ``dates`` as for :func:`read_interchange`.
     """
     text = text.rstrip("\r\n")
     if not text or text.isspace():
         return None
+    checker = resolve(dates)
     record_name = f"line {line}"
     fast = _TYPE_FIRST.match(text)
     # '{"type": "person",}' must stay invalid JSON, not become the empty object "{}".
     if fast is not None and not text[fast.end() :].lstrip().startswith("}"):
         kind = fast.group(1)
+        model = RECORD_TYPES[kind]
         try:
-            record = RECORD_TYPES[kind].model_validate_json("{" + text[fast.end() :])
+            record = model.model_validate_json("{" + text[fast.end() :])
         except ValidationError as error:
             # Malformed JSON falls through so the error names the column in the whole line.
             if not any(item["type"] == "json_invalid" for item in error.errors()):
-                return LineRejection(line, record_error(record_name, error), kind)
+                problems = checker.validation_problems(error, model, _json_object(text))
+                return LineRejection(line, InvalidRecordError(record_name, problems), kind)
         else:
-            return InterchangeItem(line, record)
-    return _parse_general(text, line, record_name)
+            return _checked(record, line, kind, checker)
+    return _parse_general(text, line, record_name, checker)
 
 
-def _parse_general(text: str, line: int, record_name: str) -> InterchangeItem | LineRejection:
+def _json_object(text: str) -> object:
+    """The line as JSON (only to explain a line that did not validate), or None."""
+    try:
+        return from_json(text)
+    except ValueError:
+        return None
+
+
+def _checked(
+    record: InterchangeRecord, line: int, kind: str, checker: DateRange
+) -> InterchangeItem | LineRejection:
+    """The record, or its rejection when one of its dates lies outside ``checker``."""
+    problems = checker.record_problems(record)
+    if problems:
+        return LineRejection(line, InvalidRecordError(f"line {line}", problems), kind)
+    return InterchangeItem(line, record)
+
+
+def _parse_general(
+    text: str, line: int, record_name: str, checker: DateRange
+) -> InterchangeItem | LineRejection:
     try:
         data = from_json(text)
     except ValueError as error:
@@ -212,8 +248,9 @@ def _parse_general(text: str, line: int, record_name: str) -> InterchangeItem | 
     try:
         record = model.model_validate(data)
     except ValidationError as error:
-        return LineRejection(line, record_error(record_name, error), kind)
-    return InterchangeItem(line, record)
+        problems = checker.validation_problems(error, model, data)
+        return LineRejection(line, InvalidRecordError(record_name, problems), kind)
+    return _checked(record, line, kind, checker)
 
 
 def interchange_line(record: InterchangeRecord) -> str:
@@ -265,7 +302,9 @@ def _write_path(records: Iterable[InterchangeRecord], path: Path) -> int:
     return count
 
 
-def _read_path(path: Path, max_line_bytes: int) -> Iterator[InterchangeItem | LineRejection]:
+def _read_path(
+    path: Path, max_line_bytes: int, checker: DateRange
+) -> Iterator[InterchangeItem | LineRejection]:
     with path.open("rb") as stream:
         for number, raw in enumerate(bounded_lines(stream, max_line_bytes), start=1):
             if raw is None:
@@ -275,7 +314,7 @@ def _read_path(path: Path, max_line_bytes: int) -> Iterator[InterchangeItem | Li
             if isinstance(text, LineRejection):
                 yield text
                 continue
-            result = parse_interchange_line(text, number)
+            result = parse_interchange_line(text, number, dates=checker)
             if result is not None:
                 yield result
 

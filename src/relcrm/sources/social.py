@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Final, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -27,8 +28,16 @@ from pydantic import (
 from pydantic_core import from_json
 
 from relcrm.errors import ConfigurationError, FieldProblem, InvalidRecordError, shorten
-from relcrm.models import AwareDatetime, Email, Perception, PersonId, problems_from
-from relcrm.sources.csv_reading import csv_records, read_text, sniff_delimiter
+from relcrm.models import Email, Perception, PersonId, problems_from
+from relcrm.models.person import StorableDatetime, clean_identity_text
+from relcrm.sources.csv_reading import (
+    CSV_ERROR,
+    bad_byte_line,
+    csv_records,
+    read_text,
+    sniff_delimiter,
+)
+from relcrm.sources.dates import DateRange, resolve
 from relcrm.sources.items import Identity, SourcedPerception
 
 DEFAULT_SOURCE_SYSTEM: Final = "social-listening"
@@ -41,10 +50,16 @@ class SocialPost(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
-    platform: Annotated[str, StringConstraints(min_length=1, max_length=40, to_lower=True)]
-    handle: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    platform: Annotated[
+        str,
+        AfterValidator(clean_identity_text),
+        StringConstraints(min_length=1, max_length=40, to_lower=True),
+    ]
+    handle: Annotated[
+        str, AfterValidator(clean_identity_text), StringConstraints(min_length=1, max_length=100)
+    ]
     text: str = Field(min_length=1)
-    time: AwareDatetime
+    time: StorableDatetime
     url: str | None = Field(default=None, max_length=2000)
     public: bool
     post_id: Annotated[str, StringConstraints(min_length=1, max_length=150)] | None = None
@@ -85,20 +100,28 @@ class PostLine:
         return f"line {self.line}"
 
 
-def read_social(path: str | os.PathLike[str]) -> Iterator[PostLine | InvalidRecordError]:
+def read_social(
+    path: str | os.PathLike[str], *, dates: DateRange | None = None
+) -> Iterator[PostLine | InvalidRecordError]:
     """Posts of a JSONL file, one per line; a bad line is a rejection naming it and its
-    fields, and the lines after it still load. Blank lines are skipped."""
+    fields, and the lines after it still load. Blank lines are skipped. A post whose
+    time lies outside ``dates`` (by default the range the environment configures, see
+    :mod:`relcrm.sources.dates`) is rejected."""
+    checker = resolve(dates)
     with Path(path).open("rb") as stream:
         for number, raw in enumerate(stream, start=1):
             if number == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")
             if not raw.strip():
                 continue
-            yield parse_social_line(raw, number)
+            yield parse_social_line(raw, number, dates=checker)
 
 
-def parse_social_line(raw: bytes | str, line: int) -> PostLine | InvalidRecordError:
+def parse_social_line(
+    raw: bytes | str, line: int, *, dates: DateRange | None = None
+) -> PostLine | InvalidRecordError:
     """One line of the JSONL file as a post, or the rejection naming what is wrong."""
+    checker = resolve(dates)
     record = f"line {line}"
     try:
         data = from_json(raw)
@@ -108,9 +131,13 @@ def parse_social_line(raw: bytes | str, line: int) -> PostLine | InvalidRecordEr
         problem = FieldProblem("(record)", "each line must be one JSON object", shorten(data))
         return InvalidRecordError(record, [problem])
     try:
-        return PostLine(line, SocialPost.model_validate(data))
+        post = SocialPost.model_validate(data)
     except ValidationError as error:
-        return InvalidRecordError(record, problems_from(error))
+        return InvalidRecordError(record, checker.validation_problems(error, SocialPost, data))
+    problems = checker.record_problems(post)
+    if problems:
+        return InvalidRecordError(record, problems)
+    return PostLine(line, post)
 
 
 def social_perception(
@@ -151,9 +178,10 @@ HANDLE_MAP_COLUMNS: Final = ("platform", "handle")
 
 
 def handle_key(platform: str, handle: str) -> tuple[str, str]:
-    """How handles are compared: platform and handle lower-cased, without a leading ``@``
-    (a map that says ``jane`` means the post's ``@Jane``)."""
-    return platform.strip().lower(), handle.strip().lower().lstrip("@")
+    """How handles are compared: platform and handle normalised as identities are (NFKC,
+    no invisible characters) and lower-cased, without a leading ``@`` (a map that says
+    ``jane`` means the post's ``@Jane``)."""
+    return clean_identity_text(platform).lower(), clean_identity_text(handle).lower().lstrip("@")
 
 
 class _HandleRow(BaseModel):
@@ -197,6 +225,13 @@ def load_handle_map(path: str | os.PathLike[str]) -> HandleMap:
     if not records:
         raise ConfigurationError(f"handle map {origin} is empty", hint="add a header row")
     header = [cell.strip().lower() for cell in records[0].cells]
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:
+        raise ConfigurationError(
+            f"handle map {origin}: the header names {', '.join(twice)} twice, so which "
+            "column is meant cannot be told",
+            hint="rename or remove the extra column",
+        )
     missing = [c for c in HANDLE_MAP_COLUMNS if c not in header]
     if missing or not ({"email", "person_id"} & set(header)):
         raise ConfigurationError(
@@ -208,6 +243,15 @@ def load_handle_map(path: str | os.PathLike[str]) -> HandleMap:
     problems: list[str] = []
     for record in records[1:]:
         if not any(cell.strip() for cell in record.cells):
+            continue
+        undecodable = bad_byte_line(record.cells, record.line)
+        if record.cells[0] == CSV_ERROR or undecodable is not None:
+            why = (
+                record.cells[1]
+                if undecodable is None
+                else f"line {undecodable[2]} is not valid {decoded.encoding}"
+            )
+            problems.append(f"{record.name}: {why}")
             continue
         row = {name: cell for name, cell in zip(header, record.cells, strict=False) if cell}
         try:

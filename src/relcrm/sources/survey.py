@@ -6,14 +6,17 @@ of a kind already used in the row (two NPS columns, two comment boxes) makes its
 perception, ``"<survey>/<response id>/<column>"``. Perception ids derive from those,
 so ingesting the same export twice, or a row twice, changes nothing.
 
-A bad row (too few or too many cells, an NPS of 11, a time that does not parse, an
-answer over 10,000 characters) is rejected with its row number and each bad column,
-and the rest of the file goes on. A row with no answer at all is skipped and counted.
+A bad row (too few or too many cells, an NPS of 11, a time that does not parse or lies
+outside the plausible range, an answer over 10,000 characters, a byte that does not
+decode, a quote that is never closed) is rejected with its row number and each bad
+column, and the rest of the file goes on. A row with no answer at all is skipped and
+counted. A header that names a column twice stops the file before anything is read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
-from relcrm.errors import FieldProblem, InvalidRecordError, shorten
+from relcrm.errors import ConfigurationError, FieldProblem, InvalidRecordError, shorten
 from relcrm.models import (
     VERBATIM_MAX_CHARS,
     CesScore,
@@ -37,10 +40,14 @@ from relcrm.models import (
 from relcrm.sources.csv_reading import (
     CSV_ERROR,
     CsvRecord,
+    DecodedText,
+    bad_byte_line,
     csv_records,
     read_text,
     sniff_delimiter,
+    split_lines,
 )
+from relcrm.sources.dates import DateRange, resolve
 from relcrm.sources.items import Identity, SkippedRecord, SourcedPerception, SourceItem
 from relcrm.sources.survey_columns import Flavour, Question, SurveyColumns, SurveyColumnsError
 from relcrm.sources.survey_headers import SurveyHeader, read_header
@@ -66,6 +73,12 @@ class SurveyExport:
     records: list[CsvRecord]
     source_system: str
     notes: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+    """The encoding the file was read in (named when a row does not decode)."""
+    undecodable: bool = False
+    """Whether some bytes of the file did not decode (then rows are checked for them)."""
+    dates: DateRange | None = None
+    """The plausible range of response times (None: the environment's)."""
 
     @property
     def flavour(self) -> Flavour:
@@ -73,30 +86,48 @@ class SurveyExport:
 
     def items(self) -> Iterator[SourceItem]:
         """One item per data row (or more, see the module), in file order."""
-        reader = _RowReader(self.columns, self.header, self.source_system)
+        reader = _RowReader(
+            self.columns,
+            self.header,
+            self.source_system,
+            self.encoding if self.undecodable else None,
+            resolve(self.dates),
+        )
         for record in self.records[self.header.header_rows :]:
             yield from reader.read(record)
 
 
 def open_survey(
-    path: str | os.PathLike[str], columns: SurveyColumns, *, encoding: str | None = None
+    path: str | os.PathLike[str],
+    columns: SurveyColumns,
+    *,
+    encoding: str | None = None,
+    dates: DateRange | None = None,
 ) -> SurveyExport:
     """Read the export at ``path`` as ``columns`` describes it.
 
     Raises :class:`~relcrm.errors.ConfigurationError` (nothing is read further) when the
-    file cannot be decoded as declared or a mapped column is not in its header.
+    file cannot be decoded as declared, its header rows hold bytes that do not decode,
+    its header names a column twice, or a mapped column is not in its header. A response
+    time outside ``dates`` (by default the range the environment configures, see
+    :mod:`relcrm.sources.dates`) rejects its row.
     """
+    origin = os.fspath(path)
     decoded = read_text(path, encoding or columns.encoding)
-    delimiter = columns.delimiter or sniff_delimiter(decoded.text)
-    records = list(csv_records(decoded.text, delimiter))
+    lines = split_lines(decoded.text)
+    delimiter = columns.delimiter or sniff_delimiter(lines)
+    first = list(itertools.islice(csv_records(lines, delimiter), 3))
+    width = read_header(first, columns.flavour).width
+    records = list(csv_records(lines, delimiter, width=width))
     while records and not any(cell.strip() for cell in records[-1].cells):
         records.pop()  # trailing blank lines are the end of the file, not empty answers
     header = read_header(records[:3], columns.flavour)
+    _check_header(origin, decoded, records[: header.header_rows], header, columns)
     missing = [name for name in columns.columns() if name not in header.columns]
     if missing:
         known = ", ".join(shorten(name, 40) for name in header.names()[:30])
         raise SurveyColumnsError(
-            os.fspath(path),
+            origin,
             [
                 FieldProblem(name, f"no such column in the {header.flavour.value} export")
                 for name in missing
@@ -108,14 +139,67 @@ def open_survey(
         f"{decoded.how}; {shown}-delimited; {header.flavour.value} export "
         f"({header.header_rows} header row{'s' if header.header_rows > 1 else ''})"
     ]
-    return SurveyExport(columns, header, records, columns.system(header.flavour), notes)
+    system = columns.system(header.flavour)
+    return SurveyExport(
+        columns, header, records, system, notes, decoded.encoding, decoded.bad_bytes > 0, dates
+    )
+
+
+def _check_header(
+    origin: str,
+    decoded: DecodedText,
+    header_records: list[CsvRecord],
+    header: SurveyHeader,
+    columns: SurveyColumns,
+) -> None:
+    """Header rows that cannot be trusted stop the file: nothing is read from it."""
+    for record in header_records:
+        if record.cells and record.cells[0] == CSV_ERROR:
+            raise ConfigurationError(
+                f"{origin}: the header ({record.name}) is not valid CSV: {record.cells[1]}",
+                hint="fix the header rows of the export",
+            )
+        found = bad_byte_line(record.cells, record.line)
+        if found is not None:
+            _, byte, line = found
+            raise ConfigurationError(
+                f"{origin}: the header (line {line}) holds a byte that is not valid "
+                f"{decoded.encoding} (0x{byte:02X}), so its columns cannot be named",
+                hint="save the export as UTF-8, or declare its encoding in the column "
+                'mapping (encoding = "cp1252")',
+            )
+    mapped = set(columns.columns())
+    twice = dict(header.duplicated)
+    twice.update({name: at for name, at in header.shared.items() if name in mapped})
+    if twice:
+        raise SurveyColumnsError(
+            origin,
+            [
+                FieldProblem(
+                    shorten(name, 40),
+                    f"the header names {shorten(name, 40)} twice ({_positions(at)}), so which "
+                    "column is meant cannot be told: rename one of them in the export",
+                )
+                for name, at in twice.items()
+            ],
+            hint="every column of the header needs its own name",
+        )
+
+
+def _positions(at: tuple[int, ...]) -> str:
+    numbers = [str(index + 1) for index in at]
+    return f"columns {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def read_survey(
-    path: str | os.PathLike[str], columns: SurveyColumns, *, encoding: str | None = None
+    path: str | os.PathLike[str],
+    columns: SurveyColumns,
+    *,
+    encoding: str | None = None,
+    dates: DateRange | None = None,
 ) -> Iterator[SourceItem]:
     """The export's rows as items (see :func:`open_survey` for what fails up front)."""
-    return open_survey(path, columns, encoding=encoding).items()
+    return open_survey(path, columns, encoding=encoding, dates=dates).items()
 
 
 def _column_key(column: str) -> str:
@@ -127,10 +211,20 @@ def _column_key(column: str) -> str:
 class _RowReader:
     """Turns data rows into items; holds what every row shares."""
 
-    def __init__(self, columns: SurveyColumns, header: SurveyHeader, source_system: str):
+    def __init__(
+        self,
+        columns: SurveyColumns,
+        header: SurveyHeader,
+        source_system: str,
+        encoding: str | None,
+        dates: DateRange,
+    ):
         self.columns = columns
         self.header = header
         self.source_system = source_system
+        self.encoding = encoding
+        """The file's encoding when some of its bytes did not decode, else None."""
+        self.dates = dates
         self.consent_source: str | None = None
         if columns.consent is not None:
             default = f"{source_system} survey {columns.survey}"
@@ -145,6 +239,19 @@ class _RowReader:
         cells = record.cells
         if cells and cells[0] == CSV_ERROR:
             yield _reject(name, "(row)", f"not valid CSV: {cells[1]}")
+            return
+        undecodable = bad_byte_line(cells, record.line) if self.encoding else None
+        if undecodable is not None:
+            index, byte, line = undecodable
+            where = self.header.name_of(index) if index < self.header.width else None
+            yield _reject(
+                name,
+                where or "(row)",
+                f"line {line} holds a byte that is not valid {self.encoding} (0x{byte:02X}); "
+                "the rest of the file is read as "
+                f"{self.encoding}: save the export as UTF-8, or declare its encoding in the "
+                'column mapping (encoding = "...")',
+            )
             return
         if not any(cell.strip() for cell in cells):
             yield SkippedRecord(name, "empty row")
@@ -237,10 +344,15 @@ class _RowReader:
             problems.append(FieldProblem(response.time, "missing: when was it answered?"))
             return None
         try:
-            return local_time(value, response.time_format, response.zone)
-        except ValueError as error:
+            moment = local_time(value, response.time_format, response.zone)
+        except (ValueError, OverflowError) as error:
             problems.append(FieldProblem(response.time, str(error), shorten(value)))
             return None
+        implausible = self.dates.problem(response.time, moment)
+        if implausible is not None:  # quoted as the export wrote it
+            problems.append(FieldProblem(implausible.field, implausible.problem, shorten(value)))
+            return None
+        return moment
 
     def _consent(
         self, cells: list[str], when: datetime | None, problems: list[FieldProblem]

@@ -10,6 +10,7 @@ their scales. It is validated here, and its JSON Schema is published for editors
 
 from __future__ import annotations
 
+import codecs
 import os
 import tomllib
 from collections.abc import Mapping
@@ -218,6 +219,20 @@ class SurveyColumns(_Strict):
     touchpoint_column: Column | None = None
     topic: str | None = Field(default=None, max_length=80, description="for every row")
     topic_column: Column | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {value!r}: use a Python codec name such as utf-8, "
+                "utf-16 or cp1252, or leave it out to have it detected"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _columns_named_once(self) -> Self:

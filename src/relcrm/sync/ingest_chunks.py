@@ -20,6 +20,7 @@ from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
 from relcrm.analyze import RedactionConfig, redact
 from relcrm.errors import FieldProblem, InvalidRecordError
 from relcrm.models import Perception, Person
+from relcrm.sources.dates import date_range_from_environment
 from relcrm.sources.interchange import (
     BOM_BYTES,
     LineRejection,
@@ -128,6 +129,7 @@ def parse_chunk(
     installed under the name ``analyzer`` (none when it is None)."""
     first, raws = chunk
     parsed = ParsedChunk()
+    dates = date_range_from_environment()  # once a chunk, not once a line
     for number, raw in enumerate(raws, start=first):
         if raw is None:
             parsed.rejections.append(RejectedLine.of(too_long_line(number, max_line_bytes).error))
@@ -136,7 +138,7 @@ def parse_chunk(
         if isinstance(text, LineRejection):
             parsed.rejections.append(RejectedLine.of(text.error))
             continue
-        item = parse_interchange_line(text, number)
+        item = parse_interchange_line(text, number, dates=dates)
         if item is None:
             continue
         if isinstance(item, LineRejection):
