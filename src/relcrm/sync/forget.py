@@ -21,7 +21,11 @@ requests calls:
    records that may still hold relcrm's fields, for someone to clear by hand.
 4. **Audit**: one :class:`relcrm.store.audit.AuditEntry` per attempt on a known person,
    holding a salted hash of the person id, rows erased per table, target names per result,
-   and the outcome: no identity, name, person id or record id.
+   and the outcome: no identity, name, person id or record id. An erasure also keeps a
+   salted hash of each identity the person had (and of each CRM record relcrm matched to
+   them), read just before erasing: every later ingest refuses a record that names one of
+   them, unless that record gives consent again after the erasure
+   (:mod:`relcrm.sync.ingest`).
 
 Social posts held in ``unresolved_posts`` are not touched: they are held precisely
 because no person is known for their handle, so they belong to nobody in the store (and
@@ -43,7 +47,7 @@ from relcrm.connectors.errors import QuotaExhausted
 from relcrm.errors import ConfigurationError, ConnectorError, InputError
 from relcrm.models import Consent, FieldWrite, RecordRef, WriteOutcome
 from relcrm.store import Store
-from relcrm.store.audit import AuditOutcome, RememberedRecord
+from relcrm.store.audit import IDENTITY_HASHES, AuditOutcome, RememberedRecord
 from relcrm.store.identities import IDENTITY_KINDS, normalize_identity
 from relcrm.sync.config import Config, Target, build_connector, load_config
 from relcrm.sync.engine import ExitCode
@@ -155,6 +159,9 @@ class ForgetReport:
     """Rows removed per table (counted just before erasing); empty if not erased."""
     rows_left: dict[str, int] = field(default_factory=dict)
     """Rows still naming the person after erasing (always empty unless relcrm has a bug)."""
+    identities_refused: int = 0
+    """Identities (and matched CRM records) the audit entry keeps as salted hashes once
+    the store is erased: an ingest refuses records that name them from then on."""
     audit_id: int | None = None
 
     @property
@@ -213,6 +220,7 @@ class ForgetReport:
             "targets_failed": self.targets_failed,
             "rows_erased": self.rows_erased,
             "rows_left": self.rows_left,
+            "identities_refused": self.identities_refused,
             "audit_id": self.audit_id,
             "exit_code": int(self.exit_code),
         }
@@ -347,15 +355,23 @@ def forget(
         report.rows_erased = {k: n for k, n in store.person_footprint(person_id).items() if n}
         return report
 
+    hashes: list[str] = []
     if store_only or not report.targets_failed:
         report.rows_erased = {k: n for k, n in store.person_footprint(person_id).items() if n}
+        # Read before erasing: afterwards, these hashes are all that is left of them.
+        hashes = store.identity_hashes(person_id)
         store.erase_person(person_id)
         report.erased = True
+        report.identities_refused = len(hashes)
         report.rows_left = {k: n for k, n in store.person_footprint(person_id).items() if n}
     else:
         _withdraw_consent(store, person_id, now or datetime.now(UTC))
     entry = store.record_audit(
-        "forget", person_id, _audit_counts(report), report.outcome, at=now or datetime.now(UTC)
+        "forget",
+        person_id,
+        _audit_counts(report, hashes),
+        report.outcome,
+        at=now or datetime.now(UTC),
     )
     report.audit_id = entry.id
     return report
@@ -401,16 +417,19 @@ def _clear(
     )
 
 
-def _audit_counts(report: ForgetReport) -> dict[str, Any]:
-    """Numbers and target names only: what the audit log may keep."""
+def _audit_counts(report: ForgetReport, hashes: list[str]) -> dict[str, Any]:
+    """Numbers, target names and salted hashes only: what the audit log may keep."""
     by_status: dict[str, list[str]] = {}
     for item in report.targets:
         by_status.setdefault(item.status.value, []).append(item.target)
-    return {
+    counts: dict[str, Any] = {
         "rows": dict(sorted(report.rows_erased.items())),
         "rows_left": dict(sorted(report.rows_left.items())),
         "targets": {status: sorted(names) for status, names in sorted(by_status.items())},
     }
+    if hashes:
+        counts[IDENTITY_HASHES] = sorted(hashes)
+    return counts
 
 
 __all__ = [

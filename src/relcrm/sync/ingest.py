@@ -1,7 +1,22 @@
-"""Load a JSONL interchange file into the store, one bad line never stopping the rest."""
+"""Load a JSONL interchange file into the store, one bad line never stopping the rest.
+
+**Forgotten persons stay forgotten.** Every ingest (this one, and the survey, social and
+case ingests of :mod:`relcrm.sync.ingest_sources`) loads the store's erasures once
+(:meth:`relcrm.store.Store.erasure_index`: the salted hashes of every identity ``relcrm
+forget`` erased) and checks each incoming person against them: their person id, emails,
+phones, social handles and CRM records, hashed the same way. A record that names a
+forgotten person is refused, with a rejection that names its line or row and never the
+identity, and is counted in ``report.forgotten``; so are that person's perceptions and
+preferences. The one way back is a consent given again, which the record itself must
+carry (:func:`gives_consent_again`): granted, and dated after the erasure. Such a record
+brings the person back (``report.restored``) and writes a ``reconsent`` entry to the audit
+log; what was observed at or before the erasure stays refused even then, since the person
+asked for it to be erased. A store that never forgot anyone checks nothing.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -11,11 +26,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
 from relcrm.analyze import RedactionConfig
 from relcrm.errors import FieldProblem, InvalidRecordError
-from relcrm.models import Preference
+from relcrm.models import Consent, Preference
 from relcrm.sources.interchange import (
     DEFAULT_MAX_LINE_BYTES,
     InterchangeItem,
@@ -23,7 +39,8 @@ from relcrm.sources.interchange import (
     parse_interchange_line,
 )
 from relcrm.store import Store
-from relcrm.store.store import PerceptionRow, PersonRow
+from relcrm.store.audit import Erasure, ErasureIndex
+from relcrm.store.store import PerceptionRow, PersonRow, sqlite_datetime
 from relcrm.sync.analysis import check_analyzer
 from relcrm.sync.ingest_chunks import ParsedChunk, RawChunk, parse_chunk, raw_chunks
 
@@ -69,6 +86,12 @@ class IngestReport:
     """Posts kept aside by an earlier ingest whose author this one found (now perceptions)."""
     notices: list[str] = field(default_factory=list)
     """How the source was read (encoding, delimiter, flavour), in plain sentences."""
+    forgotten: int = 0
+    """Records refused because they name a person ``relcrm forget`` erased (persons,
+    perceptions, preferences, posts): each is also in ``rejections``, by line or row."""
+    restored: int = 0
+    """Forgotten persons let back in by a record giving consent again after the erasure
+    (each has a ``reconsent`` entry in the audit log)."""
 
     @property
     def rejected(self) -> int:
@@ -81,6 +104,67 @@ class IngestReport:
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of records handled since the last call."""
+
+
+# --------------------------------------------------------------------------- forgotten
+
+
+def gives_consent_again(consent: Consent | None, erasure: Erasure) -> datetime | None:
+    """When ``consent`` (what a record itself says) brings back a person forgotten by
+    ``erasure``, or None if it does not.
+
+    It does when it is granted and dated strictly after the erasure. A consent without a
+    date, a refusal, or one dated at or before the erasure (given before it, so the
+    person's request to be forgotten came later) does not: only the record's own
+    statement counts, never the consent the store or another record had.
+    """
+    if consent is None or not consent.granted or consent.updated_at is None:
+        return None
+    return consent.updated_at if consent.updated_at > erasure.at else None
+
+
+def forgotten_refusal(record: str, erasure: Erasure, *, before: bool = False) -> InvalidRecordError:
+    """The rejection of a record that names a forgotten person: it names the record (its
+    line or row) and the date of the erasure, never the person or an identity."""
+    when = f"{erasure.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if before:
+        problem = (
+            f"observed before this person was forgotten ({when}): what they asked to be "
+            "erased stays erased, even after they consented again"
+        )
+        hint = "nothing to do: remove the record from the source to silence this"
+    else:
+        problem = (
+            f"this person was forgotten (relcrm forget, {when}); refused unless the record "
+            "gives consent again, dated after that"
+        )
+        hint = "remove the person from the source (docs/ops.md, Forgetting a person)"
+    return InvalidRecordError(record, [FieldProblem("person", problem)], hint=hint)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What the ingest decided about one forgotten person (by id)."""
+
+    erasure: Erasure
+    refused: bool
+    """Refused whole; otherwise back (consented again), but only for what came after."""
+
+    def observed_before(self, when: str | datetime) -> bool:
+        """Whether a record observed at ``when`` (a perception row's time: UTC text for
+        a SQLite store, else aware) predates the erasure."""
+        if isinstance(when, str):
+            return when <= sqlite_datetime(self.erasure.at)
+        return when <= self.erasure.at
+
+
+def _consent_of(person: PersonRow) -> Consent | None:
+    """The consent a person line states (only read for a forgotten person: rare)."""
+    try:
+        stated = json.loads(person.data).get("consent")
+        return None if stated is None else Consent.model_validate(stated)
+    except (ValueError, AttributeError):  # a ValidationError is a ValueError
+        return None
 
 
 def default_ingest_workers() -> int:
@@ -120,6 +204,9 @@ def ingest_interchange(
     ``report.rejections`` lists, chunk by chunk, bad lines and identity conflicts, then
     the records whose person never appeared, by line.
 
+    A person the store forgot is refused with their perceptions and preferences, by line,
+    unless their person line gives consent again after the erasure (see the module).
+
     Lines are validated in ``workers`` processes (by default one per core, or none for
     a file under ``PARALLEL_MIN_BYTES``) while this process writes; ``workers=1``
     validates here. The store and the report come out the same either way.
@@ -132,7 +219,7 @@ def ingest_interchange(
     if analyzer is not None:
         check_analyzer(analyzer)  # each process loads it when a perception first needs it
     report = IngestReport(source=os.fspath(path))
-    writer = _Writer(store, report, progress)
+    writer = _Writer(store, report, progress, store.erasure_index())
     chunks = _parsed_chunks(
         path, store.perception_rows_sqlite_text, workers, chunk_lines, redaction, analyzer
     )
@@ -224,11 +311,20 @@ class _Writer:
     """Writes parsed chunks in file order and keeps what waits for its person."""
 
     def __init__(
-        self, store: Store, report: IngestReport, progress: ProgressCallback | None
+        self,
+        store: Store,
+        report: IngestReport,
+        progress: ProgressCallback | None,
+        erasures: ErasureIndex,
     ) -> None:
         self.store = store
         self.report = report
         self.progress = progress
+        self.erasures = erasures
+        self.verdicts: dict[str, _Verdict] = {}
+        """Forgotten persons by id, as their person lines (or their id alone) decided."""
+        self.refused_lines: set[int] = set()
+        """Lines of perceptions refused as a forgotten person's (not counted as analyzed)."""
         self.known: set[str] = set()
         self.ready_rows: list[PerceptionRow] = []
         self.held_rows: list[tuple[int, PerceptionRow]] = []
@@ -248,7 +344,8 @@ class _Writer:
         if chunk.analyzed_lines:  # rows waiting for their person count once written
             analyzed = set(chunk.analyzed_lines)
             waiting = {line for line, _ in held if line in analyzed}
-            self.report.analyzed += len(analyzed) - len(waiting)
+            refused = analyzed & self.refused_lines
+            self.report.analyzed += len(analyzed) - len(waiting) - len(refused)
             self.held_analyzed |= waiting
         self.held_preferences.extend(self._write_preferences(preferences))
         if self.progress is not None:
@@ -266,6 +363,7 @@ class _Writer:
         ]
         if self.held_analyzed:
             rejected = {line for line, _ in never if line in self.held_analyzed}
+            rejected |= self.held_analyzed & self.refused_lines
             self.report.analyzed += len(self.held_analyzed) - len(rejected)
             self.held_analyzed.clear()
         self._flush_rows()
@@ -275,6 +373,10 @@ class _Writer:
         )
 
         for line, name, person_id in sorted(unwritten):
+            verdict = self._verdict(person_id, final=True)
+            if verdict is not None:  # a forgotten person, named by their id alone
+                self._refuse(f"line {line} ({name.split()[0]})", verdict.erasure)
+                continue
             self.report.rejections.append(
                 InvalidRecordError(
                     f"line {line} ({name})",
@@ -292,6 +394,9 @@ class _Writer:
     def _write_persons(self, persons: list[tuple[int, PersonRow]]) -> None:
         if not persons:
             return
+        returning: dict[int, tuple[int, Erasure, set[str], datetime]] = {}
+        if self.erasures:
+            persons = self._screen_persons(persons, returning)
         where = {id(person): line for line, person in persons}
         _, rejected = self.store.upsert_person_rows_reporting(person for _, person in persons)
         self.report.persons += len(persons) - len(rejected)
@@ -301,9 +406,88 @@ class _Writer:
             self.report.rejections.append(
                 InvalidRecordError(f"line {where[id(person)]} (person {person.id})", error.problems)
             )
+        for _, person in persons:
+            if id(person) in returning and id(person) not in refused:
+                line, erasure, hashes, consent_at = returning[id(person)]
+                entry = self.store.record_reconsent(
+                    person.id,
+                    hashes,
+                    consent_at=consent_at,
+                    erased_at=erasure.at,
+                    record=f"line {line}",
+                    via="interchange",
+                )
+                self.erasures.lift(hashes, entry.id)
+                self.report.restored += 1
+
+    def _screen_persons(
+        self,
+        persons: list[tuple[int, PersonRow]],
+        returning: dict[int, tuple[int, Erasure, set[str], datetime]],
+    ) -> list[tuple[int, PersonRow]]:
+        """The person lines that may be written: a forgotten person is refused, unless the
+        line gives consent again (then ``returning`` says so, by the row's ``id()``)."""
+        kept: list[tuple[int, PersonRow]] = []
+        for line, person in persons:
+            hashes = self.erasures.hashes(person.id, person.identities)
+            erasure = self.erasures.match(hashes)
+            if erasure is None:
+                self.verdicts.pop(person.id, None)
+                kept.append((line, person))
+                continue
+            if erasure.in_force:
+                consent_at = gives_consent_again(_consent_of(person), erasure)
+                if consent_at is None:
+                    self.verdicts[person.id] = _Verdict(erasure, refused=True)
+                    self._refuse(f"line {line} (person)", erasure)
+                    continue
+                erased = self.erasures.erased_hashes(hashes)
+                returning[id(person)] = (line, erasure, erased, consent_at)
+            self.verdicts[person.id] = _Verdict(erasure, refused=False)
+            kept.append((line, person))
+        return kept
+
+    def _verdict(self, person_id: str, *, final: bool = False) -> _Verdict | None:
+        """What was decided about ``person_id`` if they were forgotten. A person known
+        only by an id that an erasure names is refused ``final``-ly (at the end of the
+        file: their person line may still come, and consent again)."""
+        if not self.erasures:
+            return None
+        verdict = self.verdicts.get(person_id)
+        if verdict is not None:
+            return verdict
+        erasure = self.erasures.match((self.erasures.subject(person_id),))
+        if erasure is None:
+            return None
+        if not erasure.in_force:  # back since an earlier ingest: only what came after
+            verdict = _Verdict(erasure, refused=False)
+            self.verdicts[person_id] = verdict
+            return verdict
+        return _Verdict(erasure, refused=True) if final else None
+
+    def _refuse(self, record: str, erasure: Erasure, *, before: bool = False) -> None:
+        self.report.rejections.append(forgotten_refusal(record, erasure, before=before))
+        self.report.forgotten += 1
+
+    def _refused(self, line: int, what: str, person_id: str, when: str | datetime) -> bool:
+        """Whether a record of ``person_id`` observed at ``when`` is refused (and reported)."""
+        verdict = self._verdict(person_id)
+        if verdict is None:
+            return False
+        if verdict.refused or verdict.observed_before(when):
+            self._refuse(f"line {line} ({what})", verdict.erasure, before=not verdict.refused)
+            if what == "perception":
+                self.refused_lines.add(line)
+            return True
+        return False
 
     def _write_rows(self, rows: list[tuple[int, PerceptionRow]]) -> list[tuple[int, PerceptionRow]]:
-        """Queue the rows whose person is stored for writing; return the others."""
+        """Queue the rows whose person is stored for writing; return the others. Rows
+        of a forgotten person are refused (reported) and neither."""
+        if self.erasures and rows:
+            rows = [
+                (n, row) for n, row in rows if not self._refused(n, "perception", row[1], row[2])
+            ]
         if not rows:
             return []
         unknown = self._unknown({row[1] for _, row in rows})
@@ -323,7 +507,14 @@ class _Writer:
     def _write_preferences(
         self, preferences: list[tuple[int, Preference]]
     ) -> list[tuple[int, Preference]]:
-        """Write the preferences whose person is stored; return the others."""
+        """Write the preferences whose person is stored; return the others. Those of a
+        forgotten person are refused (reported) and neither."""
+        if self.erasures and preferences:
+            preferences = [
+                (line, record)
+                for line, record in preferences
+                if not self._refused(line, "preference", record.person_id, record.stated_at)
+            ]
         if not preferences:
             return []
         unknown = self._unknown({record.person_id for _, record in preferences})

@@ -8,6 +8,15 @@ before it is stored, lets an analyzer read the verbatims that have no valence ye
 writes persons, then perceptions. Perception ids derive from provenance, so
 re-ingesting changes nothing.
 
+A person the store forgot is refused here as in :mod:`relcrm.sync.ingest`: every item's
+identities (and the id a new person would get) are hashed and looked up in the erasures
+loaded once per ingest. Such an item is rejected naming its row, post or case, never the
+identity, unless it gives consent again itself (a survey row whose consent column says
+yes, dated after the erasure: posts and cases carry no consent, so they never bring
+anyone back). Rows are judged in the source's order: once a row brought the person back,
+the later ones of theirs are taken, and what was observed at or before the erasure never
+is. A post of a forgotten handle is not held for later either.
+
 The analyzer is a parameter, not an import: any ``Callable[[str], TextAnalysis]`` will
 do, and without one the verbatims are stored unanalyzed. Its reading is merged into the
 perception by :func:`relcrm.sync.analysis.with_analysis`, as for interchange lines.
@@ -16,7 +25,8 @@ perception by :func:`relcrm.sync.analysis.with_analysis`, as for interchange lin
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
@@ -44,9 +54,15 @@ from relcrm.sources.social import (
 from relcrm.sources.survey import open_survey
 from relcrm.sources.survey_columns import SurveyColumns, load_survey_columns
 from relcrm.store import Store
+from relcrm.store.audit import Erasure, ErasureIndex
 from relcrm.store.unresolved_posts import UnresolvedPost
 from relcrm.sync.analysis import Analyzer, text_to_analyze, with_analysis
-from relcrm.sync.ingest import IngestReport, ProgressCallback
+from relcrm.sync.ingest import (
+    IngestReport,
+    ProgressCallback,
+    forgotten_refusal,
+    gives_consent_again,
+)
 
 BATCH_SIZE = 1_000
 """Items resolved and written per transaction group: persons first, then perceptions."""
@@ -71,7 +87,7 @@ def ingest_items(
     else) is rejected naming the record; skipped records are counted.
     """
     report = IngestReport(source=source)
-    _ItemWriter(store, report, analyzer, redaction).write_all(items, progress)
+    _ItemWriter(store, report, analyzer, redaction, via="source").write_all(items, progress)
     return report
 
 
@@ -94,7 +110,8 @@ def ingest_survey(
     mapping = columns if isinstance(columns, SurveyColumns) else load_survey_columns(columns)
     export = open_survey(path, mapping, encoding=encoding)
     report = IngestReport(source=os.fspath(path), notices=list(export.notes))
-    _ItemWriter(store, report, analyzer, redaction).write_all(export.items(), progress)
+    writer = _ItemWriter(store, report, analyzer, redaction, via="survey")
+    writer.write_all(export.items(), progress)
     return report
 
 
@@ -140,10 +157,12 @@ def ingest_social(
     """
     owners = _handle_map(handle_map)
     report = IngestReport(source=os.fspath(path))
-    resolver = _PostResolver(store, owners, source_system, redaction, report)
-    _ItemWriter(store, report, analyzer, redaction).write_all(resolver.items(path), progress)
+    writer = _ItemWriter(store, report, analyzer, redaction, via="social")
+    resolver = _PostResolver(store, owners, source_system, redaction, report, writer.erasures)
+    writer.write_all(resolver.items(path), progress)
     store.hold_unresolved_posts(resolver.held, at=now)
     report.held_resolved = store.release_unresolved_posts(resolver.resolved_keys)
+    store.release_unresolved_posts(resolver.forgotten_keys)  # refused: not held any longer
     report.unresolved = store.count_unresolved_posts()
     return report
 
@@ -166,14 +185,18 @@ class _PostResolver:
         source_system: str,
         redaction: RedactionConfig,
         report: IngestReport,
+        erasures: ErasureIndex,
     ) -> None:
         self.store = store
         self.owners = owners
         self.source_system = source_system
         self.redaction = redaction
         self.report = report
+        self.erasures = erasures
         self.held: list[UnresolvedPost] = []
         self.resolved_keys: list[str] = []
+        self.forgotten_keys: list[str] = []
+        """Held posts refused because their author was forgotten: they leave the store."""
 
     def items(self, path: str | os.PathLike[str]) -> Iterator[SourceItem]:
         seen: set[str] = set()
@@ -201,6 +224,19 @@ class _PostResolver:
         self, post: SocialPost, record: str, source_system: str, text: str | None
     ) -> Iterator[SourceItem]:
         identities = self._author(post)
+        if self.erasures:
+            named = [*(identities or ()), post.handle_identity]
+            erasure = self.erasures.match(
+                self.erasures.hashes(None, ((i.kind, i.value) for i in named))
+            )
+            # A post never gives consent: a forgotten author stays refused, and one back
+            # since an earlier ingest only for what they posted after the erasure.
+            if erasure is not None and (erasure.in_force or post.time <= erasure.at):
+                if text is not None:  # a held post: it leaves the store
+                    self.forgotten_keys.append(post.record_id)
+                self.report.forgotten += 1
+                yield forgotten_refusal(record, erasure, before=not erasure.in_force)
+                return
         item = social_perception(
             post,
             identities or (post.handle_identity,),
@@ -302,13 +338,21 @@ class _ItemWriter:
         report: IngestReport,
         analyzer: Analyzer | None,
         redaction: RedactionConfig,
+        *,
+        via: str,
     ) -> None:
         self.store = store
         self.report = report
         self.analyzer = analyzer
         self.redaction = redaction
+        self.via = via
+        """What kind of source this is, for the audit log of a re-consent."""
         self.owners: dict[tuple[str, str], str] = {}
         """(kind, normalized value) -> person id, for identities found or created."""
+        self.erasures = store.erasure_index()
+        """The persons the store forgot: loaded once, checked for every item."""
+        self.returning: dict[str, _Return] = {}
+        """Forgotten persons a row of this batch gave consent again, until they are stored."""
 
     def write_all(self, items: Iterable[SourceItem], progress: ProgressCallback | None) -> None:
         iterator = iter(items)
@@ -330,10 +374,21 @@ class _ItemWriter:
         changed: set[str] = set()
         placed: list[tuple[SourcedPerception, str]] = []
         for item in sourced:
+            screening = self._screened(item) if self.erasures else _ALLOWED
+            if not screening.person:
+                continue
             person_id = self._person_of(item, persons, changed)
-            if person_id is not None:
+            if person_id is None:
+                if screening.back is not None:  # nobody to bring back after all
+                    self.erasures.restore(screening.back.previous)
+                continue
+            if screening.back is not None:
+                self.returning.setdefault(person_id, screening.back)
+            if screening.record:
                 placed.append((item, person_id))
         refused = self._store_persons(persons, changed)
+        if self.returning:
+            self._record_returns(refused)
         ready: dict[str, Perception] = {}
         written = 0
         for item, person_id in placed:
@@ -346,6 +401,53 @@ class _ItemWriter:
         new = self.store.add_perceptions(ready.values())
         self.report.perceptions_new += new
         self.report.perceptions_known += written - new
+
+    def _screened(self, item: SourcedPerception) -> _Screening:
+        """What erasures allow of ``item``: its person and its record, or neither (then
+        the refusal is reported here)."""
+        named = ((identity.kind, identity.value) for identity in item.identities)
+        hashes = self.erasures.hashes(item.perception.person_id, named)
+        erasure = self.erasures.match(hashes)
+        if erasure is None:
+            return _ALLOWED
+        back: _Return | None = None
+        if erasure.in_force:
+            consent_at = gives_consent_again(item.consent, erasure)
+            if consent_at is None:
+                self._refuse(item.record, erasure)
+                return _REFUSED
+            erased = self.erasures.erased_hashes(hashes)
+            # The rows after this one are of a person who is back: lifted now (under the
+            # erasure's own entry id), and for good once the person is stored.
+            previous = self.erasures.lift(erased, erasure.entry_id)
+            back = _Return(item.record, erasure, consent_at, erased, previous)
+        if item.perception.occurred_at <= erasure.at:
+            self._refuse(item.record, erasure, before=True)
+            return _Screening(person=back is not None, record=False, back=back)
+        return _Screening(person=True, record=True, back=back)
+
+    def _refuse(self, record: str, erasure: Erasure, *, before: bool = False) -> None:
+        self.report.rejections.append(forgotten_refusal(record, erasure, before=before))
+        self.report.forgotten += 1
+
+    def _record_returns(self, refused: Mapping[str, object]) -> None:
+        """Audit the forgotten persons brought back by this batch (now stored); undo the
+        return of those that could not be stored."""
+        returning, self.returning = self.returning, {}
+        for person_id, back in sorted(returning.items()):
+            if person_id in refused:
+                self.erasures.restore(back.previous)
+                continue
+            entry = self.store.record_reconsent(
+                person_id,
+                back.hashes,
+                consent_at=back.consent_at,
+                erased_at=back.erasure.at,
+                record=back.record,
+                via=self.via,
+            )
+            self.erasures.lift(back.hashes, entry.id)
+            self.report.restored += 1
 
     def _person_of(
         self, item: SourcedPerception, persons: dict[str, Person], changed: set[str]
@@ -416,6 +518,35 @@ class _ItemWriter:
             perception = with_analysis(perception, self.analyzer(text))
             self.report.analyzed += 1
         return perception
+
+
+@dataclass(frozen=True, slots=True)
+class _Return:
+    """A forgotten person a record brings back by giving consent again."""
+
+    record: str
+    erasure: Erasure
+    consent_at: datetime
+    hashes: set[str]
+    previous: dict[str, int | None]
+    """What the erasure index held for ``hashes`` before they were lifted (to undo it
+    if the person cannot be stored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Screening:
+    """What erasures allow of one item."""
+
+    person: bool
+    """Whether its person may be found, created or updated."""
+    record: bool
+    """Whether its perception may be written."""
+    back: _Return | None = None
+    """Set when the item itself brings a forgotten person back."""
+
+
+_ALLOWED = _Screening(person=True, record=True)
+_REFUSED = _Screening(person=False, record=False)
 
 
 def _no_person(item: SourcedPerception) -> InvalidRecordError:
