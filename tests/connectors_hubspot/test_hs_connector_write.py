@@ -151,7 +151,9 @@ def test_invalid_enumeration_rejected_for_one_the_rest_written(
     results = connector.write("contacts", writes)
     outcomes = {r.person_id: (r.outcome, r.error_code) for r in results}
     assert outcomes["p2"] == (WriteOutcome.REJECTED, "INVALID_OPTION")
-    assert "Ecstatic was not one of the allowed options" in (results[2].error_message or "")
+    message = results[2].error_message or ""
+    assert "relcrm_band: INVALID_OPTION: value was not one of the allowed options" in message
+    assert "Ecstatic" not in message  # CRM messages never carry the values (issue 11, #11)
     assert outcomes["p5"] == (WriteOutcome.REJECTED, "PROPERTY_DOESNT_EXIST")
     assert outcomes["p6"] == (WriteOutcome.REJECTED, "OBJECT_NOT_FOUND")
     assert all(outcomes[f"p{i}"] == (WriteOutcome.WRITTEN, None) for i in (0, 1, 3, 4))

@@ -52,11 +52,23 @@ class Connector(Protocol):
         the values (the engine compares them per field type)."""
         ...
 
+    def begin_run(self) -> None:
+        """A sync run starts: reset what is kept per run (the retry budget). Called by the
+        engine at the start of each run, so a connector reused across runs (a script, the
+        demo) starts each one afresh."""
+        ...
+
     @property
     def api_calls(self) -> int:
         """Calls made to the CRM so far by this connector (for run reports)."""
         ...
 
     def write(self, object_name: str, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        """Write a batch; one result per write, in order, never raising for one bad record."""
+        """Write a batch; one result per write, in order, never raising for one bad record.
+
+        A write stopped by an error for the whole CRM (a spent quota, a refused login, a
+        CRM that stays unreachable) raises a :class:`relcrm.connectors.errors.VendorError`
+        whose ``completed`` holds every result finished before it, every record written
+        among them. A call that fails after it may have reached the CRM is read back
+        before it is sent again; messages never quote the values written."""
         ...

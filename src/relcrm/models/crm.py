@@ -92,6 +92,11 @@ class ConnectorCapabilities(FrozenModel):
     max_text_length: int = Field(ge=1)
     max_long_text_length: int = Field(ge=1)
     supports_upsert: bool = True
+    reads_back: bool = True
+    """The connector can read mapped values back (``read_values``): a run resumed after a
+    kill, or after a run the CRM stopped, reads the batch that was in flight before
+    sending it again, so a write that reached the CRM is not sent twice. A connector that
+    cannot says False, and such writes are sent again (same values, same end state)."""
 
 
 @dataclass

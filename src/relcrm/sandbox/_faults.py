@@ -14,6 +14,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +48,19 @@ class FaultPlan(BaseModel):
         description="drop the connection after the call was processed (its writes happen, "
         "the client never hears); tests idempotent retries",
     )
+    drop_mode: Literal["close", "reset", "tls"] = Field(
+        default="close",
+        description="how a dropped connection ends: 'close' closes it without an answer, "
+        "'reset' sends a TCP reset, 'tls' first sends a corrupt TLS record (a broken proxy or "
+        "middlebox: clients see a TLS error instead of a closed connection)",
+    )
+    slow_calls: list[int] = Field(
+        default_factory=list,
+        description="API call numbers (1-based) whose answer is held back ``slow_ms`` after "
+        "the call was processed (a client whose read timeout is shorter gives up although "
+        "the CRM did the work)",
+    )
+    slow_ms: int = Field(default=0, ge=0, description="how long ``slow_calls`` answers wait")
     session_expires_after: int | None = Field(
         default=None, ge=1, description="a session becomes invalid after this many API calls"
     )
@@ -65,6 +79,13 @@ class FaultPlan(BaseModel):
     faults_on_auth: bool = Field(
         default=False, description="apply 503s and drops to login/token calls as well"
     )
+    paths: list[str] = Field(
+        default_factory=list,
+        description="apply 503s, drops and slow answers only to calls whose path contains "
+        "one of these (``/composite/sobjects``, ``/batch/update``); those calls alone are "
+        "numbered for ``*_calls``, so ``drop_calls=[1]`` drops the first write (empty: "
+        "every call)",
+    )
 
     @classmethod
     def from_file(cls, path: Path) -> FaultPlan:
@@ -79,6 +100,8 @@ class CallFaults:
     latency_s: float = 0.0
     unavailable: bool = False
     drop: bool = False
+    slow_s: float = 0.0
+    """Held back after processing, before the answer is sent."""
 
 
 def _unit(seed: int, *parts: object) -> float:
@@ -109,12 +132,15 @@ class FaultInjector:
             self._calls = 0
             self._record_failures.clear()
 
-    def next_call(self, *, is_auth: bool = False) -> CallFaults:
-        """Decide the fate of the next API call (numbered from 1 in arrival order)."""
+    def next_call(self, *, is_auth: bool = False, path: str = "") -> CallFaults:
+        """Decide the fate of the next API call (numbered from 1 in arrival order, among
+        the calls the plan's ``paths`` select)."""
         with self._lock:
             plan = self._plan
             latency = plan.latency_ms / 1000.0
             if is_auth and not plan.faults_on_auth:
+                return CallFaults(latency_s=latency)
+            if plan.paths and not any(p in path for p in plan.paths):
                 return CallFaults(latency_s=latency)
             self._calls += 1
             n = self._calls
@@ -122,7 +148,8 @@ class FaultInjector:
         unavailable = not drop and (
             n in plan.unavailable_calls or _unit(plan.seed, "503", n) < plan.unavailable_rate
         )
-        return CallFaults(latency_s=latency, unavailable=unavailable, drop=drop)
+        slow = plan.slow_ms / 1000.0 if n in plan.slow_calls else 0.0
+        return CallFaults(latency_s=latency, unavailable=unavailable, drop=drop, slow_s=slow)
 
     def record_fails(self, *keys: str | None) -> bool:
         """Whether a write of the record known by ``keys`` (id, key value) fails this time.

@@ -8,6 +8,12 @@ the error table, and lets relcrm's one retry policy decide. The lambdas use the 
 
 The SDK is built with ``retry=False``: urllib3 then never retries, so nothing retries
 twice (and a 429 on a POST is seen here, not swallowed by urllib3's GET-only default).
+Writes pass ``resend_uncertain=False``: a write that may have reached HubSpot (the
+connection dropped after sending, a read timeout) is raised to the writer, which reads
+the records back before it sends them again.
+
+Every request carries the settings' ``timeout_s``: the SDK passes none, and urllib3
+would wait forever on a connection that went quiet.
 """
 
 from __future__ import annotations
@@ -17,20 +23,42 @@ from collections.abc import Callable
 from typing import Any
 
 from hubspot import HubSpot
+from hubspot.discovery.discovery_base import DiscoveryBase
 
 from relcrm.connectors.errors import TransientError
 from relcrm.connectors.hubspot.errors import header, parse_retry_after, translate
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.settings import HubSpotSettings
-from relcrm.connectors.retry import RetryPolicy
+from relcrm.connectors.retry import RetryBudget, RetryPolicy
 from relcrm.errors import ConfigurationError
 
 RATE_POLICIES = frozenset({"TEN_SECONDLY_ROLLING", "SECONDLY"})
 
 
+def timeout_factory(timeout_s: float) -> Callable[[Any, str, dict[str, Any]], Any]:
+    """An ``api_factory`` for the SDK: its default one, plus a timeout on every request
+    that does not name its own (the SDK's REST client passes ``timeout=None``)."""
+
+    def factory(package: Any, api_name: str, config: dict[str, Any]) -> Any:
+        api = DiscoveryBase._default_api_factory(package, api_name, config)
+        rest = getattr(getattr(api, "api_client", None), "rest_client", None)
+        original = getattr(rest, "request", None)
+        if rest is not None and original is not None:
+
+            def request(*args: Any, **kwargs: Any) -> Any:
+                if kwargs.get("_request_timeout") is None:
+                    kwargs["_request_timeout"] = (timeout_s, timeout_s)
+                return original(*args, **kwargs)
+
+            rest.request = request
+        return api
+
+    return factory
+
+
 def build_sdk(settings: HubSpotSettings) -> Any:
     """The official client on ``settings.base_url``, trusting ``settings.ca_file``, with
-    the SDK's own retries off."""
+    the SDK's own retries off and ``settings.timeout_s`` on every request."""
     if settings.access_token is None:
         raise ConfigurationError(
             "no HubSpot access token is configured",
@@ -40,6 +68,7 @@ def build_sdk(settings: HubSpotSettings) -> Any:
         "access_token": settings.access_token.get_secret_value(),
         "host": settings.base_url.rstrip("/"),
         "retry": False,
+        "api_factory": timeout_factory(settings.timeout_s),
     }
     if settings.ca_file is not None:
         options["ssl_ca_cert"] = str(settings.ca_file)
@@ -59,7 +88,11 @@ class HubSpotClient:
     ) -> None:
         self.settings = settings
         self.sdk = sdk if sdk is not None else build_sdk(settings)
-        self.policy = policy or RetryPolicy(attempts=settings.retry_attempts)
+        self.policy = policy or RetryPolicy(
+            attempts=settings.retry_attempts,
+            record_attempts=settings.record_retry_attempts,
+            budget=RetryBudget(settings.retry_budget_s),
+        )
         self.limiter = limiter or RateLimiter(
             settings.rate_limit_max, settings.rate_limit_window_ms / 1000
         )
@@ -72,9 +105,13 @@ class HubSpotClient:
     def __repr__(self) -> str:
         return f"HubSpotClient(base_url={self.settings.base_url!r})"
 
-    def call(self, what: str, fn: Callable[[Any], Any]) -> Any:
+    def call(self, what: str, fn: Callable[[Any], Any], *, resend_uncertain: bool = True) -> Any:
         """Run ``fn(sdk)`` (a ``*_with_http_info`` call) under the limiter and the policy;
-        return the deserialised answer or raise a translated connector error."""
+        return the deserialised answer or raise a translated connector error.
+
+        ``resend_uncertain=False`` (writes): a failure after which HubSpot may have done
+        the work is raised at once (``TransientError.maybe_applied``), not sent again.
+        """
 
         def attempt() -> Any:
             self.limiter.acquire()
@@ -102,7 +139,7 @@ class HubSpotClient:
             self.limiter.release()
             return answer
 
-        return self.policy.call(attempt)
+        return self.policy.call(attempt, resend_uncertain=resend_uncertain)
 
 
 def sdk_method(path: str, *args: Any) -> Callable[[Any], Any]:

@@ -91,6 +91,11 @@ class HubSpotConnector:
     def capabilities(self) -> ConnectorCapabilities:
         return CAPABILITIES
 
+    def begin_run(self) -> None:
+        """A new run starts: the retry policy's budget (total backoff per run) is full
+        again. A connector built for each run (``relcrm sync``) starts full anyway."""
+        self.client.policy.budget.reset()
+
     def describe(self, object_name: str) -> list[FieldSpec]:
         """The properties of ``object_name`` (``contacts``...) as relcrm specs."""
         _check_object(object_name)

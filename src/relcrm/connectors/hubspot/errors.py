@@ -6,7 +6,14 @@ HubSpot names the problem in the body: ``category`` for ordinary errors,
 ``error`` code (``INVALID_OPTION``...) inside the message. The code decides; the HTTP
 status is only the fallback. Each generated API package of the SDK has its own
 ``ApiException`` class, so exceptions are recognised by shape (``status``, ``body``,
-``headers``), not by class.
+``headers``), not by class. Transport failures (dropped connections, timeouts, TLS
+errors, and the SDK's ``AttributeError`` while it handles one) are classified by
+:mod:`relcrm.connectors.transport`.
+
+HubSpot quotes the offending values in its messages (``Property values were not valid:
+[{..."message":"Ecstatic was not one of the allowed options..."}]``); :func:`scrub_message`
+rebuilds such messages from the property names, the codes and what is wrong, without
+the values, before any message leaves the connector.
 """
 
 from __future__ import annotations
@@ -14,8 +21,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-
-import urllib3
 
 from relcrm.connectors.errors import (
     Action,
@@ -26,6 +31,8 @@ from relcrm.connectors.errors import (
     Rule,
     TransientError,
 )
+from relcrm.connectors.scrub import WITHHELD
+from relcrm.connectors.transport import transport_failure
 from relcrm.errors import ConnectorError
 
 _RETRY = Rule(Action.RETRY)
@@ -42,7 +49,9 @@ ERROR_TABLE: dict[str, Rule] = {
     "INTERNAL_ERROR": _RETRY,  # per input with subCategory TRANSIENT, or a whole call
     "TRANSIENT": _RETRY,
     "SERVICE_UNAVAILABLE": _RETRY,
-    "CONNECTION_DROPPED": _RETRY,  # relcrm's own code for a closed connection
+    "CONNECTION_DROPPED": _RETRY,  # relcrm's own codes for transport failures
+    "CONNECT_FAILED": _RETRY,
+    "READ_TIMEOUT": _RETRY,
     # credentials and permissions
     "INVALID_AUTHENTICATION": _AUTH,
     "EXPIRED_AUTHENTICATION": _AUTH,  # a fixed access token cannot be refreshed here
@@ -93,6 +102,63 @@ def property_problems(message: str) -> list[dict[str, Any]]:
     except ValueError:
         return []
     return [p for p in parsed if isinstance(p, dict)] if isinstance(parsed, list) else []
+
+
+_PROBLEM_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^.*? was not one of the allowed options: (\[.*\])$", re.DOTALL),
+        r"value was not one of the allowed options: \1",
+    ),
+    (re.compile(r"^.* was not a valid number\.?$", re.DOTALL), "value was not a valid number"),
+    (
+        re.compile(r"^.* is not a valid boolean: (.*)$", re.DOTALL),
+        r"value is not a valid boolean: \1",
+    ),
+    (re.compile(r"^.* is at .* UTC, not midnight!?$", re.DOTALL), "value is not midnight UTC"),
+    (re.compile(r"^.* is not a valid date\.?$", re.DOTALL), "value is not a valid date"),
+    (re.compile(r"^.* is not a valid datetime\.?$", re.DOTALL), "value is not a valid datetime"),
+    (
+        re.compile(r"^.* is not a valid email address\.?$", re.DOTALL),
+        "value is not a valid email address",
+    ),
+    (re.compile(r'^(Property ".*" does not exist)$', re.DOTALL), r"\1"),
+)
+"""HubSpot's per-property messages (which start with the value) and what is kept of them."""
+
+_QUOTED_AFTER = re.compile(r'((?:from|value) (?:String|Number|value)?\s*)"(?:[^"\\]|\\.)*"')
+_NAMES = re.compile(r'"name"\s*:\s*"(\w+)"')
+_CODES = re.compile(r'"error"\s*:\s*"(\w+)"')
+
+
+def _problem_text(problem: dict[str, Any]) -> str:
+    name = str(problem.get("name") or "property")
+    code = str(problem.get("error") or "INVALID_VALUE")
+    message = str(problem.get("message") or "")
+    for pattern, keep in _PROBLEM_SHAPES:
+        if pattern.match(message):
+            return f"{name}: {code}: {pattern.sub(keep, message)}"
+    return f"{name}: {code}"  # an unknown shape may quote the value: only the code is kept
+
+
+def scrub_message(message: str | None) -> str:
+    """A HubSpot error message without the values it quotes.
+
+    ``Property values were not valid: [{"name":"relcrm_band","error":"INVALID_OPTION",
+    "message":"Ecstatic was not one of the allowed options: [a, b]"...}]`` becomes
+    ``Property values were not valid: relcrm_band: INVALID_OPTION: value was not one of the
+    allowed options: [a, b]``; property names and codes stay.
+    """
+    text = str(message or "")
+    head, sep, rest = text.partition("Property values were not valid:")
+    if sep and rest.lstrip().startswith("["):  # (a scrubbed message is left as it is)
+        problems = property_problems(text)
+        if problems:
+            details = "; ".join(_problem_text(p) for p in problems)
+        else:  # cut short or not JSON: keep the names and codes that can be read
+            pairs = zip(_NAMES.findall(rest), _CODES.findall(rest), strict=False)
+            details = "; ".join(f"{n}: {c}" for n, c in pairs) or "details withheld"
+        text = f"{head}{sep} {details}"
+    return _QUOTED_AFTER.sub(rf"\1{WITHHELD}", text)
 
 
 def input_error_code(category: str | None, sub_category: str | None, message: str) -> str:
@@ -150,40 +216,55 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+_UNCERTAIN_STATUSES = frozenset({500, 502, 504})
+"""HTTP statuses after which HubSpot may have done the work (a gateway gave up waiting)."""
+
+
+def _is_answer(error: BaseException) -> bool:
+    """An SDK exception for an HTTP answer (``ApiException`` and its kin, status > 0)."""
+    status = getattr(error, "status", None)
+    return isinstance(status, int) and status > 0 and hasattr(error, "body")
+
+
 def translate(error: BaseException, *, what: str) -> ConnectorError:
     """The relcrm error for a failure while doing ``what`` ("batch update contacts").
 
     The class tells the retry policy and the caller what to do next. Messages carry the
-    status, HubSpot's code and message, never the request's headers (the token).
+    status, HubSpot's code and its message without the values it quoted, never the
+    request's headers (the token).
     """
     if isinstance(error, ConnectorError):
         return error
-    if isinstance(error, urllib3.exceptions.HTTPError):
-        return TransientError(
-            f"HubSpot connection failed during {what}: {type(error).__name__}",
-            vendor_code="CONNECTION_DROPPED",
-        )
-    status = getattr(error, "status", None)
-    if not isinstance(status, int):
+    if not _is_answer(error):
+        failure = transport_failure(error, crm="HubSpot", what=what)
+        if failure is not None:
+            return failure
+        status = getattr(error, "status", None)
+        if status == 0:  # the SDK could not even build the request
+            return RequestRejected(
+                f"HubSpot request for {what} could not be made: "
+                f"{scrub_message(str(getattr(error, 'reason', '')))}",
+                vendor_code="CLIENT",
+            )
         raise error
-    if status == 0:  # the SDK's wrapper around an SSL failure: a configuration problem
-        return RequestRejected(
-            f"HubSpot TLS failure during {what}: {getattr(error, 'reason', '')}",
-            vendor_code="TLS",
-            hint="check RELCRM_HUBSPOT_CA_FILE and RELCRM_HUBSPOT_BASE_URL",
-        )
+    status = int(getattr(error, "status", 0))
     body = _parse_body(getattr(error, "body", None))
     headers = getattr(error, "headers", None)
     code = body.get("policyName") or body.get("subCategory") or body.get("category")
     if code not in ERROR_TABLE:
         code = body.get("category") or body.get("errorType") or code
     code = str(code) if code else None
-    message = str(body.get("message") or getattr(error, "reason", "") or "")
+    message = scrub_message(str(body.get("message") or getattr(error, "reason", "") or ""))
     retry_after = parse_retry_after(header(headers, "Retry-After"))
     rule = rule_for(code, status)
     text = f"HubSpot refused {what}: {status} {code or ''}: {message}".rstrip(": ")
     if rule.action is Action.RETRY:
-        return TransientError(text, vendor_code=code, retry_after=retry_after)
+        return TransientError(
+            text,
+            vendor_code=code,
+            retry_after=retry_after,
+            maybe_applied=status in _UNCERTAIN_STATUSES,
+        )
     if rule.action is Action.PAUSE:
         return QuotaExhausted(text, vendor_code=code, retry_after=retry_after)
     if rule.action is Action.STOP and rule.stop_with is PermissionDenied:

@@ -41,6 +41,7 @@ from hubspot.crm.objects.notes import (
 
 from relcrm.connectors.hubspot.associations import association_read, field_of
 from relcrm.connectors.hubspot.client import HubSpotClient, sdk_method
+from relcrm.connectors.hubspot.errors import scrub_message
 from relcrm.connectors.hubspot.values import epoch_ms
 from relcrm.errors import ConfigurationError
 
@@ -230,6 +231,6 @@ class NoteWriter:
             for perception_id in markers_in((record.properties or {}).get("hs_note_body")):
                 report.created[perception_id] = str(record.id)
         for error in _get(answer, "errors") or []:
-            message = str(_get(error, "message") or "")
+            message = scrub_message(str(_get(error, "message") or ""))
             for key in (_get(error, "context") or {}).get("ids") or []:
                 report.rejected[str(key)] = message

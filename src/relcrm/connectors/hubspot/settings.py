@@ -41,6 +41,19 @@ class HubSpotSettings(BaseSettings):
         description="tries per call, the first included, before a transient failure "
         "(503, dropped connection, rate limit) is given up",
     )
+    record_retry_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="tries per record, the first included, when the CRM fails one record "
+        "transiently (a row lock); then it is reported and dead-lettered",
+    )
+    retry_budget_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="total seconds one run may spend waiting between retries; once spent, "
+        "failing calls and records are reported at once instead of waited for",
+    )
     rate_limit_max: int = Field(
         default=100, ge=1, description="requests per window (100 Free/Starter, 190 Pro/Ent)"
     )

@@ -15,23 +15,25 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from relcrm.connectors.hubspot.describe import PropertyInfo
-from relcrm.errors import ConnectorError
+from relcrm.errors import ConnectorError, ExitCode
 from relcrm.models import FieldValue
 
 _DAY_MS = 86_400_000
 
 
 class ValueFormatError(ConnectorError):
-    """A value cannot be expressed for its property; only that record is rejected."""
+    """A value cannot be expressed for its property; only that record is rejected. The
+    message says what is wrong, never the value (the writer adds the property)."""
 
     code = "connector.invalid_value"
     default_hint = "fix the mapping or the value"
+    exit_code = ExitCode.REJECTED
 
 
 def plain_number(value: float | int | Decimal) -> str:
     """A number without exponent or trailing zeros (``72``, ``0.0000001``)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueFormatError(f"{value!r} is not a finite number")
+        raise ValueFormatError("the value is not a finite number")
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     text = format(number, "f")
     if "." in text:
@@ -69,12 +71,12 @@ def date_ms(value: FieldValue | date) -> str:
         except ValueError:
             moment = _parse_moment(text)
             if moment is None:
-                raise ValueFormatError(f"{value!r} is not a date") from None
+                raise ValueFormatError("the value is not a date") from None
             day = moment.astimezone(UTC).date()
     elif isinstance(value, int | float) and not isinstance(value, bool):
         return str(int(value) - int(value) % _DAY_MS)
     else:
-        raise ValueFormatError(f"{value!r} is not a date")
+        raise ValueFormatError("the value is not a date")
     return str(epoch_ms(datetime(day.year, day.month, day.day, tzinfo=UTC)))
 
 
@@ -88,7 +90,7 @@ def datetime_ms(value: FieldValue | datetime) -> str:
         moment = _parse_moment(value)
         if moment is not None:
             return str(epoch_ms(moment))
-    raise ValueFormatError(f"{value!r} is not a datetime")
+    raise ValueFormatError("the value is not a datetime")
 
 
 def format_value(prop: PropertyInfo | None, value: FieldValue) -> str:
@@ -110,7 +112,7 @@ def format_value(prop: PropertyInfo | None, value: FieldValue) -> str:
             try:
                 return plain_number(Decimal(value.strip()))
             except InvalidOperation:
-                raise ValueFormatError(f"{value!r} is not a number") from None
+                raise ValueFormatError("the value is not a number") from None
         return plain_number(value)
     if kind == "enumeration" and prop is not None:
         text = plain_number(value) if isinstance(value, int | float) else str(value)

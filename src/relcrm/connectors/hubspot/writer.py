@@ -3,8 +3,13 @@
 - records are sent by HubSpot id (batch *update* by email is not supported; matching
   finds the ids first), in batches of at most 100 with no id twice;
 - a 207 is mapped back per person: written, rejected with HubSpot's own code and message
-  (``INVALID_OPTION``...), or retryable (``INTERNAL_ERROR``/``TRANSIENT``); the retryable
-  inputs alone are re-sent by the retry policy, written ones are never sent again;
+  without the values it quotes (``INVALID_OPTION``...), or retryable
+  (``INTERNAL_ERROR``/``TRANSIENT``); the retryable inputs alone are re-sent by the retry
+  policy, all of a write's together, written ones are never sent again, and one still
+  failing after its tries is reported retryable;
+- a call that may have been carried out although no answer came back (the connection
+  dropped after sending, a read timeout) is never sent again blindly: its records are read
+  back (``batch/read``) and only those that do not hold their values are sent again;
 - a whole batch refused with a 400 (a portal that validates batches as a whole) is split
   in halves until the bad records stand alone, so one bad record never sinks 99 good ones;
 - with ``only_changed``, current values are read first (one ``batch/read`` per 100) and
@@ -31,8 +36,13 @@ from relcrm.connectors.batching import unique_batches
 from relcrm.connectors.errors import RequestRejected, VendorError
 from relcrm.connectors.hubspot.client import sdk_method
 from relcrm.connectors.hubspot.describe import PropertyInfo, property_info
-from relcrm.connectors.hubspot.errors import input_error_code, input_is_retryable
+from relcrm.connectors.hubspot.errors import (
+    input_error_code,
+    input_is_retryable,
+    scrub_message,
+)
 from relcrm.connectors.hubspot.values import ValueFormatError, format_value, same_value
+from relcrm.connectors.scrub import without_values
 from relcrm.models import FieldWrite, WriteOutcome, WriteResult
 
 if TYPE_CHECKING:
@@ -68,6 +78,12 @@ def _get(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
+def _message(item: _Item, message: str | None) -> str:
+    """HubSpot's message for one input, without any value the write sent."""
+    values = [*item.values.values(), *item.write.values.values()]
+    return without_values(scrub_message(message), values) or ""
+
+
 class Writer:
     """Writes :class:`FieldWrite` batches to one portal."""
 
@@ -81,6 +97,8 @@ class Writer:
         self._schema_lock = threading.Lock()
         self.unchanged = 0
         """Records skipped by ``only_changed`` in the last :meth:`write`."""
+        self.recovered = 0
+        """Writes found in the portal by a read-back after an unanswered call (not re-sent)."""
 
     # ------------------------------------------------------------------ schema
 
@@ -124,41 +142,99 @@ class Writer:
                     error_message="no HubSpot record matched this person",
                 )
                 continue
+            values: dict[str, str] = {}
             try:
-                values = {k: format_value(schema.get(k), v) for k, v in write.values.items()}
+                for name, value in write.values.items():
+                    values[name] = format_value(schema.get(name), value)
             except ValueFormatError as exc:
                 results[index] = WriteResult(
                     person_id=write.person_id,
                     outcome=WriteOutcome.REJECTED,
                     record_id=write.record.id,
                     error_code=INVALID_VALUE,
-                    error_message=exc.message,
+                    error_message=f"{name}: {exc.message}",
                 )
                 continue
             items.append(_Item(index, write, write.record.id, values))
         self.unchanged = 0
         if only_changed and items:
             items = self._drop_unchanged(object_name, items, schema, results)
-        batches = unique_batches(items, self.batch_size)
-        lock = threading.Lock()
-
-        def run(batch: list[_Item]) -> None:
-            done = self._write_batch(object_name, batch)
-            with lock:
-                results.update(done)
-
+        into: dict[int, WriteResult] = {}
         try:
-            if self.workers == 1 or len(batches) <= 1:
-                for batch in batches:
-                    run(batch)
-            else:
-                with ThreadPoolExecutor(self.workers, thread_name_prefix="relcrm-hs") as pool:
-                    for future in [pool.submit(run, b) for b in batches]:
-                        future.result()
+            done = self.client.policy.retry_items(
+                items,
+                lambda part: self._send(object_name, part),
+                lambda r: r.outcome is WriteOutcome.RETRYABLE,
+                batches=lambda part: unique_batches(part, self.batch_size),
+                recover=lambda part: self._recover(object_name, part, schema),
+                into=into,
+                run=self._run_batches,
+            )
         except VendorError as exc:
+            results.update({items[pos].index: r for pos, r in into.items()})
             exc.completed = [results[i] for i in sorted(results)]
             raise
+        results.update({item.index: r for item, r in zip(items, done, strict=True)})
         return [results[i] for i in range(len(writes))]
+
+    def _run_batches(
+        self, send: Callable[[Sequence[Any]], None], batches: Sequence[Sequence[Any]]
+    ) -> None:
+        """Send the batches of a round, from ``workers`` threads (one limiter holds them
+        all); the first error is raised once every batch has been answered."""
+        if self.workers == 1 or len(batches) <= 1:
+            for batch in batches:
+                send(batch)
+            return
+        workers = min(self.workers, len(batches))
+        with ThreadPoolExecutor(workers, thread_name_prefix="relcrm-hs") as pool:
+            futures = [pool.submit(send, b) for b in batches]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+
+    def _current(
+        self, object_name: str, ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Current values of ``names`` on the records ``ids`` (one ``batch/read`` per 100)."""
+        current: dict[str, dict[str, Any]] = {}
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), MAX_BATCH):
+            body = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=i) for i in unique[start : start + MAX_BATCH]],
+                properties=list(names),
+                properties_with_history=[],
+            )
+            answer = self.client.call(
+                f"read current {object_name} values",
+                sdk_method("crm.objects.batch_api.read_with_http_info", object_name, body),
+            )
+            for record in answer.results or []:
+                current[str(record.id)] = dict(record.properties or {})
+        return current
+
+    @staticmethod
+    def _holds(item: _Item, schema: dict[str, PropertyInfo], now: dict[str, Any] | None) -> bool:
+        return now is not None and all(
+            same_value(schema.get(k), v, now.get(k)) for k, v in item.values.items()
+        )
+
+    def _recover(
+        self, object_name: str, part: Sequence[_Item], schema: dict[str, PropertyInfo]
+    ) -> list[WriteResult | None]:
+        """Read the records of an unanswered call back: a record that holds every value
+        it was sent counts as written (and is not sent again)."""
+        names = sorted({n for item in part for n in item.values})
+        current = self._current(object_name, [item.record_id for item in part], names)
+        found = [
+            _result(item, WriteOutcome.WRITTEN)
+            if self._holds(item, schema, current.get(item.record_id))
+            else None
+            for item in part
+        ]
+        with self._schema_lock:
+            self.recovered += sum(r is not None for r in found)
+        return found
 
     def _drop_unchanged(
         self,
@@ -168,39 +244,15 @@ class Writer:
         results: dict[int, WriteResult],
     ) -> list[_Item]:
         names = sorted({n for item in items for n in item.values})
-        ids = sorted({item.record_id for item in items})
-        current: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), MAX_BATCH):
-            body = BatchReadInputSimplePublicObjectId(
-                inputs=[SimplePublicObjectId(id=i) for i in ids[start : start + MAX_BATCH]],
-                properties=names,
-                properties_with_history=[],
-            )
-            answer = self.client.call(
-                f"read current {object_name} values",
-                sdk_method("crm.objects.batch_api.read_with_http_info", object_name, body),
-            )
-            for record in answer.results or []:
-                current[str(record.id)] = dict(record.properties or {})
+        current = self._current(object_name, [item.record_id for item in items], names)
         kept: list[_Item] = []
         for item in items:
-            now = current.get(item.record_id)
-            if now is not None and all(
-                same_value(schema.get(k), v, now.get(k)) for k, v in item.values.items()
-            ):
+            if self._holds(item, schema, current.get(item.record_id)):
                 results[item.index] = _result(item, WriteOutcome.WRITTEN)
                 self.unchanged += 1
             else:
                 kept.append(item)
         return kept
-
-    def _write_batch(self, object_name: str, batch: list[_Item]) -> dict[int, WriteResult]:
-        answered = self.client.policy.retry_items(
-            batch,
-            lambda part: self._send(object_name, part),
-            lambda r: r.outcome is WriteOutcome.RETRYABLE,
-        )
-        return {item.index: r for item, r in zip(batch, answered, strict=True)}
 
     def _send(self, object_name: str, part: Sequence[_Item]) -> list[WriteResult]:
         body = BatchInputSimplePublicObjectBatchInput(
@@ -210,16 +262,23 @@ class Writer:
             object_name, body
         )
         try:
-            answer = self.client.call(f"batch update {object_name}", call)
+            answer = self.client.call(f"batch update {object_name}", call, resend_uncertain=False)
         except RequestRejected as exc:
             if len(part) == 1:
                 item = part[0]
-                return [_result(item, WriteOutcome.REJECTED, exc.vendor_code, exc.message)]
+                return [
+                    _result(
+                        item, WriteOutcome.REJECTED, exc.vendor_code, _message(item, exc.message)
+                    )
+                ]
             half = len(part) // 2
-            return [
-                *self._send(object_name, part[:half]),
-                *self._send(object_name, part[half:]),
-            ]
+            first = self._send(object_name, part[:half])
+            try:
+                second = self._send(object_name, part[half:])
+            except VendorError as failure:
+                failure.partial = [*first, *failure.partial]  # the first half was answered
+                raise
+            return [*first, *second]
         written = {str(r.id) for r in answer.results or []}
         failures: dict[str, tuple[str, str]] = {}
         for error in _get(answer, "errors") or []:
@@ -234,7 +293,7 @@ class Writer:
                 outcome = (
                     WriteOutcome.RETRYABLE if input_is_retryable(code) else WriteOutcome.REJECTED
                 )
-                out.append(_result(item, outcome, code, message))
+                out.append(_result(item, outcome, code, _message(item, message)))
             elif item.record_id in written:
                 out.append(_result(item, WriteOutcome.WRITTEN))
             else:

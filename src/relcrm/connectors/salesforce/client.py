@@ -3,6 +3,12 @@
 ``SalesforceClient.call("query Contact", lambda sf: sf.query(...))`` runs the lambda on
 the current simple-salesforce client; a failure is translated by the error table and the
 retry policy decides: retry, log in again, or raise (quota, credentials, permissions).
+Writes pass ``resend_uncertain=False``: a write that may have reached the org (the
+connection dropped after sending, a read timeout) is raised to the writer, which reads
+the records back before it sends them again.
+
+Every request carries the settings' ``timeout_s`` (requests has no default, and a hung
+connection would hold the run forever).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any, TypeVar
 import requests
 
 from relcrm.connectors.errors import AuthenticationFailed, SessionExpired
-from relcrm.connectors.retry import RetryPolicy
+from relcrm.connectors.retry import RetryBudget, RetryPolicy
 from relcrm.connectors.salesforce.auth import LoginResult, client_for, login
 from relcrm.connectors.salesforce.errors import ResponseMemo, translate
 from relcrm.connectors.salesforce.settings import SalesforceSettings
@@ -32,6 +38,33 @@ def default_session(settings: SalesforceSettings) -> requests.Session:
     return session
 
 
+def with_timeout(session: requests.Session, timeout_s: float) -> requests.Session:
+    """Give every request of ``session`` a timeout unless the caller passed one
+    (simple-salesforce passes none). Idempotent; the session is changed in place."""
+    if getattr(session, "_relcrm_timeout", None) is not None:
+        session._relcrm_timeout = timeout_s  # type: ignore[attr-defined]
+        return session
+    original = session.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("timeout") is None and len(args) <= 6:  # else timeout came positionally
+            kwargs["timeout"] = session._relcrm_timeout  # type: ignore[attr-defined]
+        return original(method, url, *args, **kwargs)
+
+    session._relcrm_timeout = timeout_s  # type: ignore[attr-defined]
+    session.request = request  # type: ignore[method-assign,assignment]
+    return session
+
+
+def default_policy(settings: Any) -> RetryPolicy:
+    """The retry policy a connector's settings describe (a fresh budget: one run)."""
+    return RetryPolicy(
+        attempts=settings.retry_attempts,
+        record_attempts=settings.record_retry_attempts,
+        budget=RetryBudget(settings.retry_budget_s),
+    )
+
+
 class SalesforceClient:
     """A logged-in simple-salesforce client plus the retry policy and the error table."""
 
@@ -43,8 +76,8 @@ class SalesforceClient:
         policy: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.session = session or default_session(settings)
-        self.policy = policy or RetryPolicy(attempts=settings.retry_attempts)
+        self.session = with_timeout(session or default_session(settings), settings.timeout_s)
+        self.policy = policy or default_policy(settings)
         self.memo = ResponseMemo()
         self.memo.install(self.session)
         self.responses = 0
@@ -103,8 +136,12 @@ class SalesforceClient:
 
     # ------------------------------------------------------------------ calls
 
-    def call(self, what: str, fn: Callable[[Any], T]) -> T:
-        """Run ``fn(sf)`` under the retry policy; raise a translated connector error."""
+    def call(self, what: str, fn: Callable[[Any], T], *, resend_uncertain: bool = True) -> T:
+        """Run ``fn(sf)`` under the retry policy; raise a translated connector error.
+
+        ``resend_uncertain=False`` (writes): a failure after which the org may have done
+        the work is raised at once (``TransientError.maybe_applied``), not sent again.
+        """
 
         def attempt() -> T:
             try:
@@ -113,7 +150,9 @@ class SalesforceClient:
                 raise translate(exc, what=what, memo=self.memo) from exc
 
         try:
-            return self.policy.call(attempt, refresh=self.refresh)
+            return self.policy.call(
+                attempt, refresh=self.refresh, resend_uncertain=resend_uncertain
+            )
         except SessionExpired as exc:
             if self._login is not None and not self._login.refreshable:
                 raise AuthenticationFailed(

@@ -71,7 +71,12 @@ class SalesforceConnector:
         self.settings = settings or SalesforceSettings()
         self.client = SalesforceClient(self.settings, session=session, policy=policy)
         self._capabilities = CAPABILITIES.model_copy(update={"bulk_threshold": bulk_threshold})
-        self.writer = Writer(self.client, bulk_threshold=bulk_threshold, bulk_poll_s=bulk_poll_s)
+        self.writer = Writer(
+            self.client,
+            bulk_threshold=bulk_threshold,
+            bulk_poll_s=bulk_poll_s,
+            describe=self.describe,
+        )
         self.matcher = Matcher(self.client, objects=match_objects, filters=match_filters)
         self.provisioner = Provisioner(self.client, user_id=self.settings.user_id)
         self.cases = CaseReader(self.client)
@@ -79,6 +84,11 @@ class SalesforceConnector:
     @property
     def capabilities(self) -> ConnectorCapabilities:
         return self._capabilities
+
+    def begin_run(self) -> None:
+        """A new run starts: the retry policy's budget (total backoff per run) is full
+        again. A connector built for each run (``relcrm sync``) starts full anyway."""
+        self.client.policy.budget.reset()
 
     def describe(self, object_name: str) -> list[FieldSpec]:
         """The fields of ``object_name`` the integration user can see, as relcrm specs."""

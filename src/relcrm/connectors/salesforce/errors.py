@@ -3,11 +3,18 @@ simple-salesforce's and requests' exceptions into relcrm's connector errors.
 
 Salesforce names the problem in the body (``errorCode`` at the top level, ``statusCode``
 per record); the HTTP status alone is ambiguous (a 403 is a spent quota *or* a missing
-permission), so the code decides and the status is only the fallback.
+permission), so the code decides and the status is only the fallback. Transport failures
+(dropped connections, timeouts, TLS errors) are classified by
+:mod:`relcrm.connectors.transport`.
+
+Salesforce quotes the offending value in many messages (``Reasons: data value too large:
+<value> (max length=255)``); :func:`scrub_message` removes it, keeping the field's label
+and what is wrong, before any message leaves the connector.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -30,6 +37,8 @@ from relcrm.connectors.errors import (
     SessionExpired,
     TransientError,
 )
+from relcrm.connectors.scrub import WITHHELD
+from relcrm.connectors.transport import transport_failure
 from relcrm.errors import ConnectorError
 
 _RETRY = Rule(Action.RETRY)
@@ -45,7 +54,9 @@ ERROR_TABLE: dict[str, Rule] = {
     "SERVICE_UNAVAILABLE": _RETRY,
     "REQUEST_RUNNING_TOO_LONG": _RETRY,
     "QUERY_TIMEOUT": _RETRY,
-    "CONNECTION_DROPPED": _RETRY,  # relcrm's own code for a closed connection
+    "CONNECTION_DROPPED": _RETRY,  # relcrm's own codes for transport failures
+    "CONNECT_FAILED": _RETRY,
+    "READ_TIMEOUT": _RETRY,
     "ALL_OR_NONE_OPERATION_ROLLED_BACK": _RETRY,  # an innocent record of a failed batch
     # the session
     "INVALID_SESSION_ID": Rule(Action.REFRESH_SESSION, AuthenticationFailed),
@@ -171,6 +182,41 @@ class ResponseMemo:
 # ---------------------------------------------------------------------- translation
 
 
+_VALUE_AFTER = (
+    "data value too large",
+    "bad value for restricted picklist field",
+    "invalid email address",
+    "value outside of valid range on numeric field",
+    "value not of required type",
+    "id value of incorrect type",
+    "invalid date",
+    "invalid number",
+    "invalid boolean",
+)
+"""Salesforce message phrases followed by ``: <the value>`` up to the end of the message
+(for lengths, up to `` (max length=N)``). One message per error: scrub before joining."""
+
+_VALUE_PATTERNS = [
+    re.compile(rf"({re.escape(phrase)}): (.*?)( \(max length=\d+\))?\Z", re.DOTALL)
+    for phrase in _VALUE_AFTER
+]
+_JSON_VALUE = re.compile(
+    r"(Cannot deserialize instance of \S+ from \w+ value) (.*?) (or request may be)", re.DOTALL
+)
+
+
+def scrub_message(message: str | None) -> str:
+    """A Salesforce error message without the value it quotes.
+
+    ``Reasons: data value too large: <text> (max length=255)`` becomes ``Reasons: data
+    value too large (max length=255)``; the label and what is wrong stay.
+    """
+    text = str(message or "")
+    for pattern in _VALUE_PATTERNS:
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(3) or ''}", text)
+    return _JSON_VALUE.sub(rf"\1 {WITHHELD} \3", text)
+
+
 def _first_error(content: Any) -> tuple[str | None, str]:
     if isinstance(content, list) and content and isinstance(content[0], dict):
         first = content[0]
@@ -183,30 +229,27 @@ def _first_error(content: Any) -> tuple[str | None, str]:
     return None, str(content)[:300] if content else ""
 
 
+_UNCERTAIN_STATUSES = frozenset({500, 502, 504})
+"""HTTP statuses after which the CRM may have done the work (a gateway gave up waiting);
+a 503 is Salesforce refusing the call before doing anything."""
+
+
 def translate(
     error: BaseException, *, what: str, memo: ResponseMemo | None = None
 ) -> ConnectorError:
     """The relcrm error for a failure while doing ``what`` ("query Contact").
 
-    The result's class tells the retry policy and the caller what to do next.
+    The result's class tells the retry policy and the caller what to do next. Messages
+    carry Salesforce's code and its message without the values it quoted.
     """
     if isinstance(error, ConnectorError):
         return error
-    if isinstance(error, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
-        return TransientError(
-            f"Salesforce connection failed during {what}: {type(error).__name__}",
-            vendor_code="CONNECTION_DROPPED",
-        )
-    if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return TransientError(
-            f"Salesforce answer was cut off during {what}", vendor_code="CONNECTION_DROPPED"
-        )
     if isinstance(error, SalesforceAuthenticationFailed):
         code = str(error.code) if error.code is not None else None
         rule = rule_for(code, 401)
         cls = rule.stop_with if rule.action is Action.STOP else AuthenticationFailed
         return cls(
-            f"Salesforce login failed: {code or 'unknown'}: {error.auth_message}",
+            f"Salesforce login failed: {code or 'unknown'}: {scrub_message(error.auth_message)}",
             vendor_code=code,
         )
     if isinstance(error, SalesforceError):
@@ -214,9 +257,15 @@ def translate(
         status = int(error.status) if error.status is not None else None
         rule = rule_for(code, status)
         retry_after = memo.retry_after(error.url) if memo is not None else None
-        text = f"Salesforce refused {what}: {code or status}: {message}".rstrip(": ")
+        text = f"Salesforce refused {what}: {code or status}: {scrub_message(message)}"
+        text = text.rstrip(": ")
         if rule.action is Action.RETRY:
-            return TransientError(text, vendor_code=code, retry_after=retry_after)
+            return TransientError(
+                text,
+                vendor_code=code,
+                retry_after=retry_after,
+                maybe_applied=status in _UNCERTAIN_STATUSES,
+            )
         if rule.action is Action.REFRESH_SESSION:
             return SessionExpired(text, vendor_code=code)
         if rule.action is Action.PAUSE:
@@ -225,5 +274,8 @@ def translate(
             return RequestRejected(text, vendor_code=code)
         return rule.stop_with(text, vendor_code=code)
     if isinstance(error, SalesforceOperationError):
-        return RequestRejected(f"Salesforce {what} failed: {error}")
+        return RequestRejected(f"Salesforce {what} failed: {scrub_message(str(error))}")
+    failure = transport_failure(error, crm="Salesforce", what=what)
+    if failure is not None:
+        return failure
     raise error

@@ -1,21 +1,35 @@
 """Writing field values to matched records: sObject Collections, or Bulk API 2.0 when big.
 
-- up to ``bulk_threshold`` records: ``PATCH composite/sobjects`` in batches of 200 with
-  ``allOrNone=false``, so one bad record is rejected with Salesforce's own code and
-  message while the rest of its batch is written;
+- up to ``bulk_threshold`` records of an object: ``PATCH composite/sobjects`` in batches
+  of 200 with ``allOrNone=false``, so one bad record is rejected with Salesforce's own
+  code and message while the rest of its batch is written;
 - above it: one Bulk API 2.0 update job, whose failed rows are mapped back to their
   persons by record Id.
 
-Records that failed transiently (``UNABLE_TO_LOCK_ROW``) are re-sent alone by the retry
-policy; written records are never sent again. Whole calls that fail transiently (503,
-dropped connection) are retried by the same policy.
+One write may hold several objects (matching finds a Lead where the mapping says
+Contact): each object's calls are made in turn, and every record written is reported as
+written even when a later call fails (a spent quota raises with them in
+``error.completed``).
+
+Records that failed transiently (``UNABLE_TO_LOCK_ROW``) are re-sent alone, all of a
+write's together, by the retry policy (:meth:`RetryPolicy.retry_items`); a record that
+still fails after its tries is reported retryable. Whole calls that fail transiently
+before reaching the org (503, no connection) are retried by the same policy; a call that
+may have been carried out (connection dropped after sending, read timeout) is never sent
+again blindly: its records are read back and only those whose values did not arrive are
+sent again. A Bulk job whose upload may have half-arrived is aborted (an uncommitted job
+is never processed), and one whose commit went unanswered is asked for its state.
+
+Messages never carry the values written: Salesforce's own messages are scrubbed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,8 +39,11 @@ from simple_salesforce.util import call_salesforce
 
 from relcrm.connectors.batching import unique_batches
 from relcrm.connectors.errors import TransientError, VendorError
-from relcrm.connectors.salesforce.errors import record_is_retryable
-from relcrm.models import FieldValue, FieldWrite, WriteOutcome, WriteResult
+from relcrm.connectors.readback import holds
+from relcrm.connectors.salesforce.errors import record_is_retryable, scrub_message
+from relcrm.connectors.salesforce.reading import read_values
+from relcrm.connectors.scrub import without_values
+from relcrm.models import FieldSpec, FieldValue, FieldWrite, WriteOutcome, WriteResult
 
 if TYPE_CHECKING:
     from relcrm.connectors.salesforce.client import SalesforceClient
@@ -43,6 +60,7 @@ class _Item:
     index: int
     write: FieldWrite
     record_id: str
+    object: str
 
 
 def _result(
@@ -57,14 +75,38 @@ def _result(
     )
 
 
+def record_message(item: _Item, messages: Sequence[str], fields: Sequence[str] = ()) -> str:
+    """Salesforce's messages for one record, without any value the write sent; the API
+    names of the fields concerned are added when the message names only their labels."""
+    text = "; ".join(scrub_message(m) for m in messages if m)
+    named = [f for f in fields if f and f not in text]
+    if named:
+        text = f"{text} [{', '.join(named)}]" if text else ", ".join(named)
+    return without_values(text, item.write.values.values()) or ""
+
+
 def _from_record_result(item: _Item, answer: dict[str, Any]) -> WriteResult:
     if answer.get("success"):
         return _result(item, WriteOutcome.WRITTEN)
-    errors = answer.get("errors") or [{}]
+    errors = [e for e in answer.get("errors") or [{}] if isinstance(e, dict)] or [{}]
     code = str(errors[0].get("statusCode") or "UNKNOWN_EXCEPTION")
-    message = "; ".join(str(e.get("message", "")) for e in errors if isinstance(e, dict))
+    fields = [str(f) for e in errors for f in e.get("fields") or ()]
+    message = record_message(item, [str(e.get("message", "")) for e in errors], fields)
     outcome = WriteOutcome.RETRYABLE if record_is_retryable(code) else WriteOutcome.REJECTED
     return _result(item, outcome, code, message)
+
+
+_FIELD_LIST = re.compile(r"[A-Za-z0-9_,]*")
+
+
+def bulk_error(cell: str) -> tuple[str, str, list[str]]:
+    """An ``sf__Error`` cell (``CODE:message:Field1,Field2 --``) as code, message, fields."""
+    code, _, rest = (cell or "UNKNOWN_EXCEPTION").partition(":")
+    rest = rest.strip().removesuffix("--").strip()
+    head, sep, tail = rest.rpartition(":")
+    if sep and _FIELD_LIST.fullmatch(tail.strip()):
+        return code, head.strip(), [f for f in tail.strip().split(",") if f]
+    return code, rest, []
 
 
 def csv_cell(value: FieldValue) -> str:
@@ -87,21 +129,28 @@ class Writer:
         bulk_threshold: int = BULK_THRESHOLD,
         bulk_poll_s: float = 2.0,
         bulk_timeout_s: float = 3600.0,
+        describe: Callable[[str], list[FieldSpec]] | None = None,
     ) -> None:
         self.client = client
         self.batch_size = min(batch_size, MAX_BATCH)
         self.bulk_threshold = bulk_threshold
         self.bulk_poll_s = bulk_poll_s
         self.bulk_timeout_s = bulk_timeout_s
+        self._describe = describe
+        self._specs: dict[str, dict[str, FieldSpec]] = {}
+        self.recovered = 0
+        """Writes found in the org by a read-back after an unanswered call (not re-sent)."""
 
     def write(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """One result per write, in order. A write without a record is ``NOT_MATCHED``.
 
-        A quota, credential or permission error stops the run: it is raised with the
-        results finished so far in ``error.completed``, so nothing is reported twice.
+        A quota, credential or permission error (or a transient one the policy gave up
+        on) stops the write: it is raised with every result finished so far in
+        ``error.completed`` (every record written among them), so nothing written is
+        reported as unwritten and nothing is reported twice.
         """
         results: dict[int, WriteResult] = {}
-        groups: dict[str, list[_Item]] = defaultdict(list)
+        items: list[_Item] = []
         for index, write in enumerate(writes):
             if write.record is None:
                 results[index] = WriteResult(
@@ -111,48 +160,80 @@ class Writer:
                     error_message="no Salesforce record was matched for this person",
                 )
             else:
-                groups[write.record.object].append(_Item(index, write, write.record.id))
+                items.append(_Item(index, write, write.record.id, write.record.object))
+        into: dict[int, WriteResult] = {}
         try:
-            for object_name, items in groups.items():
-                self._write_object(object_name, items, results)
+            done = self.client.policy.retry_items(
+                items,
+                self._send,
+                self._retryable,
+                batches=self._batches,
+                recover=self._recover,
+                into=into,
+            )
         except VendorError as exc:
+            results.update({items[pos].index: r for pos, r in into.items()})
             exc.completed = [results[i] for i in sorted(results)]
             raise
+        results.update({item.index: r for item, r in zip(items, done, strict=True)})
         return [results[i] for i in range(len(writes))]
-
-    def _write_object(
-        self, object_name: str, items: list[_Item], results: dict[int, WriteResult]
-    ) -> None:
-        if len(items) > self.bulk_threshold:
-            send: Callable[[Sequence[_Item]], list[WriteResult]] = self._sender(object_name)
-            done = self.client.policy.retry_items(items, send, self._retryable)
-            results.update({item.index: r for item, r in zip(items, done, strict=True)})
-            return
-        for batch in unique_batches(items, self.batch_size):
-            done = self.client.policy.retry_items(
-                batch, lambda b: self._composite(object_name, b), self._retryable
-            )
-            results.update({item.index: r for item, r in zip(batch, done, strict=True)})
 
     @staticmethod
     def _retryable(result: WriteResult) -> bool:
         return result.outcome is WriteOutcome.RETRYABLE
 
-    def _sender(self, object_name: str) -> Callable[[Sequence[_Item]], list[WriteResult]]:
-        """Bulk for big sends; the (small) retry rounds go through collections."""
+    def _batches(self, items: Sequence[_Item]) -> list[list[_Item]]:
+        """One call per object above the Bulk threshold, else collections of 200."""
+        by_object: dict[str, list[_Item]] = defaultdict(list)
+        for item in items:
+            by_object[item.object].append(item)
+        out: list[list[_Item]] = []
+        for group in by_object.values():
+            if len(group) > self.bulk_threshold:
+                out.append(group)
+            else:
+                out.extend(unique_batches(group, self.batch_size))
+        return out
 
-        def send(items: Sequence[_Item]) -> list[WriteResult]:
-            if len(items) > self.bulk_threshold:
-                return self._bulk(object_name, items)
-            out: list[WriteResult] = []
-            by_index: dict[int, WriteResult] = {}
-            for batch in unique_batches(items, self.batch_size):
-                for item, r in zip(batch, self._composite(object_name, batch), strict=True):
-                    by_index[item.index] = r
-            out.extend(by_index[item.index] for item in items)
-            return out
+    def _send(self, batch: Sequence[_Item]) -> list[WriteResult]:
+        object_name = batch[0].object
+        if len(batch) > self.bulk_threshold:
+            return self._bulk(object_name, batch)
+        return self._composite(object_name, batch)
 
-        return send
+    # ------------------------------------------------------------------ read-back
+
+    def _field_specs(self, object_name: str, names: set[str]) -> dict[str, FieldSpec]:
+        if self._describe is None:
+            return {}
+        known = self._specs.get(object_name)
+        if known is None or not names <= set(known):
+            known = {spec.name: spec for spec in self._describe(object_name)}
+            self._specs[object_name] = known
+        return known
+
+    def _recover(self, items: Sequence[_Item]) -> list[WriteResult | None]:
+        """Read the records of an unanswered call back: a record that holds every value
+        it was sent counts as written (and is not sent again)."""
+        found: dict[int, WriteResult] = {}
+        by_object: dict[str, list[_Item]] = defaultdict(list)
+        for item in items:
+            by_object[item.object].append(item)
+        for object_name, group in by_object.items():
+            names = {name for item in group for name in item.write.values}
+            specs = self._field_specs(object_name, names)
+            held = read_values(
+                self.client, object_name, [i.record_id for i in group], sorted(names)
+            )
+            for item in group:
+                there = held.get(item.record_id)
+                if there is not None and all(
+                    holds(specs.get(name), value, there.get(name))
+                    for name, value in item.write.values.items()
+                ):
+                    found[id(item)] = _result(item, WriteOutcome.WRITTEN)
+        self.recovered += len(found)
+        return [found.get(id(item)) for item in items]
 
     # ------------------------------------------------------------------ collections
 
@@ -167,16 +248,20 @@ class Writer:
         answer = self.client.call(
             f"update of {len(batch)} {object_name} records",
             lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body),
+            resend_uncertain=False,
         )
         if not isinstance(answer, list) or len(answer) != len(batch):
             raise TransientError(
-                f"Salesforce answered {object_name} collection update with an unexpected body"
+                f"Salesforce answered {object_name} collection update with an unexpected body",
+                maybe_applied=True,
             )
         return [_from_record_result(item, a) for item, a in zip(batch, answer, strict=True)]
 
     # ------------------------------------------------------------------ bulk 2.0
 
-    def _bulk_call(self, what: str, method: str, path: str, **kwargs: Any) -> Any:
+    def _bulk_call(
+        self, what: str, method: str, path: str, *, resend_uncertain: bool = True, **kwargs: Any
+    ) -> Any:
         extra_headers: dict[str, str] = kwargs.pop("headers", {})
 
         def run(sf: Any) -> Any:
@@ -189,7 +274,7 @@ class Writer:
                 **kwargs,
             )
 
-        return self.client.call(what, run)
+        return self.client.call(what, run, resend_uncertain=resend_uncertain)
 
     def _bulk(self, object_name: str, items: Sequence[_Item]) -> list[WriteResult]:
         columns = sorted({k for item in items for k in item.write.values})
@@ -216,19 +301,55 @@ class Writer:
             ),
         ).json()
         job_id = str(job["id"])
-        self._bulk_call(
-            "Bulk API upload",
-            "PUT",
-            f"/{job_id}/batches",
-            data=text.getvalue().encode("utf-8"),
-            headers={"Content-Type": "text/csv"},
-        )
-        self._bulk_call(
-            "Bulk API upload complete",
-            "PATCH",
-            f"/{job_id}",
-            data=json.dumps({"state": "UploadComplete"}),
-        )
+        try:
+            self._bulk_call(
+                "Bulk API upload",
+                "PUT",
+                f"/{job_id}/batches",
+                resend_uncertain=False,  # a second upload to one job would add the rows twice
+                data=text.getvalue().encode("utf-8"),
+                headers={"Content-Type": "text/csv"},
+            )
+        except TransientError:
+            self._abort(job_id)  # an uncommitted job is never processed: nothing was written
+            raise
+        self._commit(job_id)
+        try:
+            return self._results(job_id, items)
+        except TransientError as exc:
+            exc.maybe_applied = True  # the committed job may have written (some of) them
+            raise
+
+    def _abort(self, job_id: str) -> None:
+        with contextlib.suppress(VendorError):  # left Open, the job is never processed either
+            self._bulk_call(
+                "Bulk API abort", "PATCH", f"/{job_id}", data=json.dumps({"state": "Aborted"})
+            )
+
+    def _commit(self, job_id: str) -> None:
+        """``UploadComplete``; an unanswered commit is checked, never sent blindly."""
+        last: TransientError | None = None
+        for _ in range(max(self.client.policy.attempts, 1)):
+            try:
+                self._bulk_call(
+                    "Bulk API upload complete",
+                    "PATCH",
+                    f"/{job_id}",
+                    resend_uncertain=False,
+                    data=json.dumps({"state": "UploadComplete"}),
+                )
+                return
+            except TransientError as exc:
+                if not exc.maybe_applied:
+                    raise
+                info = self._bulk_call("Bulk API job status", "GET", f"/{job_id}").json()
+                if str(info.get("state")) != "Open":
+                    return  # the commit arrived; the answer did not
+                last = exc
+        assert last is not None
+        raise last
+
+    def _results(self, job_id: str, items: Sequence[_Item]) -> list[WriteResult]:
         state = self._wait(job_id)
         by_id: dict[str, list[_Item]] = defaultdict(list)
         for item in items:
@@ -243,11 +364,11 @@ class Writer:
             for item in by_id.get((row.get("Id") or row.get("sf__Id") or "")[:15], ()):
                 results[item.index] = _result(item, WriteOutcome.WRITTEN)
         for row in rows("failedResults"):
-            code, _, message = (row.get("sf__Error") or "UNKNOWN_EXCEPTION").partition(":")
-            message = message.removesuffix(" --").strip()
+            code, message, fields = bulk_error(row.get("sf__Error") or "")
             outcome = WriteOutcome.RETRYABLE if record_is_retryable(code) else WriteOutcome.REJECTED
             for item in by_id.get((row.get("Id") or row.get("sf__Id") or "")[:15], ()):
-                results[item.index] = _result(item, outcome, code, message)
+                text = record_message(item, [message], fields)
+                results[item.index] = _result(item, outcome, code, text)
         note = f"Bulk API job {job_id} ended {state} before processing this record"
         return [
             results.get(item.index) or _result(item, WriteOutcome.RETRYABLE, UNPROCESSED, note)
@@ -262,6 +383,9 @@ class Writer:
             if state in ("JobComplete", "Failed", "Aborted"):
                 return state
             if waited >= self.bulk_timeout_s:
-                raise TransientError(f"Bulk API job {job_id} still {state} after {waited:.0f} s")
+                raise TransientError(
+                    f"Bulk API job {job_id} still {state} after {waited:.0f} s",
+                    maybe_applied=True,
+                )
             self.client.policy.sleep(self.bulk_poll_s)
             waited += self.bulk_poll_s
