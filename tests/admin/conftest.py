@@ -23,19 +23,28 @@ from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
+from relcrm.sync.config import load_config
 from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
 from relcrm.sync.demo_salesforce import OrgRest, seed_org
 
 __all__ = ["hs_sandbox", "sf_sandbox"]
 
 
-def targets_file(folder: Path, sf: SalesforceSandbox, hs: HubSpotSandbox, extra: str = "") -> Path:
-    """A targets file with the shipped Salesforce Contact and HubSpot contact mappings."""
+def targets_file(
+    folder: Path,
+    sf: SalesforceSandbox,
+    hs: HubSpotSandbox,
+    extra: str = "",
+    *,
+    store: str = "relcrm.db",
+) -> Path:
+    """A targets file with the shipped Salesforce Contact and HubSpot contact mappings;
+    its store is ``store`` (a URL, or a SQLite file beside the targets file)."""
     path = folder / "relcrm.toml"
     path.write_text(
         f"""
 [store]
-url = "relcrm.db"
+url = "{store}"
 
 [[targets]]
 name = "sf-contact"
@@ -96,14 +105,16 @@ def populate(
     persons: int,
     now: datetime,
 ) -> list[Person]:
-    """A sample in the targets file's store (relcrm.db beside it), profiled, the same
+    """A sample in the targets file's store (by default relcrm.db beside it), profiled, the same
     persons already in both CRMs (as a real org and portal hold them), and the mapped
     fields applied with ``relcrm fields apply``. Returns the persons who consent and have
     an email: those a sync writes."""
     sample = generate_sample(persons=persons, seed=5, now=now)
     path = config.parent / "sample.jsonl"
     write_interchange(sample.records(), path)
-    with Store.open(f"sqlite:///{config.parent / 'relcrm.db'}") as store:
+    store_url = load_config(config).store_url
+    assert store_url is not None
+    with Store.open(store_url) as store:
         ingest_interchange(path, store)
         list(profile_store(store, now))
     sf, hs = sandboxes

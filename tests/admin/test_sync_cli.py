@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from relcrm.cli import app
@@ -27,6 +28,12 @@ NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 Sandboxes = tuple[SalesforceSandbox, HubSpotSandbox]
 
 
+@pytest.fixture
+def config(sandboxes: Sandboxes, tmp_path: Path, store_url: str) -> Path:
+    """The targets file, its store on SQLite and (when available) PostgreSQL."""
+    return targets_file(tmp_path, *sandboxes, store=store_url)
+
+
 def run(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
@@ -40,7 +47,9 @@ def prepare(config: Path, sandboxes: Sandboxes) -> int:
     return len(populate(config, sandboxes, persons=20, now=NOW))
 
 
-def test_sync_twice_then_runs_and_dead_letters(config: Path, sandboxes: Sandboxes) -> None:
+def test_sync_twice_then_runs_and_dead_letters(
+    config: Path, sandboxes: Sandboxes, store_url: str
+) -> None:
     consenting = prepare(config, sandboxes)
 
     dry = run("sync", "--config", str(config), "--dry-run", "--json")
@@ -69,7 +78,7 @@ def test_sync_twice_then_runs_and_dead_letters(config: Path, sandboxes: Sandboxe
         consenting,
     ]
     assert "sf-contact" in run("runs", "--config", str(config)).stdout
-    by_store = run("runs", "--store", str(config.parent / "relcrm.db"), "--json")
+    by_store = run("runs", "--store", store_url, "--json")
     assert len(lines(by_store)) == 4  # the store alone is enough to read the history
 
     assert run("dead-letters", "list", "--config", str(config), "--json").stdout == ""
@@ -89,18 +98,20 @@ def test_limit_and_full(config: Path, sandboxes: Sandboxes) -> None:
 
 
 def test_unreachable_crm_exits_3_and_bad_config_exits_2(
-    sandboxes: Sandboxes, tmp_path: Path
+    sandboxes: Sandboxes, tmp_path: Path, store_url: str
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     sf, hs = sandboxes
-    path = targets_file(tmp_path, sf, hs, extra="retry_attempts = 1  # fail fast\n")
+    path = targets_file(
+        tmp_path, sf, hs, extra="retry_attempts = 1  # fail fast\n", store=store_url
+    )
     text = path.read_text(encoding="utf-8").replace(hs.base_url, f"https://127.0.0.1:{closed_port}")
     path.write_text(text, encoding="utf-8")
     sample = generate_sample(persons=6, seed=1, now=NOW)
     write_interchange(sample.records(), tmp_path / "sample.jsonl")
-    with Store.open(f"sqlite:///{tmp_path / 'relcrm.db'}") as store:
+    with Store.open(store_url) as store:
         ingest_interchange(tmp_path / "sample.jsonl", store)
         list(profile_store(store, NOW))
 

@@ -1,0 +1,46 @@
+"""Fixtures every test package shares.
+
+``store_url`` (both backends: ``[sqlite]`` and ``[postgresql]``), ``store`` (a Store opened
+on it) and ``postgres_url`` (PostgreSQL only). PostgreSQL runs when
+``RELCRM_TEST_POSTGRES_URL`` names a server; how to use them is in ``tests/postgres.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from relcrm.store import Store
+from tests.postgres import BACKENDS, close_server, fresh_database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_databases_are_dropped() -> Iterator[None]:
+    yield
+    close_server()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store URL with nothing in it yet, on SQLite and (when available) PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state' / 'relcrm.db'}"
+    else:
+        with fresh_database() as url:
+            yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A Store on ``store_url``, closed after the test."""
+    with Store.open(store_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database (skipped without ``RELCRM_TEST_POSTGRES_URL``)."""
+    with fresh_database() as url:
+        yield url
