@@ -100,6 +100,8 @@ def test_bad_lines_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
         "perceptions_already_known": 0,
         "preferences": 0,
         "rejected": 4,
+        "forgotten": 0,
+        "restored": 0,
         "analyzed": 0,
         "redacted": {},
     }

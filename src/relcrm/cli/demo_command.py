@@ -19,10 +19,12 @@ from relcrm.cli import (
     _print_explained,
     _print_segments,
     app,
+    err,
     out,
 )
-from relcrm.errors import ConnectorError, RelcrmError
+from relcrm.errors import RelcrmError
 from relcrm.models import RelationshipProfile, Segment
+from relcrm.sandbox._server import stop_signals_interrupt
 from relcrm.sync.demo import CHANGED_VERBATIM, CrmDemo, DemoResult, run_demo
 
 
@@ -113,6 +115,11 @@ def _print_second(result: DemoResult) -> None:
         )
 
 
+INTERRUPTED = 130
+"""The exit code of a demo stopped by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as shells
+report an interrupted command)."""
+
+
 def names_of(part: CrmDemo) -> list[str]:
     return sorted(part.mapping.field_names()) if part.mapping is not None else []
 
@@ -154,18 +161,22 @@ def demo(
         workdir = keep or Path(scratch)
         org_file = keep / ORG_FILE if keep is not None else None
         try:
-            result = run_demo(
-                workdir,
-                persons=persons,
-                seed=seed,
-                now=now,
-                salesforce=salesforce,
-                org_file=org_file,
-                hubspot=hubspot,
-            )
+            # SIGTERM and SIGHUP unwind like Ctrl-C, so the sandboxes delete their keys
+            with stop_signals_interrupt():
+                result = run_demo(
+                    workdir,
+                    persons=persons,
+                    seed=seed,
+                    now=now,
+                    salesforce=salesforce,
+                    org_file=org_file,
+                    hubspot=hubspot,
+                )
+        except KeyboardInterrupt:
+            err.print("interrupted: the demo's sandboxes are stopped and their keys deleted")
+            raise typer.Exit(INTERRUPTED) from None
         except RelcrmError as error:
-            code = ExitCode.CONNECT if isinstance(error, ConnectorError) else ExitCode.CONFIG
-            raise _fail(error, code) from None
+            raise _fail(error, error.exit_code) from None
         out.rule("relcrm demo")
         files = (result.ingest, result.survey, result.social)
         redacted = sum(sum(r.redactions.values()) for r in files)

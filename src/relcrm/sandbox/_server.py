@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import signal
 import socket
+import struct
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import uvicorn
 
+from relcrm.errors import ConfigurationError
 from relcrm.sandbox._faults import FaultInjector
 from relcrm.sandbox._requestlog import LoggedCall, RequestLog
 from relcrm.sandbox._tls import TlsFiles
@@ -59,18 +64,38 @@ async def _send_canned(send: Send, response: CannedResponse) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def _abort_connection(receive: Receive) -> bool:
+CORRUPT_TLS_RECORD = b"\x17\x03\x03\x00\x13" + b"\x00" * 0x13
+"""An application-data TLS record whose contents cannot decrypt: what a client reads when
+a broken proxy or middlebox mangles the connection."""
+
+
+def _abort_connection(receive: Receive, mode: str = "close") -> bool:
     """Close the client's TCP connection without an answer.
 
     ASGI has no "drop the connection" message; uvicorn would turn an exception into a 500.
     uvicorn's ``receive`` is a bound method of the request cycle, which holds the
     transport: aborting it (and marking the cycle disconnected so uvicorn does not try to
     answer) is what a crashed load balancer looks like to the client.
+
+    ``mode`` ``"reset"`` ends the connection with a TCP reset instead of a close;
+    ``"tls"`` first writes a corrupt TLS record below the TLS layer, so the client fails
+    with a TLS error (as behind a broken proxy) rather than seeing a closed connection.
     """
     cycle = getattr(receive, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None or not hasattr(transport, "abort"):
         return False
+    if mode == "reset":
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    elif mode == "tls":
+        # below TLS: the raw transport under asyncio's SSL protocol (private, so guarded)
+        raw = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
+        if raw is not None and hasattr(raw, "write"):
+            with contextlib.suppress(Exception):
+                raw.write(CORRUPT_TLS_RECORD)
     cycle.disconnected = True  # type: ignore[union-attr]
     transport.abort()
     return True
@@ -106,12 +131,13 @@ class SandboxMiddleware:
             scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")
         )
         scope[LOG_KEY] = call
-        decision = self.faults.next_call(is_auth=self.is_auth(scope))
+        decision = self.faults.next_call(is_auth=self.is_auth(scope), path=str(scope["path"]))
         if decision.latency_s:
             await asyncio.sleep(decision.latency_s)
+        mode = self.faults.plan.drop_mode
         if decision.drop and not self.faults.plan.drop_after_processing:
             call.fault = "dropped"
-            if _abort_connection(receive):
+            if _abort_connection(receive, mode):
                 return
         if decision.unavailable:
             call.fault = "unavailable"
@@ -121,29 +147,54 @@ class SandboxMiddleware:
             return
 
         swallow = decision.drop  # drop after processing: run the app, never answer
+        held: list[Message] | None = [] if decision.slow_s and not swallow else None
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 call.status = int(message["status"])
-            if not swallow:
+            if held is not None:
+                held.append(message)  # a slow answer: processed now, answered later
+            elif not swallow:
                 await send(message)
 
         await self.app(scope, receive, send_wrapper)
         if swallow:
             call.fault = "dropped_after_processing"
             call.status = 0
-            if not _abort_connection(receive):
+            if not _abort_connection(receive, mode):
                 raise ConnectionAbortedError("fault plan: drop connection")
+        elif held is not None:
+            call.fault = "slow"
+            await asyncio.sleep(decision.slow_s)
+            for message in held:
+                await send(message)
+
+
+class PortUnavailableError(ConfigurationError):
+    """The sandbox cannot listen on the port asked for (in use, or not allowed)."""
+
+    code = "sandbox.port_unavailable"
+    default_hint = "choose another --port, or leave --port out to get a free one"
 
 
 def _bind_loopback(port: int | None, host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted sockets inherit this; without it uvicorn's two writes per answer (headers,
-    # body) meet delayed ACKs and every call takes ~40 ms instead of ~1 ms.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port or 0))
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this; without it uvicorn's two writes per answer
+        # (headers, body) meet delayed ACKs and every call takes ~40 ms instead of ~1 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port or 0))
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            reason = "is already in use (another sandbox, or another program, listens there)"
+        elif error.errno == errno.EACCES:
+            reason = "may not be used by this user (ports below 1024 need privileges)"
+        else:
+            reason = f"cannot be listened on: {error.strerror or error}"
+        raise PortUnavailableError(f"port {port} on {host} {reason}") from None
     sock.set_inheritable(True)
     return sock
 
@@ -207,7 +258,11 @@ class ThreadedServer:
             self._sock.close()
 
     def serve_forever(self) -> None:
-        """Block the calling thread until interrupted (for the CLI)."""
+        """Block the calling thread until interrupted (for the CLI).
+
+        Ctrl-C, and SIGTERM or SIGHUP while :func:`stop_signals_interrupt` is in force,
+        end the wait; the server is stopped either way.
+        """
         try:
             while self._thread.is_alive():
                 self._thread.join(0.5)
@@ -217,11 +272,60 @@ class ThreadedServer:
             self.stop()
 
 
-def run_in_foreground(title: str, description: str, server: ThreadedServer | None) -> None:
+STOP_SIGNALS: tuple[str, ...] = ("SIGINT", "SIGTERM", "SIGHUP")
+"""The signals that stop a sandbox in the foreground: Ctrl-C, and what ``kill``, a
+supervisor or a closed terminal send."""
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """Within the block, the first SIGINT, SIGTERM or SIGHUP raises
+    :class:`KeyboardInterrupt` in the main thread; later ones are ignored.
+
+    SIGTERM's and SIGHUP's default action kills the process on the spot, so no
+    ``finally`` runs and a sandbox's private keys (its TLS server key, the JWT signing
+    key) would stay on disk. Wrapped around a sandbox's context manager, this unwinds it
+    instead, and a second signal cannot cut its clean-up short. The previous handlers
+    come back on exit. Only the main thread may set handlers; elsewhere (a sandbox
+    started from a thread) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if fired:
+            return  # already stopping: let the clean-up finish
+        fired = True
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous: dict[int, Any] = {}
+    for name in STOP_SIGNALS:
+        number = getattr(signal, name, None)  # Windows has no SIGHUP
+        if number is not None:
+            previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def run_in_foreground(
+    title: str,
+    description: str,
+    server: ThreadedServer | None,
+    notes: Iterable[str] = (),
+) -> None:
     """What ``relcrm sandbox ...`` does once a sandbox is up: say how to connect to it,
-    then block until Ctrl-C (the caller's context manager then tears it down)."""
+    then block until interrupted (the caller's context manager then tears it down and
+    deletes its key files; see :func:`stop_signals_interrupt`). ``notes`` follow the
+    description (the files ``--write-config`` wrote); everything is set up by the time
+    the "is running" line appears."""
     if server is None:
         raise RuntimeError(f"{title} has no running server")
-    print(f"{title} is running (Ctrl-C stops it)")
-    print(description, flush=True)
+    lines = [f"{title} is running (Ctrl-C stops it)", description, *notes]
+    print("\n".join(lines), flush=True)
     server.serve_forever()

@@ -26,6 +26,7 @@ from relcrm.sandbox._server import (
     Scope,
     ThreadedServer,
     run_in_foreground,
+    stop_signals_interrupt,
 )
 from relcrm.sandbox._tls import make_tls_files
 from relcrm.sandbox.hubspot.app import Ctx, HubSpotApp, RouteSpec
@@ -150,21 +151,26 @@ def running_hubspot_sandbox(
     """Run a HubSpot sandbox on 127.0.0.1 over HTTPS for the duration of the block."""
     tls = make_tls_files(workdir)
     directory = tls.ca_file.parent
-    plan = faults or FaultPlan()
-    if latency_ms:
-        plan = plan.model_copy(update={"latency_ms": latency_ms})
-    injector = FaultInjector(plan)
-    limits = rate_limit if isinstance(rate_limit, RateLimits) else RateLimits.parse(rate_limit)
-    limiter = RateLimiter(limits)
-    log = RequestLog()
-    portal = Portal(config, faults=injector)
-    app = HubSpotApp(portal, limiter)
-    _add_batch_read_associations(app)
-    asgi = SandboxMiddleware(
-        app.starlette, log=log, faults=injector, unavailable=_unavailable_for(injector)
-    )
-    server = ThreadedServer(asgi, tls=tls, port=port)
-    server.start()
+    try:
+        plan = faults or FaultPlan()
+        if latency_ms:
+            plan = plan.model_copy(update={"latency_ms": latency_ms})
+        injector = FaultInjector(plan)
+        limits = rate_limit if isinstance(rate_limit, RateLimits) else RateLimits.parse(rate_limit)
+        limiter = RateLimiter(limits)
+        log = RequestLog()
+        portal = Portal(config, faults=injector)
+        app = HubSpotApp(portal, limiter)
+        _add_batch_read_associations(app)
+        asgi = SandboxMiddleware(
+            app.starlette, log=log, faults=injector, unavailable=_unavailable_for(injector)
+        )
+        server = ThreadedServer(asgi, tls=tls, port=port)
+        server.start()
+    except BaseException:  # a busy port, say: leave no key on disk
+        if workdir is None:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
     sandbox = HubSpotSandbox(
         base_url=server.base_url,
         token=next(iter(portal.config.tokens), DEFAULT_TOKEN),
@@ -189,10 +195,20 @@ def serve_forever(
     latency_ms: int = 0,
     rate_limit: str | int | None = None,
     faults_file: Path | None = None,
+    ready: Callable[[HubSpotSandbox], Iterable[str]] | None = None,
 ) -> None:
-    """Run the sandbox in the foreground until Ctrl-C, printing how to connect to it."""
+    """Run the sandbox in the foreground until Ctrl-C (or SIGTERM, SIGHUP), printing how
+    to connect to it; its key files are deleted when it stops.
+
+    ``ready`` runs once the sandbox is up and before it says so (the CLI seeds contacts
+    and writes a targets file there); the lines it returns are printed too.
+    """
     plan = FaultPlan.from_file(faults_file) if faults_file is not None else None
-    with running_hubspot_sandbox(
-        port=port, faults=plan, latency_ms=latency_ms, rate_limit=rate_limit
-    ) as sandbox:
-        run_in_foreground("relcrm HubSpot sandbox", sandbox.describe(), sandbox._server)
+    with (
+        stop_signals_interrupt(),
+        running_hubspot_sandbox(
+            port=port, faults=plan, latency_ms=latency_ms, rate_limit=rate_limit
+        ) as sandbox,
+    ):
+        notes = list(ready(sandbox)) if ready is not None else []
+        run_in_foreground("relcrm HubSpot sandbox", sandbox.describe(), sandbox._server, notes)

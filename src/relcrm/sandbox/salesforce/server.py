@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from relcrm.sandbox._server import (
     Scope,
     ThreadedServer,
     run_in_foreground,
+    stop_signals_interrupt,
 )
 from relcrm.sandbox._tls import make_tls_files
 from relcrm.sandbox.salesforce.app import SalesforceApp
@@ -148,27 +149,32 @@ def running_sandbox(
     """Run a Salesforce sandbox on 127.0.0.1 over HTTPS for the duration of the block."""
     tls = make_tls_files(workdir)
     directory = tls.ca_file.parent
-    plan = faults or FaultPlan()
-    if latency_ms:
-        plan = plan.model_copy(update={"latency_ms": latency_ms})
-    injector = FaultInjector(plan)
-    private_key_file, public_pem = _jwt_keypair(directory)
-    cfg = config or OrgConfig()
-    cfg.jwt_public_key_pem = cfg.jwt_public_key_pem or public_pem
-    log = RequestLog()
-    org = Org(cfg, faults=injector, data_file=data_file)
-    bulk = Bulk2(org, log, processing_delay_s=bulk_processing_delay_s)
-    app = SalesforceApp(org, bulk)
-    asgi = SandboxMiddleware(
-        app.starlette,
-        log=log,
-        faults=injector,
-        unavailable=_unavailable_for(injector),
-        is_auth=_is_auth,
-    )
-    server = ThreadedServer(asgi, tls=tls, port=port)
-    org.instance_url = server.base_url
-    server.start()
+    try:
+        plan = faults or FaultPlan()
+        if latency_ms:
+            plan = plan.model_copy(update={"latency_ms": latency_ms})
+        injector = FaultInjector(plan)
+        private_key_file, public_pem = _jwt_keypair(directory)
+        cfg = config or OrgConfig()
+        cfg.jwt_public_key_pem = cfg.jwt_public_key_pem or public_pem
+        log = RequestLog()
+        org = Org(cfg, faults=injector, data_file=data_file)
+        bulk = Bulk2(org, log, processing_delay_s=bulk_processing_delay_s)
+        app = SalesforceApp(org, bulk)
+        asgi = SandboxMiddleware(
+            app.starlette,
+            log=log,
+            faults=injector,
+            unavailable=_unavailable_for(injector),
+            is_auth=_is_auth,
+        )
+        server = ThreadedServer(asgi, tls=tls, port=port)
+        org.instance_url = server.base_url
+        server.start()
+    except BaseException:  # a busy port, say: leave no key on disk
+        if workdir is None:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
     sandbox = SalesforceSandbox(
         instance_url=server.base_url,
         ca_file=tls.ca_file,
@@ -195,11 +201,24 @@ def running_sandbox(
 
 
 def serve_forever(
-    port: int | None, latency_ms: int, faults_file: Path | None, data_file: Path | None
+    port: int | None,
+    latency_ms: int,
+    faults_file: Path | None,
+    data_file: Path | None,
+    ready: Callable[[SalesforceSandbox], Iterable[str]] | None = None,
 ) -> None:
-    """Run the sandbox in the foreground until Ctrl-C, printing how to connect to it."""
+    """Run the sandbox in the foreground until Ctrl-C (or SIGTERM, SIGHUP), printing how
+    to connect to it; its key files are deleted when it stops.
+
+    ``ready`` runs once the sandbox is up and before it says so (the CLI seeds contacts
+    and writes a targets file there); the lines it returns are printed too.
+    """
     plan = FaultPlan.from_file(faults_file) if faults_file is not None else None
-    with running_sandbox(
-        port=port, faults=plan, latency_ms=latency_ms, data_file=data_file
-    ) as sandbox:
-        run_in_foreground("relcrm Salesforce sandbox", sandbox.describe(), sandbox._server)
+    with (
+        stop_signals_interrupt(),
+        running_sandbox(
+            port=port, faults=plan, latency_ms=latency_ms, data_file=data_file
+        ) as sandbox,
+    ):
+        notes = list(ready(sandbox)) if ready is not None else []
+        run_in_foreground("relcrm Salesforce sandbox", sandbox.describe(), sandbox._server, notes)
