@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,8 +21,44 @@ EXAMPLES = [
 @pytest.mark.parametrize("code", EXAMPLES)
 def test_example_runs(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # examples name files as seen from the repository root
-    exec(compile(code, "<example>", "exec"), {"__name__": "__example__"})
+    saved = dict(os.environ)  # an example may set a secret, as a deployment would
+    try:
+        exec(compile(code, "<example>", "exec"), {"__name__": "__example__"})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def test_there_are_examples() -> None:
     assert EXAMPLES
+
+
+IMPORT = re.compile(r"^\s*(?:from\s+(relcrm[\w.]*)\s+import|import\s+(relcrm[\w.]*))", re.MULTILINE)
+OPS_DOCUMENTS = ("ops.md", "admin.md")
+OPS_MODULES = ("relcrm", "relcrm.observability", "relcrm.sandbox", "relcrm.sync.demo_")
+"""What the ops and admin examples may import: the public API (``relcrm.__all__``), the
+metrics helpers, and the sandboxes with their set-up (seeding a sandbox CRM)."""
+
+
+def _imports(code: str) -> list[str]:
+    return [match.group(1) or match.group(2) for match in IMPORT.finditer(code)]
+
+
+def test_no_example_imports_a_private_module() -> None:
+    for path in DOCUMENTS:
+        for code in BLOCK.findall(path.read_text(encoding="utf-8")):
+            for module in _imports(code):
+                assert not any(part.startswith("_") for part in module.split(".")), (
+                    f"{path.name} imports {module}"
+                )
+
+
+def test_ops_and_admin_examples_use_the_public_api() -> None:
+    for path in DOCUMENTS:
+        if path.name not in OPS_DOCUMENTS:
+            continue
+        for code in BLOCK.findall(path.read_text(encoding="utf-8")):
+            for module in _imports(code):
+                assert module == "relcrm" or module.startswith(OPS_MODULES[1:]), (
+                    f"{path.name} imports {module}: export what it needs from relcrm"
+                )

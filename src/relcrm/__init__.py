@@ -4,15 +4,20 @@ The public API is what this module exports (pinned by ``tests/test_public_api.py
 everything else is private and may change.
 """
 
+from relcrm.connectors import Connector, available_connectors, load_connector_class
 from relcrm.errors import (
     ConfigurationError,
     ConnectorError,
+    ExitCode,
     InputError,
     InvalidRecordError,
+    LeaseLostError,
     RelcrmError,
     SchemaVersionError,
     StoreError,
+    TargetBusyError,
 )
+from relcrm.mapping import Mapping, load_mapping, load_shipped
 from relcrm.models import (
     Archetype,
     ArchetypeDetail,
@@ -38,7 +43,25 @@ from relcrm.profile import ProfileConfig, build_profile
 from relcrm.sources.interchange import read_interchange, write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store, open_store
-from relcrm.sync import IngestReport, ingest_interchange, profile_store
+from relcrm.sync import (
+    IngestReport,
+    LeasePolicy,
+    PipelineReport,
+    ProfileRun,
+    RunCounts,
+    SyncReport,
+    ingest_interchange,
+    load_config,
+    profile_and_save,
+    profile_store,
+    push_profiles,
+    retry_dead_letters,
+    run_pipeline,
+)
+from relcrm.sync import run as run_sync
+from relcrm.sync.config import build_connector
+from relcrm.sync.fields import apply_fields, check_mapping, plan_fields
+from relcrm.sync.forget import forget
 
 __version__ = "0.1.0"
 
@@ -49,35 +72,60 @@ __all__ = [
     "CesScore",
     "Channel",
     "ConfigurationError",
+    "Connector",
     "ConnectorError",
     "Consent",
     "CrmRecordRef",
     "CsatScore",
     "Emotion",
     "EmotionIntensities",
+    "ExitCode",
     "HealthBand",
     "IngestReport",
     "InputError",
     "InvalidRecordError",
+    "LeaseLostError",
+    "LeasePolicy",
+    "Mapping",
     "NpsScore",
     "Perception",
     "Person",
+    "PipelineReport",
     "Preference",
     "ProfileConfig",
+    "ProfileRun",
     "Provenance",
     "RelationshipProfile",
     "RelcrmError",
+    "RunCounts",
     "SchemaVersionError",
     "Segment",
     "SocialHandle",
     "Store",
     "StoreError",
+    "SyncReport",
+    "TargetBusyError",
     "__version__",
+    "apply_fields",
+    "available_connectors",
+    "build_connector",
     "build_profile",
+    "check_mapping",
+    "forget",
     "generate_sample",
     "ingest_interchange",
+    "load_config",
+    "load_connector_class",
+    "load_mapping",
+    "load_shipped",
     "open_store",
+    "plan_fields",
+    "profile_and_save",
     "profile_store",
+    "push_profiles",
     "read_interchange",
+    "retry_dead_letters",
+    "run_pipeline",
+    "run_sync",
     "write_interchange",
 ]

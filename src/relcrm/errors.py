@@ -16,7 +16,13 @@ The tree::
     │   └── InvalidRecordError      one record (line, row) is invalid; the rest of the batch goes on
     ├── StoreError                  the state store cannot be used
     │   └── SchemaVersionError      the store was written by a newer relcrm
+    ├── RunError                    a sync run could not go on as a run
+    │   ├── TargetBusyError         another live run holds the target's lease
+    │   └── LeaseLostError          this run's lease expired and another run took it
     └── ConnectorError              talking to a CRM failed (see relcrm.connectors for details)
+
+Every error class also carries ``exit_code``: the :class:`ExitCode` a command ends with
+when this error stops it, so schedulers see one table of outcomes (README, "Exit codes").
 
 Messages never contain secrets: values that could be secret are never interpolated,
 and long values are shortened by :func:`shorten` before they are quoted.
@@ -25,6 +31,24 @@ and long values are shortened by :func:`shorten` before they are quoted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a scheduler can act on; every ``relcrm`` command exits with one of these."""
+
+    OK = 0
+    """everything went through"""
+    REJECTED = 1
+    """some records were rejected (each is reported; the rest went through)"""
+    CONFIG = 2
+    """configuration or input error (nothing was changed)"""
+    CONNECT = 3
+    """cannot connect to or authenticate with a CRM"""
+    QUOTA = 4
+    """paused by a CRM quota; run again later to resume"""
+    BUSY = 5
+    """another run holds the target; nothing was written (wait, or run again later)"""
 
 
 def shorten(value: object, limit: int = 60) -> str:
@@ -40,6 +64,7 @@ class RelcrmError(Exception):
 
     code: str = "relcrm.error"
     default_hint: str = ""
+    exit_code: ExitCode = ExitCode.CONFIG
 
     def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -124,7 +149,33 @@ class SchemaVersionError(StoreError):
     default_hint = "upgrade relcrm, or point it at another store"
 
 
+class RunError(RelcrmError):
+    """A sync run could not go on as a run (not a CRM's or a record's fault)."""
+
+    code = "run.error"
+    default_hint = "run again later"
+
+
+class TargetBusyError(RunError):
+    """Another live run holds the target's lease: running now would write its records
+    twice. Nothing was written."""
+
+    code = "run.target_busy"
+    default_hint = "wait for the other run (relcrm sync --wait SECONDS), or run again later"
+    exit_code = ExitCode.BUSY
+
+
+class LeaseLostError(RunError):
+    """This run stopped renewing its lease in time (a long stall) and another run took
+    the target; it stopped before its next batch so that nothing is written twice."""
+
+    code = "run.lease_lost"
+    default_hint = "the other run carries on; check why this one stalled (see relcrm runs)"
+    exit_code = ExitCode.BUSY
+
+
 class ConnectorError(RelcrmError):
     """Talking to a CRM failed; the subclass says whether to retry, pause or stop."""
 
     code = "connector.error"
+    exit_code = ExitCode.CONNECT

@@ -24,3 +24,19 @@ class RelcrmSettings(BaseSettings):
         description="SQLAlchemy URL of the state store; a SQLite file by default",
     )
     log_level: str = Field(default="WARNING")
+    log_format: str = Field(
+        default="text",
+        description="Log lines on standard error: text, or json (one object a line); "
+        "checked by relcrm.observability.configure_logging, like log_level",
+    )
+    lease_ttl_s: float = Field(
+        default=90.0,
+        gt=0,
+        description="Seconds a run's lease on a target (or a worker's on a partition) "
+        "outlives its last heartbeat: how soon a killed run's target is free again",
+    )
+    lease_heartbeat_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds between a run's heartbeats; well under lease_ttl_s",
+    )

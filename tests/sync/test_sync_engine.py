@@ -1,6 +1,7 @@
 """The sync engine end to end, against both sandboxes over real sockets.
 
-Each test builds a small world: sample persons ingested and profiled into a SQLite store,
+Each test builds a small world: sample persons ingested and profiled into a store (SQLite,
+and PostgreSQL when ``RELCRM_TEST_POSTGRES_URL`` names a server: see tests/postgres.py),
 the same persons already in the CRM (as a real org or portal would hold them), the
 shipped mapping's fields provisioned. Then the engine runs, and the sandbox's request
 log and the store say what happened.
@@ -94,11 +95,12 @@ def world(
     sf_sandbox: SalesforceSandbox,
     hs_sandbox: HubSpotSandbox,
     tmp_path: Path,
+    store_url: str,
 ) -> Iterator[World]:
     sample = generate_sample(persons=PERSONS, seed=11, now=NOW)
     path = tmp_path / "sample.jsonl"
     write_interchange(sample.records(), path)
-    store = Store.open(f"sqlite:///{tmp_path / 'relcrm.db'}")
+    store = Store.open(store_url)
     ingest_interchange(path, store)
     list(profile_store(store, NOW))
     connector: Connector
@@ -242,7 +244,9 @@ def test_a_restricted_picklist_rejection_is_dead_lettered_and_retried_after_the_
     world.store.forget_target_state(f"{world.crm}-test")
     world.sandbox.log.clear()
 
-    report = world.engine().run()
+    # The preflight would stop this run before its first write (see the next test);
+    # without it, the CRM rejects the victims one by one.
+    report = world.engine(preflight=False).run()
 
     assert report.status == "partial" and report.exit_code == 1
     assert report.counts["rejected"] == used[victim]
@@ -261,6 +265,28 @@ def test_a_restricted_picklist_rejection_is_dead_lettered_and_retried_after_the_
     assert retried.status == "succeeded", retried.to_json()
     assert retried.counts["written"] == used[victim]
     assert world.store.open_dead_letters(f"{world.crm}-test") == []
+
+
+def test_a_mapping_that_no_longer_fits_stops_the_run_before_its_first_write(
+    world: World,
+) -> None:
+    """Issue 11: the run checks the mapping against the CRM before writing, and stops with
+    the lines ``relcrm mapping check`` prints, instead of collecting a rejection a person."""
+    from relcrm.sync.engine import MappingMismatchError
+
+    segment = next(f for f in world.mapping.fields if f.source == "segment")
+    narrowed = tuple(v for v in segment.picklist if v != "loyal")
+    _replace_field(world, segment.spec().model_copy(update={"picklist_values": narrowed}))
+    world.sandbox.log.clear()
+
+    with pytest.raises(MappingMismatchError) as stopped:
+        world.engine().run()
+
+    assert stopped.value.exit_code == 2 and stopped.value.code == "sync.mapping_mismatch"
+    assert f"{segment.name}: the CRM's restricted picklist lacks loyal" in stopped.value.message
+    assert world.sandbox.log.writes() == []
+    (run,) = world.store.runs(target=f"{world.crm}-test")
+    assert run.status == "failed" and world.store.open_dead_letters(f"{world.crm}-test") == []
 
 
 def _ids(world: World) -> set[str]:

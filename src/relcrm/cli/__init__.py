@@ -18,12 +18,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from typer.core import TyperGroup
 
 from relcrm import __version__
 from relcrm.analyze import (
@@ -33,10 +36,10 @@ from relcrm.analyze import (
     analyzer_named,
     load_redaction_config,
 )
-from relcrm.connectors.errors import QuotaExhausted
-from relcrm.errors import ConfigurationError, ConnectorError, RelcrmError
+from relcrm.errors import ConfigurationError, RelcrmError, StoreError
 from relcrm.mapping import mapping_json_schema
 from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, TextAnalysis
+from relcrm.observability import FileConsole, LineProgress, LogFormat, configure_logging
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
@@ -58,8 +61,81 @@ from relcrm.sync.fields import (
 from relcrm.sync.ingest_sources import ingest_social, ingest_survey
 from relcrm.sync.jobs import store_url_of
 
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite store URL names; None for another database, memory, or a URI."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # the command reports it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or "uri" in parsed.query:
+        return None
+    return Path(database).expanduser()
+
+
+def require_store(config: Path | None, store: str | None) -> None:
+    """Exit 2, saying so, when the store a command would read is a SQLite file that does
+    not exist (opening it would create an empty one: a mistyped --store, or a command run
+    in the wrong folder). Commands that read the store call it first; ``ingest`` and
+    ``run`` create the store."""
+    try:
+        loaded = load_config(config) if config is not None else None
+    except RelcrmError:
+        return  # the command itself reports a bad targets file
+    path = sqlite_file(store_url_of(loaded, store))
+    if path is not None and not path.exists():
+        raise _fail(
+            StoreError(
+                f"no store at {path.absolute()}",
+                hint="load data first (relcrm ingest FILE), or name your store with "
+                "--store, the targets file's [store] or RELCRM_STORE_URL",
+                code="store.not_found",
+            ),
+            ExitCode.CONFIG,
+        )
+
+
+def _hide_flag_types(params: Any) -> None:
+    """Show boolean flags as ``--json``, not ``--json <bool>``: typer's rich help prints a
+    type for every option, although a flag takes no value."""
+    for param in params:
+        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            param.metavar = ""
+
+
+def _polish(command: Any, ctx: Any, path: tuple[str, ...]) -> None:
+    """Once per command object: hide flag types (its help option's too); then its
+    subcommands'."""
+    if getattr(command, "_relcrm_polished", False):
+        return
+    command._relcrm_polished = True
+    _hide_flag_types([*command.params, command.get_help_option(ctx)])
+    for name, subcommand in getattr(command, "commands", {}).items():
+        _polish(subcommand, ctx, (*path, name))
+
+
+class RelcrmGroup(TyperGroup):
+    """The ``relcrm`` command group: every command it hands out is polished first
+    (:func:`_polish`), whichever module registered it."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _polish(command, ctx, (cmd_name,))
+        return command
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        _hide_flag_types(params)
+        return params
+
+
 app = typer.Typer(
     name="relcrm",
+    cls=RelcrmGroup,
     help="relcrm: how your customers feel, in the CRM you already run.",
     no_args_is_help=True,
     add_completion=False,
@@ -67,8 +143,9 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstrings' line breaks are not kept: paragraphs flow
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# Not a terminal (a file, cron, Kubernetes): no wrapping at 80 columns.
+out = FileConsole(highlight=False, soft_wrap=True)
+err = FileConsole(stderr=True, highlight=False)
 
 StoreOption = Annotated[
     str | None,
@@ -99,11 +176,15 @@ def _now(value: str | None) -> datetime:
 
 
 def _fail(error: RelcrmError, code: ExitCode = ExitCode.CONFIG) -> typer.Exit:
-    err.print(f"[bold red]error[/] {error}", markup=True, highlight=False)
+    # The message is not markup: "[store.not_found]" or "[store]" must print as written.
+    err.print(f"[bold red]error[/] {escape(str(error))}", markup=True, highlight=False)
     return typer.Exit(int(code))
 
 
-def _progress(label: str) -> Progress:
+def _progress(label: str) -> Progress | LineProgress:
+    """A progress bar on a terminal; plain log lines (every 10 % or 30 s) otherwise."""
+    if not err.is_terminal:
+        return LineProgress(label)
     return Progress(
         TextColumn(label),
         BarColumn(),
@@ -111,8 +192,49 @@ def _progress(label: str) -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not err.is_terminal,
     )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print relcrm's version and exit.",
+        ),
+    ] = False,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="Log lines on stderr: text, or json (one object a line); UTC timestamps "
+            "[default: $RELCRM_LOG_FORMAT or text].",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            help="DEBUG, INFO, WARNING, ERROR or CRITICAL [default: $RELCRM_LOG_LEVEL or WARNING].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    try:
+        configure_logging(log_level, log_format)
+    except RelcrmError as error:
+        raise _fail(error) from None
 
 
 @app.command()
@@ -357,6 +479,8 @@ def ingest(
         "perceptions_already_known": report.perceptions_known,
         "preferences": report.preferences,
         "rejected": report.rejected,
+        "forgotten": report.forgotten,
+        "restored": report.restored,
         "analyzed": report.analyzed,
         "redacted": dict(sorted(report.redactions.items())),
     }
@@ -377,6 +501,11 @@ def ingest(
             extra = (
                 f", {report.unresolved} posts waiting for their author "
                 f"({report.held_resolved} earlier ones resolved)"
+            )
+        if report.forgotten or report.restored:
+            extra += (
+                f"; {report.forgotten} records of forgotten persons refused, "
+                f"{report.restored} persons back by their new consent (relcrm audit)"
             )
         out.print(
             f"{report.persons} persons, {report.perceptions_new} new perceptions "
@@ -445,6 +574,7 @@ def profile(
     ] = 0,
 ) -> None:
     """Compute every person's relationship profile, save it, and print it."""
+    require_store(None, store)
     now = _now(as_of)
     url = _store_url(store)
     try:
@@ -505,53 +635,6 @@ def schema(
         err.print(f"wrote {path}")
 
 
-sandbox_app = typer.Typer(
-    help="Local emulators of CRM APIs (real servers on 127.0.0.1) to test integrations on.",
-    no_args_is_help=True,
-)
-app.add_typer(sandbox_app, name="sandbox")
-
-
-@sandbox_app.command("salesforce")
-def sandbox_salesforce(
-    port: Annotated[int | None, typer.Option(help="Port [default: a free one].")] = None,
-    latency_ms: Annotated[int, typer.Option(min=0, help="Added to every answer.")] = 0,
-    faults: Annotated[
-        Path | None, typer.Option(help="Fault plan (JSON): 503s, lock errors, drops, expiry.")
-    ] = None,
-    data: Annotated[
-        Path | None, typer.Option(help="Keep the org's records in this SQLite file.")
-    ] = None,
-) -> None:
-    """Run the Salesforce sandbox (HTTPS, with its own CA) until Ctrl-C.
-
-    Prints the instance URL, the CA file to trust and the credentials to use.
-    """
-    from relcrm.sandbox.salesforce import serve_forever
-
-    serve_forever(port, latency_ms, faults, data)
-
-
-@sandbox_app.command("hubspot")
-def sandbox_hubspot(
-    port: Annotated[int | None, typer.Option(help="Port [default: a free one].")] = None,
-    latency_ms: Annotated[int, typer.Option(min=0, help="Added to every answer.")] = 0,
-    rate_limit: Annotated[
-        str, typer.Option(help="Requests per rolling window per token, e.g. 100/10s or 190/10s.")
-    ] = "100/10s",
-    faults: Annotated[
-        Path | None, typer.Option(help="Fault plan (JSON): 5xx, drops, per-input failures.")
-    ] = None,
-) -> None:
-    """Run the HubSpot sandbox (HTTPS, with its own CA) until Ctrl-C.
-
-    Prints the base URL, the CA file to trust and a private-app token.
-    """
-    from relcrm.sandbox.hubspot import serve_forever
-
-    serve_forever(port, latency_ms, rate_limit, faults)
-
-
 # --------------------------------------------------------------------------- mapping, fields
 
 mapping_app = typer.Typer(
@@ -580,13 +663,8 @@ TargetOption = Annotated[
 
 
 def _exit_code_of(error: RelcrmError) -> ExitCode:
-    """Config errors are 2; a spent quota pauses (4); any other CRM failure (credentials,
-    permissions, network) is 3."""
-    if isinstance(error, QuotaExhausted):
-        return ExitCode.QUOTA
-    if isinstance(error, ConnectorError):
-        return ExitCode.CONNECT
-    return ExitCode.CONFIG
+    """Each error class carries its exit code (relcrm.errors, "the tree")."""
+    return error.exit_code
 
 
 def _targets(config: Path, target: str | None) -> list[Target]:
@@ -765,7 +843,9 @@ def fields_apply(
 # The ops commands live in their own module; importing it registers them on ``app``.
 from relcrm.cli import analyze_command as _analyze_command  # noqa: E402
 from relcrm.cli import demo_command as _demo_command  # noqa: E402
+from relcrm.cli import init_command as _init_command  # noqa: E402
 from relcrm.cli import privacy_commands as _privacy_commands  # noqa: E402
+from relcrm.cli import sandbox_command as _sandbox_command  # noqa: E402
 from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
 
 __all__ = [
@@ -773,10 +853,14 @@ __all__ = [
     "ExitCode",
     "_analyze_command",
     "_demo_command",
+    "_init_command",
     "_privacy_commands",
+    "_sandbox_command",
     "_sync_commands",
     "app",
     "main",
+    "require_store",
+    "sqlite_file",
 ]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,6 +20,7 @@ from relcrm.cli import (
     app,
     err,
     out,
+    require_store,
 )
 from relcrm.errors import ConfigurationError, RelcrmError
 from relcrm.store import Store
@@ -95,6 +97,12 @@ def _print_report(report: ForgetReport) -> None:
                 markup=False,
                 highlight=False,
             )
+    if report.identities_refused:
+        out.print(
+            f"  {report.identities_refused} identities kept as salted hashes: every ingest "
+            "refuses them from now on, unless a record gives consent again",
+            highlight=False,
+        )
     out.print(f"  audit entry #{report.audit_id} ({report.outcome})", highlight=False)
 
 
@@ -145,6 +153,7 @@ def forget_command(
     cleared (rejected, or its target is not in the targets file), 2 unknown identity or
     configuration error, 3 cannot connect to or authenticate with a CRM.
     """
+    require_store(config, store)  # erasing needs the store that holds the person
     if (identity is None) == (person_id is None):
         raise _fail(
             ConfigurationError(
@@ -193,6 +202,9 @@ def forget_command(
 
 
 def _audit_line(entry: AuditEntry) -> str:
+    head = f"#{entry.id}  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.action}  {entry.outcome}  "
+    if entry.action == "reconsent":
+        return head + f"subject {entry.subject[:16]}  " + _reconsent_detail(entry.counts)
     rows = entry.counts.get("rows", {})
     erased = sum(int(n) for n in rows.values()) if isinstance(rows, dict) else 0
     targets = entry.counts.get("targets", {})
@@ -202,9 +214,26 @@ def _audit_line(entry: AuditEntry) -> str:
         else ""
     )
     return (
-        f"#{entry.id}  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.action}  {entry.outcome}  "
-        f"subject {entry.subject[:16]}  rows {erased}"
+        head
+        + f"subject {entry.subject[:16]}  rows {erased}"
         + (f"  targets: {per_status}" if per_status else "")
+    )
+
+
+def _minute(value: object) -> str:
+    """An ISO time of the audit log as ``2026-11-22 09:14 UTC`` (as stored if unreadable)."""
+    try:
+        return f"{datetime.fromisoformat(str(value)).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return str(value)
+
+
+def _reconsent_detail(counts: dict[str, Any]) -> str:
+    """What brought a forgotten person back: the consent, the erasure, the record."""
+    return (
+        f"back by consent given {_minute(counts.get('consent_at'))}, after the erasure "
+        f"of {_minute(counts.get('erased_at'))}: {counts.get('via', 'source')} "
+        f"{counts.get('record', '')}".rstrip()
     )
 
 
@@ -224,9 +253,12 @@ def audit_command(
 ) -> None:
     """The audit log of erasures, newest first.
 
-    Each forget with its time, outcome, rows erased per table and CRM targets cleared.
-    Entries hold no personal data: the subject is a salted one-way hash of the person id,
-    which `--person-id` can match."""
+    Each forget with its time, outcome, rows erased per table and CRM targets cleared;
+    each reconsent (a forgotten person let back in by an ingest, because a record gave
+    consent again after the erasure) with the dates and the source record. Entries hold
+    no personal data: the subject is a salted one-way hash of the person id, which
+    `--person-id` can match."""
+    require_store(config, store)
     try:
         loaded = load_config(config) if config is not None else None
         with _open(loaded, store) as opened:

@@ -244,3 +244,34 @@ audit_log = Table(
 """What relcrm did to a person's data on request (``forget``), without personal data: the
 subject is a salted one-way hash of the person id, the counts are numbers and target names.
 No person_id column, on purpose: erasure never finds (or removes) its own proof."""
+
+# -- leases (version 7) ------------------------------------------------------------------
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("run_id", String(RUN_ID_LENGTH), nullable=True),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+"""Who may write to a target (or a partition of it) now; see relcrm.store.leases."""
+
+# -- partitions of shared runs (version 8) -------------------------------------------------
+
+run_partitions = Table(
+    "run_partitions",
+    metadata,
+    Column("run_id", String(RUN_ID_LENGTH), ForeignKey("runs.id"), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("holder", String(120), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("counts", Text, nullable=False),
+    Column("api_calls", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "partition", name="pk_run_partitions"),
+)
+"""The slices of a run several workers share; see relcrm.store.partitions."""

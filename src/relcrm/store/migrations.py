@@ -247,6 +247,40 @@ def _v6_audit_log(connection: Connection) -> None:
     connection.execute(insert(meta).values(key="audit_salt", value=secrets.token_hex(32)))
 
 
+def _v7_leases(connection: Connection) -> None:
+    md = MetaData()
+    Table(
+        "leases",
+        md,
+        Column("name", String(200), primary_key=True),
+        Column("holder", String(120), nullable=False),
+        Column("run_id", String(32), nullable=True),
+        Column("acquired_at", DateTime(timezone=True), nullable=False),
+        Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+    )
+    md.create_all(connection)
+
+
+def _v8_run_partitions(connection: Connection) -> None:
+    md = MetaData()
+    Table("runs", md, Column("id", String(32), primary_key=True))
+    Table(
+        "run_partitions",
+        md,
+        Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+        Column("partition", Integer, nullable=False),
+        Column("total", Integer, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("holder", String(120), nullable=True),
+        Column("expires_at", DateTime(timezone=True), nullable=True),
+        Column("counts", Text, nullable=False),
+        Column("api_calls", Integer, nullable=False),
+        PrimaryKeyConstraint("run_id", "partition", name="pk_run_partitions"),
+    )
+    md.tables["run_partitions"].create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "persons, their identities, and perceptions", _v1_persons_identities_perceptions),
     Migration(2, "relationship profiles", _v2_profiles),
@@ -254,6 +288,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "sync state, dead letters, runs and their checkpoints", _v4_sync_state),
     Migration(5, "social posts whose author is not known yet", _v5_unresolved_posts),
     Migration(6, "an audit log of erasures, and the store's audit salt", _v6_audit_log),
+    Migration(7, "leases: one writer per target (or partition) at a time", _v7_leases),
+    Migration(8, "partitions of runs that several workers share", _v8_run_partitions),
 )
 """Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
 

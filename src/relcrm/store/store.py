@@ -44,7 +44,9 @@ from relcrm.store.identities import (
     identity_keys,
     normalize_identity,
 )
+from relcrm.store.leases import LeaseStore
 from relcrm.store.migrations import migrate
+from relcrm.store.partitions import SharedRunStore
 from relcrm.store.sync_state import ErasureReport, SyncStateStore
 from relcrm.store.unresolved_posts import UnresolvedPostStore
 
@@ -185,7 +187,7 @@ def _identity_conflict(
     )
 
 
-class Store(SyncStateStore, UnresolvedPostStore, AuditStore):
+class Store(SyncStateStore, UnresolvedPostStore, AuditStore, LeaseStore, SharedRunStore):
     """The state store. Open it with :meth:`open` (or :func:`open_store`) and close it,
     ideally with ``with``; one instance may be shared by the threads of one process.
 

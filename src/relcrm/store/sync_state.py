@@ -315,6 +315,49 @@ class SyncStateStore(StorePart):
                 )
         return len(rows)
 
+    def remember_unmatched(self, target: str, person_ids: Iterable[str], *, at: datetime) -> int:
+        """Note that no CRM record matched ``person_ids`` on ``target`` (a row without a
+        record), so ``relcrm unmatched`` can list them; a later match replaces it."""
+        rows = [
+            {
+                "target": target,
+                "person_id": person_id,
+                "crm_object": None,
+                "record_id": None,
+                "matched_at": _utc(at),
+                "cleared_at": None,
+            }
+            for person_id in sorted(set(person_ids))
+        ]
+        with self._write() as connection:
+            for chunk in _chunks(rows, WRITE_CHUNK):
+                insert = self._insert(sync_records)
+                connection.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[sync_records.c.target, sync_records.c.person_id],
+                        set_={"matched_at": insert.excluded.matched_at},
+                        where=sync_records.c.record_id.is_(None),
+                    ),
+                    chunk,
+                )
+        return len(rows)
+
+    def unmatched_persons(self, target: str) -> list[tuple[str, datetime]]:
+        """Persons no CRM record matched on ``target`` at their last attempt, and when."""
+        query = (
+            select(sync_records.c.person_id, sync_records.c.matched_at)
+            .where(
+                sync_records.c.target == target,
+                sync_records.c.record_id.is_(None),
+                sync_records.c.matched_at.is_not(None),
+            )
+            .order_by(sync_records.c.person_id)
+        )
+        with self._read() as connection:
+            return [
+                (row.person_id, from_column(row.matched_at)) for row in connection.execute(query)
+            ]
+
     def known_records(self, target: str, person_ids: Iterable[str]) -> dict[str, CrmRecord]:
         """The remembered record of each of ``person_ids`` on ``target``; persons never
         matched there are absent."""

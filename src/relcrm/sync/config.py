@@ -16,6 +16,7 @@ builds itself from the settings table through a ``from_config`` class method.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import tomllib
@@ -109,12 +110,50 @@ class TargetConfig(_Strict):
     )
 
 
+SourceFormat = Literal["interchange", "survey", "social", "cases"]
+
+
+class SourceConfig(_Strict):
+    """Where ``relcrm run`` reads feedback from before it profiles and syncs."""
+
+    name: str | None = Field(
+        default=None, max_length=80, description="a label for the run's report"
+    )
+    format: SourceFormat = Field(
+        description="interchange (JSONL), survey (CSV export), social (JSONL posts), or "
+        "cases (support cases read from the targets' CRMs)"
+    )
+    path: str | None = Field(
+        default=None,
+        min_length=1,
+        description="a file or a glob, relative to this file (every format but cases)",
+    )
+    columns: str | None = Field(
+        default=None, min_length=1, description="survey only: the column mapping file"
+    )
+    handles: str | None = Field(
+        default=None, min_length=1, description="social only: a handle -> email CSV"
+    )
+    target: str | None = Field(
+        default=None, description="cases only: read the CRM of this target (default: all)"
+    )
+    since_days: int | None = Field(
+        default=None, gt=0, description="cases only: cases changed in the last N days"
+    )
+    analyzer: str | None = Field(
+        default=None, description='an installed analyzer, or "none" (default: the default)'
+    )
+
+
 class ConfigFile(_Strict):
     """The whole targets file."""
 
     version: Literal[1] = 1
     store: StoreConfig | None = None
     targets: tuple[TargetConfig, ...] = Field(description="the CRM objects relcrm writes")
+    sources: tuple[SourceConfig, ...] = Field(
+        default=(), description="what `relcrm run` ingests before profiling and syncing"
+    )
 
 
 # --------------------------------------------------------------------------- resolved
@@ -134,12 +173,51 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A source with its paths resolved against the targets file."""
+
+    label: str
+    format: str
+    files: tuple[Path, ...] = ()
+    columns: Path | None = None
+    handles: Path | None = None
+    target: str | None = None
+    since_days: int | None = None
+    analyzer: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded targets file."""
 
     path: Path
     targets: tuple[Target, ...]
     store_url: str | None = None
+    sources: tuple[SourceConfig, ...] = ()
+
+    def resolved_sources(self) -> list[Source]:
+        """The file's ``[[sources]]`` with globs expanded now (files appear between runs),
+        in file order; a pattern that matches nothing is an empty source, not an error."""
+        found: list[Source] = []
+        base = self.path.parent
+        for index, item in enumerate(self.sources):
+            files: tuple[Path, ...] = ()
+            if item.path is not None:
+                pattern = str((base / item.path).expanduser())
+                files = tuple(sorted(Path(p) for p in glob.glob(pattern)))
+            found.append(
+                Source(
+                    label=item.name or f"sources[{index}] ({item.format})",
+                    format=item.format,
+                    files=files,
+                    columns=(base / item.columns).expanduser() if item.columns else None,
+                    handles=(base / item.handles).expanduser() if item.handles else None,
+                    target=item.target,
+                    since_days=item.since_days,
+                    analyzer=item.analyzer,
+                )
+            )
+        return found
 
     def target_names(self) -> list[str]:
         return [t.name for t in self.targets]
@@ -314,6 +392,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     problems: list[FieldProblem] = []
     if not parsed.targets:
         problems.append(FieldProblem("targets", "give at least one [[targets]] table"))
+    problems.extend(_source_problems(file, parsed))
     seen: set[str] = set()
     for index, item in enumerate(parsed.targets):
         if item.name in seen:
@@ -364,7 +443,33 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     if parsed.store is not None:
         url = parsed.store.url
         store = url if "://" in url else f"sqlite:///{(file.parent / url).expanduser()}"
-    return Config(path=file, targets=tuple(targets), store_url=store)
+    return Config(path=file, targets=tuple(targets), store_url=store, sources=parsed.sources)
+
+
+def _source_problems(file: Path, parsed: ConfigFile) -> list[FieldProblem]:
+    """Each source has what its format needs, and nothing another format needs."""
+    problems: list[FieldProblem] = []
+    names = {target.name for target in parsed.targets}
+    for index, item in enumerate(parsed.sources):
+        where = f"sources[{index}]"
+        if item.format == "cases":
+            if item.path is not None:
+                problems.append(FieldProblem(f"{where}.path", "cases are read from the CRMs"))
+            if item.target is not None and item.target not in names:
+                problems.append(FieldProblem(f"{where}.target", "no such target", item.target))
+        elif item.path is None:
+            problems.append(FieldProblem(f"{where}.path", f"a {item.format} source needs a path"))
+        if item.format == "survey" and item.columns is None:
+            problems.append(FieldProblem(f"{where}.columns", "a survey needs its column mapping"))
+        if item.columns is not None and item.format != "survey":
+            problems.append(FieldProblem(f"{where}.columns", "only survey sources have columns"))
+        if item.handles is not None and item.format != "social":
+            problems.append(FieldProblem(f"{where}.handles", "only social sources have handles"))
+        for key in ("columns", "handles"):
+            value = getattr(item, key)
+            if value is not None and not (file.parent / value).expanduser().is_file():
+                problems.append(FieldProblem(f"{where}.{key}", "file not found", value))
+    return problems
 
 
 # --------------------------------------------------------------------------- connectors
@@ -419,6 +524,8 @@ __all__ = [
     "CONNECTOR_SETTINGS",
     "Config",
     "ConfigFile",
+    "Source",
+    "SourceConfig",
     "StoreConfig",
     "Target",
     "TargetConfig",

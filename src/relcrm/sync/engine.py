@@ -22,11 +22,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import IntEnum
 from typing import Any, Final
 
 from relcrm.connectors import Connector
@@ -36,7 +34,7 @@ from relcrm.connectors.errors import (
     QuotaExhausted,
     VendorError,
 )
-from relcrm.errors import ConfigurationError, FieldProblem
+from relcrm.errors import ConfigurationError, ExitCode, FieldProblem
 from relcrm.mapping import Mapping, crm_holds
 from relcrm.models import (
     FieldWrite,
@@ -47,8 +45,12 @@ from relcrm.models import (
     WriteResult,
 )
 from relcrm.store import Store
+from relcrm.store.partitions import Claim, partition_of
 from relcrm.store.sync_state import FailedWrite, PersonRowText, RunStatus
 from relcrm.sync.consent_pull import pull_consent
+from relcrm.sync.counts import CARRIED_ON_RESUME, COUNT_KEYS, RunCounts
+from relcrm.sync.fields import MappingProblem, Severity, check_mapping, has_errors
+from relcrm.sync.lease import Holder, LeasePolicy, TargetLease, target_lease_name
 from relcrm.sync.selection import Action, Decision, decide
 
 logger = logging.getLogger(__name__)
@@ -56,21 +58,6 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE: Final = 1_000
 """Persons read from the store per transaction."""
 
-CARRIED_ON_RESUME: Final = frozenset(
-    {
-        "written",
-        "cleared",
-        "rejected",
-        "failed",
-        "unmatched",
-        "ambiguous",
-        "fields_sent",
-        "recovered",
-        "consent_granted",
-        "consent_withdrawn",
-    }
-)
-"""The counts of a killed run a resumed run keeps: those of the persons it checkpointed."""
 
 ROW_KEY: Final = "#row"
 """The sync-state entry (beside the per-field fingerprints) that holds the hash of the
@@ -80,42 +67,6 @@ person's row, profile and mapping at the last confirmed write; no CRM field star
 SHOWN_PROBLEMS: Final = 50
 """Rejections and withheld values kept in a report for display (all are counted)."""
 
-COUNT_KEYS: Final[tuple[str, ...]] = (
-    "considered",
-    "selected",
-    "written",
-    "cleared",
-    "unchanged",
-    "rejected",
-    "failed",
-    "skipped_no_consent",
-    "no_profile",
-    "unmatched",
-    "ambiguous",
-    "fields_sent",
-    "fields_withheld",
-    "fields_truncated",
-    "recovered",
-    "consent_granted",
-    "consent_withdrawn",
-)
-"""Every count a run reports, in the order a summary shows them."""
-
-
-class ExitCode(IntEnum):
-    """What a scheduler can act on; every ``relcrm`` command exits with one of these."""
-
-    OK = 0
-    """everything went through"""
-    REJECTED = 1
-    """some records were rejected (each is reported; the rest went through)"""
-    CONFIG = 2
-    """configuration or input error (nothing was changed)"""
-    CONNECT = 3
-    """cannot connect to or authenticate with a CRM"""
-    QUOTA = 4
-    """paused by a CRM quota; run again later to resume"""
-
 
 @dataclass
 class SyncProgress:
@@ -124,7 +75,7 @@ class SyncProgress:
     target: str
     persons_read: int
     persons_total: int
-    counts: Counter[str]
+    counts: RunCounts
     batch: int
 
 
@@ -140,21 +91,39 @@ class SyncReport:
     dry_run: bool = False
     resumed: bool = False
     status: RunStatus | None = None
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: RunCounts = field(default_factory=RunCounts)
     api_calls: int = 0
     duration_s: float = 0.0
     message: str | None = None
     error_code: str | None = None
     rejections: list[WriteResult] = field(default_factory=list)
     withheld: list[tuple[str, FieldProblem]] = field(default_factory=list)
+    lease_wait_s: float = 0.0
+    """How long the run waited for the target's lease."""
+    unmatched: list[str] = field(default_factory=list)
+    """Ids of persons no CRM record matched (the first few; ``relcrm unmatched`` lists
+    them all)."""
+    threshold_breach: str | None = None
+    """Why the run broke a limit the caller set (``--max-unmatched``, ``--max-rejected``)."""
+    stopped_by: ExitCode | None = None
+    """The exit code of an error that kept this run from starting or going on (another
+    run held the target, a CRM could not be reached); None when it ran its course."""
+    partitions: list[int] | None = None
+    """In a run several workers share: the partitions this worker wrote (its counts are
+    theirs); None in a run of one process."""
+    run_counts: RunCounts | None = None
+    """In a run several workers share: the whole run's counts, summed over every
+    partition, when this worker was the one that finished the run."""
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.stopped_by is not None:
+            return self.stopped_by
         if self.status == "paused":
             return ExitCode.QUOTA
         if self.status == "failed":
             return ExitCode.CONNECT
-        if self.counts["rejected"] or self.counts["failed"]:
+        if self.status == "partial" or self.counts["rejected"] or self.counts["failed"]:
             return ExitCode.REJECTED
         return ExitCode.OK
 
@@ -165,12 +134,17 @@ class SyncReport:
             "dry_run": self.dry_run,
             "resumed": self.resumed,
             "status": self.status,
-            "counts": {key: self.counts[key] for key in COUNT_KEYS},
+            "counts": self.counts.as_dict(),
             "api_calls": self.api_calls,
             "duration_s": round(self.duration_s, 3),
+            "lease_wait_s": round(self.lease_wait_s, 3),
+            "unmatched": list(self.unmatched),
+            "threshold_breach": self.threshold_breach,
             "message": self.message,
             "error_code": self.error_code,
             "exit_code": int(self.exit_code),
+            "partitions": self.partitions,
+            "run_counts": None if self.run_counts is None else self.run_counts.as_dict(),
             "rejections": [
                 {
                     "person_id": r.person_id,
@@ -186,6 +160,33 @@ class SyncReport:
                 for person_id, problem in self.withheld
             ],
         }
+
+
+class MappingMismatchError(ConfigurationError):
+    """The mapping does not fit the CRM (a field missing, hidden, of the wrong type...):
+    found before anything was written. Each line is what ``relcrm mapping check`` says."""
+
+    code = "sync.mapping_mismatch"
+    default_hint = "run relcrm mapping check, fix the mapping or relcrm fields apply, run again"
+
+    def __init__(self, target: str, crm_object: str, problems: list[MappingProblem]) -> None:
+        self.problems = problems
+        lines = "".join(f"\n  {p}" for p in problems if p.severity is Severity.ERROR)
+        super().__init__(f"target {target}: the mapping does not fit {crm_object}:{lines}")
+
+
+def _in_partition(person_id: str, slice_: tuple[int, int]) -> bool:
+    index, count = slice_
+    return partition_of(person_id, count) == index
+
+
+def _nobody_matched(counts: RunCounts) -> bool:
+    """Persons were to be written and none was, because no CRM record matched any of them
+    (and nobody is up to date there either: a mapping pointing at the wrong object, or
+    match keys the CRM does not hold)."""
+    attempted = counts["unmatched"] + counts["ambiguous"]
+    done = counts["written"] + counts["cleared"] + counts["rejected"] + counts["failed"]
+    return attempted > 0 and done + counts["unchanged"] + counts["recovered"] == 0
 
 
 class StopRun(Exception):
@@ -217,8 +218,11 @@ class SyncEngine:
         target: str | None = None,
         batch_size: int | None = None,
         now: Callable[[], datetime] | None = None,
+        lease_policy: LeasePolicy | None = None,
+        preflight: bool = True,
     ) -> None:
         self.store = store
+        self.preflight = preflight
         self.connector = connector
         self.mapping = mapping
         self.target = target or mapping.target
@@ -230,6 +234,10 @@ class SyncEngine:
                 code="sync.bad_batch_size",
             )
         self.now = now or (lambda: datetime.now(UTC))
+        # The lease keeps the engine's clock, so an injected clock governs both.
+        self.lease_policy = lease_policy or LeasePolicy(clock=self.now)
+        self._lease: Holder | None = None
+        self._target_lease: TargetLease | None = None
         self._allowed = mapping.field_names()
         self._mapping_key = mapping.model_dump_json().encode() + b"\x00"
 
@@ -246,19 +254,50 @@ class SyncEngine:
     ) -> SyncReport:
         """One run. ``full`` re-sends every mapped value; ``dry_run`` decides and counts
         without calling the CRM or changing the store; ``limit`` caps the persons
-        written; ``only`` restricts the run to these person ids (dead-letter retries)."""
-        only_ids = set(only) if only is not None else None
+        written; ``only`` restricts the run to these person ids (dead-letter retries).
+
+        A run that writes holds the target's lease (:mod:`relcrm.sync.lease`): if another
+        live run holds it, this one waits as ``lease_policy.wait`` allows, then raises
+        :class:`~relcrm.errors.TargetBusyError` having written nothing.
+        """
         if limit is not None and limit < 1:
             raise ConfigurationError(
                 f"--limit must be at least 1, got {limit}", code="sync.bad_limit"
             )
+        if dry_run:
+            return self._run(full=full, dry_run=True, limit=limit, only=only, progress=progress)
+        with TargetLease(self.store, target_lease_name(self.target), self.lease_policy) as lease:
+            self._lease = self._target_lease = lease
+            try:
+                report = self._run(
+                    full=full, dry_run=False, limit=limit, only=only, progress=progress
+                )
+            finally:
+                self._lease = self._target_lease = None
+            report.lease_wait_s = lease.waited_s
+            return report
+
+    def _run(
+        self,
+        *,
+        full: bool,
+        dry_run: bool,
+        limit: int | None,
+        only: Iterable[str] | None,
+        progress: ProgressCallback | None,
+    ) -> SyncReport:
+        only_ids = set(only) if only is not None else None
         started = time.monotonic()
+        if not dry_run:
+            self.connector.begin_run()
         calls_before = self.connector.api_calls
         report = SyncReport(target=self.target, run_id=None, dry_run=dry_run)
         skip: set[str] = set()
         in_flight: set[str] = set()
         if not dry_run:
-            # a restricted run (a dead-letter retry) never adopts a killed full run
+            # This process holds the target's lease, so a run still marked "running" is
+            # one whose process died (its lease expired): resume it. A restricted run (a
+            # dead-letter retry) never adopts a killed full run.
             unfinished = None if only_ids is not None else self.store.unfinished_run(self.target)
             if unfinished is not None:
                 report.run_id = unfinished.id
@@ -266,9 +305,11 @@ class SyncEngine:
                 skip = self.store.checkpointed_persons(unfinished.id)
                 # Outcomes of the persons it finished carry over; the others are counted
                 # again as this run meets them, so nobody is counted twice.
-                report.counts.update(
-                    {k: n for k, n in unfinished.counts.items() if k in CARRIED_ON_RESUME}
-                )
+                report.counts.add(RunCounts.from_stored(unfinished.counts), only=CARRIED_ON_RESUME)
+                # A shared run's workers kept their counts per partition.
+                by_partition, partition_calls = self.store.partition_totals(unfinished.id)
+                report.counts.add(RunCounts.from_stored(by_partition), only=CARRIED_ON_RESUME)
+                calls_before -= partition_calls
                 report.counts["considered"] += len(skip)
                 report.counts["selected"] += len(skip)
                 in_flight = self.store.in_flight_persons(unfinished.id)
@@ -280,7 +321,10 @@ class SyncEngine:
                     len(skip),
                 )
             else:
+                in_flight = self._left_in_flight() if only_ids is None else set()
                 report.run_id = self.store.start_run(self.target, at=self.now())
+            if self._target_lease is not None:
+                self._target_lease.set_run(report.run_id)
         state = _RunState(report, skip, limit, only_ids, calls_before, in_flight)
         try:
             if self.mapping.consent is not None and not dry_run:
@@ -293,6 +337,14 @@ class SyncEngine:
             status: RunStatus = (
                 "partial" if report.counts["rejected"] or report.counts["failed"] else "succeeded"
             )
+            if not dry_run and _nobody_matched(report.counts):
+                status = "partial"
+                report.message = (
+                    f"none of the {report.counts['unmatched']} persons to write matched a "
+                    f"{self.mapping.object} record: check the match keys (mapping [match]) "
+                    "and that the persons exist in the CRM (relcrm unmatched)"
+                )
+                report.error_code = "sync.nobody_matched"
         except StopRun:
             report.status = None
             report.message = "stopped after a batch (resume by running again)"
@@ -301,6 +353,17 @@ class SyncEngine:
             return report
         except QuotaExhausted as exc:
             status, report.message, report.error_code = "paused", exc.message, exc.code
+        except MappingMismatchError:
+            if report.run_id is not None and not dry_run:
+                self.store.finish_run(
+                    report.run_id,
+                    "failed",
+                    {},
+                    0,
+                    "the mapping does not fit the CRM",
+                    at=self.now(),
+                )
+            raise
         except (AuthenticationFailed, PermissionDenied) as exc:
             status, report.message, report.error_code = "failed", exc.message, exc.code
         except VendorError as exc:
@@ -327,6 +390,84 @@ class SyncEngine:
         )
         return report
 
+    def _left_in_flight(self) -> set[str]:
+        """Persons whose batch was being sent when the CRM stopped the last run (failed,
+        paused): their writes may have arrived, so this run reads them back first."""
+        last = self.store.runs(1, target=self.target)
+        if not last or last[0].status not in ("failed", "paused"):
+            return set()
+        return self.store.in_flight_persons(last[0].id)
+
+    def run_partition(
+        self,
+        claim: Claim,
+        hold: Holder,
+        *,
+        worker: str,
+        full: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> SyncReport:
+        """One partition of a run several workers share (:mod:`relcrm.sync.workers`): the
+        persons of ``claim``'s slice only, checkpointed into the shared run, which this
+        method neither starts nor finishes. ``hold`` must stay ours while it writes
+        (``hold.check()`` raises otherwise). A taken-over partition skips the persons its
+        former holder checkpointed and reads back the batch it had in flight."""
+        started = time.monotonic()
+        calls_before = self.connector.api_calls
+        report = SyncReport(target=self.target, run_id=claim.run_id)
+        slice_ = (claim.partition, claim.count)
+        skip = {
+            person_id
+            for person_id in self.store.checkpointed_persons(claim.run_id)
+            if _in_partition(person_id, slice_)
+        }
+        in_flight = {
+            person_id
+            for person_id in self.store.in_flight_persons(claim.run_id)
+            if _in_partition(person_id, slice_)
+        }
+        report.resumed = bool(skip or in_flight or claim.taken_over)
+        # What earlier holders of a taken-over partition did carries over, as on resume.
+        report.counts.add(RunCounts.from_stored(claim.counts), only=CARRIED_ON_RESUME)
+        report.counts["considered"] += len(skip)
+        report.counts["selected"] += len(skip)
+        calls_before -= claim.api_calls
+        state = _RunState(
+            report, skip, None, None, calls_before, in_flight, partition=slice_, claim=claim
+        )
+        state.worker = worker
+        self._lease = hold
+        try:
+            self._run_pages(state, full=full, dry_run=False, progress=progress)
+            status: RunStatus = (
+                "partial" if report.counts["rejected"] or report.counts["failed"] else "succeeded"
+            )
+        except QuotaExhausted as exc:
+            status, report.message, report.error_code = "paused", exc.message, exc.code
+        except (AuthenticationFailed, PermissionDenied, VendorError) as exc:
+            status, report.message, report.error_code = "failed", exc.message, exc.code
+        finally:
+            self._lease = None
+        report.status = status
+        report.api_calls = self.connector.api_calls - calls_before
+        report.duration_s = time.monotonic() - started
+        return report
+
+    def _preflight(self) -> None:
+        """Check the mapping against the CRM's schema before the run's first write: a
+        field that is missing, hidden or of the wrong type would reject every record, so
+        the run stops at once with the lines ``relcrm mapping check`` prints. A run with
+        nothing to write (most daily runs) costs no describe call."""
+        problems: list[MappingProblem] = []
+        for object_name in dict.fromkeys([self.mapping.object, *self.mapping.match.fallback]):
+            described = self.connector.describe(object_name)
+            found = check_mapping(self.mapping, described)
+            if object_name != self.mapping.object:
+                found = [replace(p, field=f"{object_name}.{p.field}") for p in found]
+            problems.extend(found)
+        if has_errors(problems):
+            raise MappingMismatchError(self.target, self.mapping.object, problems)
+
     # ------------------------------------------------------------------ pages
 
     def _run_pages(
@@ -347,12 +488,16 @@ class SyncEngine:
             rows = [
                 row
                 for row in raw_page
-                if row.id not in state.skip and (state.only is None or row.id in state.only)
+                if row.id not in state.skip
+                and (state.only is None or row.id in state.only)
+                and (state.partition is None or _in_partition(row.id, state.partition))
             ]
             if not rows:
                 continue
             pushed = self.store.field_fingerprints(self.target, [row.id for row in rows])
             page: list[tuple[Person, RelationshipProfile | None, str]] = []
+            unchanged: dict[str, dict[str, str]] = {}
+            settled: list[str] = []
             for row in rows:
                 row_hash = self._row_hash(row)
                 if not full and pushed.get(row.id, {}).get(ROW_KEY) == row_hash:
@@ -360,12 +505,12 @@ class SyncEngine:
                     # values were last confirmed: nothing can have changed.
                     counts["considered"] += 1
                     counts["unchanged"] += 1
+                    if row.id in lettered:
+                        settled.append(row.id)  # the CRM has these values after all
                     continue
                 page.append((row.parsed_person(), row.parsed_profile(), row_hash))
             withdrawn = [p.id for p, _, _ in page if not p.consent.granted and p.id in pushed]
             cleared = self.store.cleared(self.target, withdrawn) if withdrawn else set()
-            unchanged: dict[str, dict[str, str]] = {}
-            settled: list[str] = []
             for person, profile, row_hash in page:
                 counts["considered"] += 1
                 if state.limit_reached():
@@ -474,7 +619,11 @@ class SyncEngine:
                 at=self.now(),
             )
             records.update(found.matched)
+            if found.unmatched and state.report.run_id is not None:
+                self.store.remember_unmatched(self.target, found.unmatched, at=self.now())
             state.report.counts["unmatched"] += len(found.unmatched)
+            room = SHOWN_PROBLEMS - len(state.report.unmatched)
+            state.report.unmatched.extend(sorted(found.unmatched)[: max(0, room)])
             state.report.counts["ambiguous"] += len(found.ambiguous)
             for person_id, refs in found.ambiguous.items():
                 logger.warning(
@@ -486,7 +635,6 @@ class SyncEngine:
         return records
 
     def _write_batch(self, state: _RunState, batch: Sequence[Decision]) -> None:
-        counts = state.report.counts
         records = self._records_for(state, batch)
         writes: list[FieldWrite] = []
         by_person: dict[str, Decision] = {}
@@ -504,12 +652,52 @@ class SyncEngine:
                 FieldWrite(person_id=decision.person.id, record=record, values=decision.values)
             )
             by_person[decision.person.id] = decision
+        if self._lease is not None:
+            self._lease.check()  # never write once another run holds the target
+        if self.preflight and not state.preflighted:
+            self._preflight()  # before the run's first write, not on runs with none
+            state.preflighted = True
         results = self._recovered(state, writes)
         writes = [w for w in writes if w.person_id not in {r.person_id for r in results}]
         if writes and state.report.run_id is not None:
             self.store.mark_in_flight(state.report.run_id, [w.person_id for w in writes])
         if writes:
-            results += self.connector.write(self.mapping.object, writes)
+            try:
+                results += self.connector.write(self.mapping.object, writes)
+            except VendorError as stopped:
+                # The CRM stopped the batch part-way (a spent quota, a refused login): keep
+                # what it finished, so nothing written is sent again; the rest stays in
+                # flight for the next run to read back.
+                finished = [r for r in stopped.completed if isinstance(r, WriteResult)]
+                self._settle(state, [*results, *finished], by_person, records)
+                raise
+        self._settle(state, results, by_person, records)
+        state.batch += 1
+        if state.report.run_id is not None:
+            calls = max(0, self.connector.api_calls - state.calls_before)
+            shared = state.claim is not None  # each worker's counts go to its partition
+            self.store.checkpoint(
+                state.report.run_id,
+                state.batch,
+                [d.person.id for d in batch],
+                counts=None if shared else _stored_counts(state.report.counts),
+                api_calls=None if shared else calls,
+            )
+            if state.claim is not None:
+                self.store.checkpoint_partition(
+                    state.claim, state.worker, _stored_counts(state.report.counts), calls
+                )
+
+    def _settle(
+        self,
+        state: _RunState,
+        results: Sequence[WriteResult],
+        by_person: dict[str, Decision],
+        records: dict[str, RecordRef],
+    ) -> None:
+        """Store the outcomes of a batch: fingerprints for what the CRM confirmed, dead
+        letters (the CRM's reason, never the values) for what it refused."""
+        counts = state.report.counts
         at = self.now()
         confirmed: dict[str, dict[str, str]] = {}
         cleared: list[str] = []
@@ -519,13 +707,16 @@ class SyncEngine:
             if result.outcome is WriteOutcome.WRITTEN:
                 if decision.action is Action.CLEAR:
                     cleared.append(result.person_id)
-                    counts["cleared"] += 1
+                    counts.cleared += 1
                 else:
                     confirmed[result.person_id] = decision.fingerprints
-                    counts["written"] += 1
-                counts["fields_sent"] += len(decision.values)
+                    counts.written += 1
+                counts.fields_sent += len(decision.values)
                 continue
-            counts["rejected" if result.outcome is WriteOutcome.REJECTED else "failed"] += 1
+            if result.outcome is WriteOutcome.REJECTED:
+                counts.rejected += 1
+            else:
+                counts.failed += 1
             if len(state.report.rejections) < SHOWN_PROBLEMS:
                 state.report.rejections.append(result)
             failures.append(
@@ -546,22 +737,13 @@ class SyncEngine:
             self.store.resolve_dead_letters_of(self.target, done)
         if failures:
             self.store.add_dead_letters(self.target, failures, at=at, run_id=state.report.run_id)
-        state.batch += 1
-        if state.report.run_id is not None:
-            self.store.checkpoint(
-                state.report.run_id,
-                state.batch,
-                [d.person.id for d in batch],
-                counts=_stored_counts(counts),
-                api_calls=max(0, self.connector.api_calls - state.calls_before),
-            )
 
     def _recovered(self, state: _RunState, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """Writes of a killed run's last batch that reached the CRM all the same: read the
         records back and count a write whose every value the CRM holds as done, so a
         resumed run does not send it twice. The others are sent as usual."""
         uncertain = [w for w in writes if w.person_id in state.in_flight and w.record]
-        if not uncertain:
+        if not uncertain or not self.connector.capabilities.reads_back:
             return []
         state.in_flight.difference_update(w.person_id for w in uncertain)
         by_name = {item.name: item for item in self.mapping.fields}
@@ -607,19 +789,27 @@ class _RunState:
     """Persons whose batch was being sent when the resumed run was killed."""
     selected: int = 0
     batch: int = 0
+    preflighted: bool = False
+    """Whether the mapping was checked against the CRM in this run (before its first write)."""
+    partition: tuple[int, int] | None = None
+    """(index, count): only persons of this partition (a shared run's slice)."""
+    claim: Claim | None = None
+    """The partition this worker holds, in a shared run."""
+    worker: str = ""
 
     def limit_reached(self) -> bool:
         return self.limit is not None and self.selected >= self.limit
 
 
-def _stored_counts(counts: Counter[str]) -> dict[str, int]:
-    return {key: counts[key] for key in COUNT_KEYS if counts[key]}
+def _stored_counts(counts: RunCounts) -> dict[str, int]:
+    return counts.as_dict(nonzero=True)
 
 
 __all__ = [
     "COUNT_KEYS",
     "ExitCode",
     "ProgressCallback",
+    "RunCounts",
     "StopRun",
     "SyncEngine",
     "SyncProgress",

@@ -8,16 +8,23 @@ passed. A target that cannot connect does not stop the others.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from relcrm.connectors import Connector
+from relcrm.errors import ConfigurationError, RelcrmError
 from relcrm.settings import RelcrmSettings
 from relcrm.store import Store
 from relcrm.sync.config import Config, Target, build_connector, load_config
 from relcrm.sync.engine import ProgressCallback, SyncEngine, SyncReport
+from relcrm.sync.lease import LeasePolicy
+from relcrm.sync.workers import run_shared
+
+logger = logging.getLogger(__name__)
 
 ConfigSource = Config | str | os.PathLike[str]
 
@@ -44,7 +51,7 @@ def _opened(config: Config, store: Store | None, store_url: str | None) -> Itera
         yield opened
 
 
-def _connector(target: Target, connectors: Mapping[str, Connector] | None) -> Connector:
+def connector_for(target: Target, connectors: Mapping[str, Connector] | None) -> Connector:
     if connectors is not None and target.name in connectors:
         return connectors[target.name]
     return build_connector(target)
@@ -62,24 +69,64 @@ def run(
     connectors: Mapping[str, Connector] | None = None,
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
+    lease_policy: LeasePolicy | None = None,
+    partitions: int | None = None,
 ) -> list[SyncReport]:
     """Sync every target of ``config`` (or the one named ``target``); one report each.
 
-    ``connectors`` replaces the connector built for a target name (a script that already
-    holds one, or a test). Raises :class:`relcrm.errors.ConfigurationError` before
-    anything is written if the file, a mapping or a target's settings are wrong.
+    ``partitions`` makes this process one worker of a run several share
+    (:mod:`relcrm.sync.workers`): start each with the same number. ``connectors``
+    replaces the connector built for a target name (a script that already holds one, or
+    a test). Raises :class:`relcrm.errors.ConfigurationError` before
+    anything is written if the file, a mapping or a target's settings are wrong. A target
+    that cannot run (another run holds it, its CRM cannot be reached) gets a report that
+    says so, with its exit code, and the other targets go on.
     """
+    if partitions is not None and limit is not None:
+        raise ConfigurationError(
+            "--limit cannot be combined with --partitions: each worker would count its own",
+            code="sync.limit_with_partitions",
+        )
     loaded = _config(config)
     targets = loaded.select(target)
-    built = [(t, _connector(t, connectors)) for t in targets]
+    built = [(t, connector_for(t, connectors)) for t in targets]
     reports: list[SyncReport] = []
     with _opened(loaded, store, store_url) as opened:
         for chosen, connector in built:
             engine = SyncEngine(
-                opened, connector, chosen.mapping, target=chosen.name, batch_size=batch_size
+                opened,
+                connector,
+                chosen.mapping,
+                target=chosen.name,
+                batch_size=batch_size,
+                lease_policy=lease_policy,
             )
-            reports.append(engine.run(full=full, dry_run=dry_run, limit=limit, progress=progress))
+            one: Callable[[], SyncReport]
+            if partitions is not None and not dry_run:
+                one = partial(run_shared, engine, partitions, full=full, progress=progress)
+            else:
+                one = partial(
+                    engine.run, full=full, dry_run=dry_run, limit=limit, progress=progress
+                )
+            reports.append(guarded(chosen.name, dry_run, one))
     return reports
+
+
+def guarded(target: str, dry_run: bool, run_one: Callable[[], SyncReport]) -> SyncReport:
+    """Run one target; an error that stops it becomes its report, so one target's
+    failure never loses the others' reports."""
+    try:
+        return run_one()
+    except RelcrmError as error:
+        logger.warning("%s: %s", target, error)
+        return SyncReport(
+            target=target,
+            run_id=None,
+            dry_run=dry_run,
+            message=error.message,
+            error_code=error.code,
+            stopped_by=error.exit_code,
+        )
 
 
 def retry_dead_letters(
@@ -91,6 +138,7 @@ def retry_dead_letters(
     store_url: str | None = None,
     connectors: Mapping[str, Connector] | None = None,
     progress: ProgressCallback | None = None,
+    lease_policy: LeasePolicy | None = None,
 ) -> list[SyncReport]:
     """Send the open dead letters again (all, or ``letter_ids``), one run per target.
 
@@ -112,12 +160,17 @@ def retry_dead_letters(
                 continue
             opened.mark_dead_letters_retried(letter.id for letter in letters)
             engine = SyncEngine(
-                opened, _connector(chosen, connectors), chosen.mapping, target=chosen.name
+                opened,
+                connector_for(chosen, connectors),
+                chosen.mapping,
+                target=chosen.name,
+                lease_policy=lease_policy,
             )
+            persons = {letter.person_id for letter in letters}
             reports.append(
-                engine.run(only={letter.person_id for letter in letters}, progress=progress)
+                guarded(chosen.name, False, partial(engine.run, only=persons, progress=progress))
             )
     return reports
 
 
-__all__ = ["retry_dead_letters", "run", "store_url_of"]
+__all__ = ["connector_for", "guarded", "retry_dead_letters", "run", "store_url_of"]

@@ -1,0 +1,5 @@
+"""``python -m relcrm``: the same as the ``relcrm`` command."""
+
+from relcrm.cli import main
+
+main()
