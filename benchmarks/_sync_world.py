@@ -61,9 +61,15 @@ class BuiltStore:
 
 
 def build_store(
-    folder: Path, persons: int, per_person: int, seed: int, now: datetime
+    folder: Path,
+    persons: int,
+    per_person: int,
+    seed: int,
+    now: datetime,
+    url: str | None = None,
 ) -> BuiltStore:
-    """Write the bulk file, ingest it into ``folder/relcrm.db`` and profile everyone."""
+    """Write the bulk file, ingest it into ``url`` (by default ``folder/relcrm.db``) and
+    profile everyone."""
     data = folder / "bulk.jsonl"
     started = time.perf_counter()
     with data.open("w", encoding="utf-8", newline="\n") as out:
@@ -72,7 +78,7 @@ def build_store(
         ):
             out.write(line)
     build_s = time.perf_counter() - started
-    url = f"sqlite:///{folder / 'relcrm.db'}"
+    url = url or f"sqlite:///{folder / 'relcrm.db'}"
     with Store.open(url) as store:
         started = time.perf_counter()
         report = ingest_interchange(data, store)

@@ -31,6 +31,8 @@ about a minute. Not a timed test: compare the figures of one run, on one machine
     python benchmarks/sync.py                      # 100,000 persons, HubSpot rate-limited
     python benchmarks/sync.py --persons 5000       # a quick look
     python benchmarks/sync.py --fast               # HubSpot without its rate limit
+    python benchmarks/sync.py --workers 1,2,4      # throughput per worker count
+                                                   # (benchmarks/sync_workers.py)
 """
 
 from __future__ import annotations
@@ -227,6 +229,11 @@ def print_table(rows: list[Row]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if any(a == "--workers" or a.startswith("--workers=") for a in arguments):
+        import sync_workers  # several workers on one target: its own world and table
+
+        return sync_workers.main(arguments)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=DEFAULT_PERSONS)
     parser.add_argument("--per-person", type=int, default=4, help="perceptions per person")
