@@ -118,3 +118,23 @@ def test_a_dead_letter_closes_when_the_crm_turns_out_to_hold_the_values(world: W
 
     assert again.counts["written"] == 0 and again.counts["unchanged"] == len(world.consenting)
     assert world.store.open_dead_letters(target) == []
+
+
+def test_a_run_the_crm_stopped_leaves_its_batch_to_be_read_back(world: World) -> None:
+    """Issue 11, #12: a run the CRM stopped (503s, a spent quota) may have had its last
+    batch processed without hearing so. The next run reads that batch back first and does
+    not send again what the CRM already holds, even on a full re-send."""
+    target = f"{world.crm}-test"
+    first = world.engine().run()
+    assert first.status == "succeeded"
+    stopped_in_flight = sorted(p.id for p in world.consenting)[:3]
+    run_id = world.store.start_run(target, at=NOW)
+    world.store.mark_in_flight(run_id, stopped_in_flight)
+    world.store.finish_run(run_id, "failed", {}, 0, "the CRM stopped answering", at=NOW)
+    world.sandbox.log.clear()
+
+    resent = world.engine().run(full=True)
+
+    assert resent.status == "succeeded" and resent.counts.recovered == 3
+    writes = world.written_records()
+    assert len(writes) == len(world.consenting) - 3 and set(writes.values()) == {1}
