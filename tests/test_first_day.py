@@ -21,10 +21,10 @@ from typer.testing import CliRunner
 
 from relcrm import __version__
 from relcrm.cli import app
-from relcrm.cli.init_command import targets_template
+from relcrm.cli.init_command import Crm, targets_template
 from relcrm.sandbox._server import PortUnavailableError
 from relcrm.sandbox.hubspot import running_hubspot_sandbox
-from relcrm.sync.config import CONNECTOR_SETTINGS, allowed_settings, build_connector, load_config
+from relcrm.sync.config import allowed_settings, build_connector, load_config
 from tests.cli_sandboxes import RELCRM, SandboxProcess, relcrm_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,7 +231,7 @@ def test_every_key_of_the_template_says_what_it_does() -> None:
     assert keys > 20
 
 
-@pytest.mark.parametrize("connector", sorted(CONNECTOR_SETTINGS))
+@pytest.mark.parametrize("connector", sorted(crm.value for crm in Crm))
 def test_the_template_names_every_setting_a_connector_takes(connector: str) -> None:
     text = targets_template()
     for key in allowed_settings(connector):

@@ -85,7 +85,8 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "ConfigurationError",
         _CONFIG,
         "the targets file cannot be read or is wrong: a secret in it, an unknown connector "
-        "or setting, a mapping that does not load or is for another connector",
+        "or setting, a mapping that does not load, is for another connector or asks for "
+        "what the connector cannot do",
         "fix the keys the message names; secrets go in the environment or a secrets file",
     ),
     CodeEntry(
@@ -120,9 +121,21 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "config.unsupported_connector",
         "ConfigurationError",
         _CONFIG,
-        "a third-party connector cannot be built from a targets file (no from_config, or "
-        "from_config returned no connector)",
-        "ask the connector's authors for from_config(settings, secrets_file)",
+        "an installed connector does not implement the connector contract (no "
+        "settings_class, declared_capabilities or from_settings, a missing method, "
+        "from_settings returned no connector, or a feature its capabilities declare "
+        "without its protocol: support_cases without read_cases, history_notes without "
+        "add_perception_notes)",
+        "ask the connector's authors for a version that implements relcrm.connectors.Connector",
+    ),
+    CodeEntry(
+        "config.unsupported_mapping",
+        "ConfigurationError",
+        _CONFIG,
+        "a mapping asks for what its connector declares it cannot do (match.fallback "
+        "objects where fallback_matching is false, an object or a match key the connector "
+        "does not support); refused before any run",
+        "change the mapping as the message says, or use a connector that can",
     ),
     CodeEntry(
         "config.unknown_mapping",
@@ -500,14 +513,6 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "a value cannot be expressed for its HubSpot property; the record is rejected "
         "(INVALID_VALUE) and the others are written",
         "fix the mapping or the value",
-    ),
-    # ------------------------------------------------------------------ hubspot
-    CodeEntry(
-        "hubspot.fallback_unsupported",
-        "ConfigurationError",
-        _CONFIG,
-        "a HubSpot mapping names match.fallback objects; HubSpot keeps people in one object",
-        "remove match.fallback from the HubSpot mapping",
     ),
     # ------------------------------------------------------------------ demo
     CodeEntry(

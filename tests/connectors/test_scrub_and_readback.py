@@ -1,24 +1,28 @@
-"""Value-free CRM messages (issue 11, #11) and the read-back comparison (#12), pure tests."""
+"""Value-free CRM messages (issue 11, #11), values read back normalised by each connector
+and the one comparison of them (issue 11, #12; issue 12), pure tests."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
+from relcrm.connectors.hubspot.describe import PropertyInfo
 from relcrm.connectors.hubspot.errors import input_error_code
 from relcrm.connectors.hubspot.errors import scrub_message as hs_scrub
 from relcrm.connectors.hubspot.errors import translate as hs_translate
-from relcrm.connectors.readback import holds
+from relcrm.connectors.hubspot.values import read_value
+from relcrm.connectors.readback import holds, normalise, parse_instant
 from relcrm.connectors.salesforce.errors import record_is_retryable
 from relcrm.connectors.salesforce.errors import scrub_message as sf_scrub
 from relcrm.connectors.salesforce.errors import translate as sf_translate
 from relcrm.connectors.salesforce.writer import bulk_error
 from relcrm.connectors.scrub import WITHHELD, without_values
 from relcrm.mapping import crm_holds, load_shipped
-from relcrm.models import FieldSpec, FieldType
+from relcrm.models import FieldSpec, FieldType, ReadValue
 
 REASONS = "Feels trapped by the contract; NPS 2 after the outage; angry about billing"
 
@@ -165,36 +169,97 @@ def test_record_level_codes_are_not_transient_unless_the_code_says_so() -> None:
 
 SPECS = {
     "number": FieldSpec(name="n", label="N", type=FieldType.NUMBER, precision=5, scale=1),
+    "integer": FieldSpec(name="i", label="I", type=FieldType.NUMBER, precision=3, scale=0),
     "percent": FieldSpec(name="p", label="P", type=FieldType.PERCENT, precision=5, scale=2),
     "checkbox": FieldSpec(name="c", label="C", type=FieldType.CHECKBOX),
     "date": FieldSpec(name="d", label="D", type=FieldType.DATE),
     "datetime": FieldSpec(name="t", label="T", type=FieldType.DATETIME),
     "text": FieldSpec(name="x", label="X", type=FieldType.TEXT, length=40),
 }
-CASES: list[tuple[str, Any, Any]] = [
-    ("number", 72.0, 72),
-    ("number", 72.04, 72.0),
-    ("number", 72.2, 72.0),
-    ("percent", 12.345, 12.35),
+SIX = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+
+# (kind, raw value as Salesforce's REST API returns it, normalised)
+SALESFORCE_READS: list[tuple[str, Any, ReadValue]] = [
+    ("number", 72.5, 72.5),
+    ("integer", 72.0, 72),
+    ("percent", 12.35, 12.35),
     ("checkbox", True, True),
-    ("checkbox", True, "true"),
-    ("checkbox", False, True),
-    ("date", "2026-11-01", "2026-11-01"),
-    ("date", "2026-11-01", "2026-11-02"),
-    ("datetime", "2026-11-01T12:00:00Z", "2026-11-01T12:00:00.000+0000"),
-    ("datetime", "2026-11-01T12:00:00Z", "1793534400000"),
-    ("datetime", "2026-11-01T12:00:00Z", "2026-11-01T12:00:01.000+0000"),
+    ("checkbox", False, False),
+    ("date", "2026-11-22", date(2026, 11, 22)),
+    ("datetime", "2026-11-22T06:00:00.000+0000", SIX),
     ("text", "steady", "steady"),
-    ("text", "steady", "Steady"),
     ("text", None, None),
-    ("text", None, ""),
-    ("text", "steady", None),
+    ("number", "not a number", "not a number"),  # kept as text: it holds nothing sent
+]
+# (HubSpot property type, fieldType, raw value as HubSpot returns it, normalised)
+HUBSPOT_READS: list[tuple[str, str, Any, ReadValue]] = [
+    ("number", "number", "87.5", 87.5),
+    ("number", "number", "72", 72),
+    ("bool", "booleancheckbox", "true", True),
+    ("enumeration", "booleancheckbox", "false", False),
+    ("date", "date", "2026-11-22", date(2026, 11, 22)),
+    ("date", "date", "1795305600000", date(2026, 11, 22)),  # midnight UTC, epoch ms
+    ("datetime", "date", "1795327200000", SIX),
+    ("datetime", "date", "2026-11-22T06:00:00Z", SIX),
+    ("datetime", "date", "2026-11-22T06:00:00.000Z", SIX),
+    ("enumeration", "select", "At risk", "At risk"),
+    ("string", "text", "", None),
+    ("string", "text", "72", "72"),
+    ("number", "number", None, None),
 ]
 
 
-@pytest.mark.parametrize(("kind", "sent", "read"), CASES)
-def test_read_back_compares_as_the_engines_recovery_does(kind: str, sent: Any, read: Any) -> None:
+@pytest.mark.parametrize(("kind", "raw", "normal"), SALESFORCE_READS)
+def test_salesforce_reads_are_normalised_by_field_type(kind: str, raw: Any, normal: Any) -> None:
     spec = SPECS[kind]
+    got = normalise(spec.type, raw, scale=spec.scale)
+    assert got == normal and type(got) is type(normal)
+
+
+@pytest.mark.parametrize(("type_", "field_type", "raw", "normal"), HUBSPOT_READS)
+def test_hubspot_reads_are_normalised_by_property_type(
+    type_: str, field_type: str, raw: Any, normal: Any
+) -> None:
+    prop = PropertyInfo(name="p", type=type_, field_type=field_type)
+    got = read_value(prop, raw)
+    assert got == normal and type(got) is type(normal)
+
+
+def test_datetimes_read_back_are_aware_utc() -> None:
+    for raw in ("2026-11-22T08:00:00.000+0200", "2026-11-22T06:00:00", "1795327200000"):
+        moment = parse_instant(raw)
+        assert moment == SIX and moment is not None and moment.utcoffset() == timedelta(0)
+
+
+CASES: list[tuple[str, Any, Any, bool]] = [
+    ("number", 72.0, 72, True),
+    ("number", 72.04, 72.0, True),
+    ("number", 72.2, 72.0, False),
+    ("percent", 12.345, 12.35, True),
+    ("checkbox", True, True, True),
+    ("checkbox", False, True, False),
+    ("checkbox", False, None, True),
+    ("date", "2026-11-01", "2026-11-01", True),
+    ("date", "2026-11-01", "2026-11-02", False),
+    ("datetime", "2026-11-01T12:00:00Z", "2026-11-01T12:00:00.000+0000", True),
+    ("datetime", "2026-11-01T12:00:00Z", "2026-11-01T12:00:01.000+0000", False),
+    ("text", "steady", "steady", True),
+    ("text", "steady", "Steady", False),
+    ("text", None, None, True),
+    ("text", None, "", True),
+    ("text", "steady", None, False),
+]
+
+
+@pytest.mark.parametrize(("kind", "sent", "raw", "expected"), CASES)
+def test_connectors_and_the_engine_compare_the_same_normalised_values(
+    kind: str, sent: Any, raw: Any, expected: bool
+) -> None:
+    """One comparison: a connector's read-back before re-sending (readback.holds) and the
+    engine's in-flight recovery (mapping.crm_holds) agree on the normalised value."""
+    spec = SPECS[kind]
+    read = normalise(spec.type, raw, scale=spec.scale)
     some_field = load_shipped("salesforce-contact").fields[0]
     item = some_field.model_copy(update={"type": spec.type, "scale": spec.scale})
-    assert holds(spec, sent, read) == crm_holds(item, sent, read)
+    assert holds(spec, sent, read) is expected
+    assert crm_holds(item, sent, read) is expected

@@ -8,7 +8,7 @@ import pytest
 
 from relcrm.connectors.salesforce.provisioning import field_metadata
 from relcrm.errors import ConfigurationError
-from relcrm.models import FieldSpec, FieldType
+from relcrm.models import FieldSpec, FieldType, ProvisionChange, ProvisionPlan
 from relcrm.sandbox.salesforce import SalesforceSandbox
 from tests.connectors.support import BAND, SPECS, connector
 
@@ -33,9 +33,17 @@ def test_dry_run_plans_and_changes_nothing(sf: Any, sf_sandbox: SalesforceSandbo
     conn = connector(sf_sandbox)
     planned = conn.provision("Contact", SPECS, dry_run=True)
     assert [s.name for s in planned] == [s.name for s in SPECS]
-    plan = conn.plan_provisioning("Contact", SPECS)
-    assert plan.create_permission_set and plan.assign_permission_set
-    assert len(plan.grant) == len(SPECS)
+    internal = conn.provisioner.plan("Contact", SPECS)
+    assert internal.create_permission_set and internal.assign_permission_set
+    assert len(internal.grant) == len(SPECS)
+    plan = conn.plan_provisioning("Contact", SPECS)  # the neutral plan of the contract
+    assert isinstance(plan, ProvisionPlan)
+    assert [s.name for s in plan.create] == [s.name for s in SPECS]
+    # grants on fields being created go without saying; the set and its assignment do not
+    assert [c.description for c in plan.changes] == [
+        "create the relcrm permission set",
+        "assign the relcrm permission set to the integration user",
+    ]
     assert [w for w in writes_in(sf_sandbox) if "Soap" not in w] == []
 
 
@@ -72,7 +80,12 @@ def test_a_field_made_earlier_is_invisible_until_the_permission_set(
     conn = connector(sf_sandbox)
     assert BAND.name not in {s.name for s in conn.describe("Contact")}
     plan = conn.plan_provisioning("Contact", [BAND])
-    assert plan.create == [] and plan.grant == [f"Contact.{BAND.name}"]
+    assert plan.create == ()
+    grant = ProvisionChange(
+        description=f"grant read/edit on Contact.{BAND.name} to the relcrm permission set",
+        fields=(BAND.name,),
+    )
+    assert plan.changes[0] == grant and plan.touched == {BAND.name.casefold()}
     conn.provision("Contact", [BAND])
     assert BAND.name in {s.name for s in conn.describe("Contact")}
 
@@ -82,7 +95,9 @@ def test_read_only_grant_is_upgraded_to_edit(sf: Any, sf_sandbox: SalesforceSand
     conn.provision("Contact", [BAND])
     perm = sf.query("SELECT Id FROM FieldPermissions")["records"][0]["Id"]
     sf.FieldPermissions.update(perm, {"PermissionsEdit": False})
-    assert conn.plan_provisioning("Contact", [BAND]).grant == [f"Contact.{BAND.name}"]
+    plan = conn.plan_provisioning("Contact", [BAND])
+    assert [c.fields for c in plan.changes] == [(BAND.name,)]
+    assert conn.provisioner.plan("Contact", [BAND]).grant == [f"Contact.{BAND.name}"]
     conn.provision("Contact", [BAND])
     described = {s.name: s for s in conn.describe("Contact")}
     assert described[BAND.name].updateable

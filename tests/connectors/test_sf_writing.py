@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from relcrm.connectors.errors import QuotaExhausted
 from relcrm.connectors.salesforce import CAPABILITIES
-from relcrm.models import FieldType, FieldWrite, WriteOutcome
+from relcrm.models import FieldType, FieldWrite, WriteOutcome, value_holds
 from relcrm.sandbox.salesforce import FaultPlan, SalesforceSandbox
-from tests.connectors.support import BAND, HEALTH, Sleeps, connector, make_contacts, write_for
+from tests.connectors.support import (
+    BAND,
+    HEALTH,
+    SPECS,
+    Sleeps,
+    connector,
+    make_contacts,
+    write_for,
+)
 
 
 def health_writes(ids: list[str], health: int) -> list[FieldWrite]:
@@ -175,3 +184,38 @@ def test_the_connector_satisfies_the_protocol(sf_sandbox: SalesforceSandbox) -> 
     from relcrm.connectors import Connector
 
     assert isinstance(connector(sf_sandbox), Connector)
+
+
+def test_values_are_read_back_normalised(sf: Any, sf_sandbox: SalesforceSandbox) -> None:
+    """Salesforce answers with JSON numbers and ``+0000`` datetimes; read_values hands back
+    neutral values (issue 12), which hold what was sent by relcrm's one comparison."""
+    (rid,) = make_contacts(sf, 1)
+    conn = connector(sf_sandbox)
+    conn.provision("Contact", SPECS)
+    sent = {
+        "Relcrm_Band__c": "At risk",
+        "Relcrm_Health__c": 72,
+        "Relcrm_Share__c": 12.35,
+        "Relcrm_Advocate__c": True,
+        "Relcrm_Last_NPS__c": "2024-05-01",
+        "Relcrm_As_Of__c": "2024-05-01T10:40:00.000Z",
+        "Relcrm_Attitude__c": None,
+    }
+    assert conn.write("Contact", [write_for("p", rid, **sent)])[0].outcome is WriteOutcome.WRITTEN
+    got = conn.read_values("Contact", [rid], list(sent))
+    assert got == {
+        rid: {
+            "Relcrm_Band__c": "At risk",
+            "Relcrm_Health__c": 72,
+            "Relcrm_Share__c": 12.35,
+            "Relcrm_Advocate__c": True,
+            "Relcrm_Last_NPS__c": date(2024, 5, 1),
+            "Relcrm_As_Of__c": datetime(2024, 5, 1, 10, 40, tzinfo=UTC),
+            "Relcrm_Attitude__c": None,
+        }
+    }
+    assert type(got[rid]["Relcrm_Health__c"]) is int  # a number(3, 0) comes back whole
+    specs = {spec.name: spec for spec in SPECS}
+    for name, value in sent.items():
+        spec = specs[name]
+        assert value_holds(spec.type, value, got[rid][name], scale=spec.scale), name

@@ -136,8 +136,12 @@ def test_provision_adds_missing_picklist_values_and_reports_conflicts(
     )
     clash = FieldSpec(name="relcrm_health", label="Health", type=FieldType.TEXT)
     plan = connector.plan_provisioning("contacts", [wider, clash])
-    assert plan.add_options == {"relcrm_band": ["Lost"]}
-    assert plan.conflicts == ["contacts.relcrm_health is number, wanted text"]
+    assert [(c.description, c.fields) for c in plan.changes] == [
+        ("add options Lost to relcrm_band", ("relcrm_band",))
+    ]
+    assert plan.touched == {"relcrm_band"} and plan.create == ()
+    assert plan.conflicts == ("contacts.relcrm_health is number, wanted text",)
+    assert connector.provisioner.plan("contacts", [wider]).add_options == {"relcrm_band": ["Lost"]}
     connector.provision("contacts", [wider])
     band = hs_client.crm.properties.core_api.get_by_name("contacts", "relcrm_band")
     assert [o.value for o in band.options] == ["Thriving", "Stable", "At risk", "Lost"]

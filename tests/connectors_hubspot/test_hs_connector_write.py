@@ -4,12 +4,13 @@ value formats, transient inputs, re-runs, 429 recovery and the shared limiter.""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, date, datetime
 from typing import Any
 
 from relcrm.connectors.hubspot import HubSpotConnector, RateLimiter
 from relcrm.connectors.hubspot.describe import PropertyInfo
 from relcrm.connectors.hubspot.values import date_ms, format_value, plain_number
-from relcrm.models import FieldSpec, FieldType, WriteOutcome
+from relcrm.models import FieldSpec, FieldType, WriteOutcome, value_holds
 from relcrm.sandbox._faults import FaultPlan
 from relcrm.sandbox.hubspot import RateLimits
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
@@ -117,6 +118,38 @@ def test_write_formats_each_property_type_and_clears(
         "relcrm_attitude": None,
         "relcrm_churn_risk": "false",
     }
+
+
+def test_values_are_read_back_normalised(connector: HubSpotConnector, hs_client: Any) -> None:
+    """HubSpot answers with strings ("72", "true", ISO times); read_values hands back
+    neutral values (issue 12), which hold what was sent by relcrm's one comparison."""
+    connector.provision("contacts", SPECS)
+    rid = seed_contacts(hs_client, ["n@example.com"])["n@example.com"]
+    sent = {
+        "relcrm_health": 72.5,
+        "relcrm_band": "At risk",
+        "relcrm_churn_risk": True,
+        "relcrm_last_nps_date": "2024-05-01",
+        "relcrm_as_of": "2024-05-01T10:40:00.000Z",
+        "relcrm_attitude": None,
+    }
+    assert connector.write("contacts", [write_for("p-n", rid, **sent)])[0].outcome is (
+        WriteOutcome.WRITTEN
+    )
+    got = connector.read_values("contacts", [rid, "404"], list(sent))
+    assert got == {
+        rid: {
+            "relcrm_health": 72.5,
+            "relcrm_band": "At risk",
+            "relcrm_churn_risk": True,
+            "relcrm_last_nps_date": date(2024, 5, 1),
+            "relcrm_as_of": datetime(2024, 5, 1, 10, 40, tzinfo=UTC),
+            "relcrm_attitude": None,
+        }
+    }
+    types = {spec.name: spec.type for spec in SPECS}
+    for name, value in sent.items():
+        assert value_holds(types[name], value, got[rid][name], scale=None), name
 
 
 def test_value_formats_unit() -> None:

@@ -14,13 +14,14 @@ import pytest
 from hubspot.crm.objects.notes import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 
 from relcrm.connectors.errors import RequestRejected, TransientError
-from relcrm.connectors.hubspot import HubSpotConnector, PerceptionNote
+from relcrm.connectors.hubspot import HubSpotConnector
 from relcrm.connectors.hubspot import notes as notes_module
 from relcrm.connectors.hubspot.client import HubSpotClient
 from relcrm.connectors.hubspot.notes import ASSOCIATION_BATCH, MARKER_PREFIX, NoteWriter, markers_in
 from relcrm.connectors.hubspot.settings import HubSpotSettings
 from relcrm.connectors.retry import RetryPolicy
 from relcrm.errors import ConfigurationError
+from relcrm.models import PerceptionNote
 from relcrm.sandbox._faults import FaultPlan
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from tests.connectors_hubspot.helpers import seed_contacts

@@ -128,9 +128,11 @@ def test_a_run_the_crm_stopped_leaves_its_batch_to_be_read_back(world: World) ->
     first = world.engine().run()
     assert first.status == "succeeded"
     stopped_in_flight = sorted(p.id for p in world.consenting)[:3]
-    run_id = world.store.start_run(target, at=NOW)
+    # A second later than the first run: runs that start at one instant have no order.
+    later = NOW + timedelta(seconds=1)
+    run_id = world.store.start_run(target, at=later)
     world.store.mark_in_flight(run_id, stopped_in_flight)
-    world.store.finish_run(run_id, "failed", {}, 0, "the CRM stopped answering", at=NOW)
+    world.store.finish_run(run_id, "failed", {}, 0, "the CRM stopped answering", at=later)
     world.sandbox.log.clear()
 
     resent = world.engine().run(full=True)

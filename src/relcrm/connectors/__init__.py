@@ -1,10 +1,18 @@
 """Connectors: the only place that talks to a CRM.
 
 Each connector is a plugin that declares its capabilities as data
-(:class:`relcrm.models.ConnectorCapabilities`) and implements :class:`Connector`.
+(:class:`relcrm.models.ConnectorCapabilities`) and implements :class:`Connector` (and
+:class:`CaseSource` / :class:`NoteSink` when it declares support cases / history notes).
 """
 
-from relcrm.connectors.base import Connector
-from relcrm.connectors.registry import available_connectors, load_connector_class
+from relcrm.connectors.base import CaseSource, Connector, NoteSink
+from relcrm.connectors.registry import available_connectors, connector_class, load_connector_class
 
-__all__ = ["Connector", "available_connectors", "load_connector_class"]
+__all__ = [
+    "CaseSource",
+    "Connector",
+    "NoteSink",
+    "available_connectors",
+    "connector_class",
+    "load_connector_class",
+]

@@ -8,8 +8,11 @@ values, but never talks to a CRM, a store or a connector. The sync engine wires 
   the file's JSON Schema for editors.
 - :func:`values_for` turns a profile into the values one mapping sends, with what was
   cut and what was held back; :func:`fingerprint` hashes them to send only changes.
+- :func:`unsupported` / :func:`require_supported` check a mapping against what its
+  connector declares (``ConnectorCapabilities``) before anything runs.
 """
 
+from relcrm.mapping.capabilities import require_supported, unsupported
 from relcrm.mapping.coerce import (
     ELLIPSIS,
     Adjustment,
@@ -79,8 +82,10 @@ __all__ = [
     "mapping_problems",
     "parse_mapping",
     "read_source",
+    "require_supported",
     "shipped_mappings",
     "source_info",
     "truncate",
+    "unsupported",
     "values_for",
 ]

@@ -8,12 +8,18 @@ from relcrm.models.crm import (
     FieldType,
     FieldValue,
     FieldWrite,
+    MatchKey,
     MatchReport,
+    ProvisionChange,
+    ProvisionPlan,
+    RatePolicy,
+    ReadValue,
     RecordRef,
     WriteOutcome,
     WriteResult,
 )
 from relcrm.models.emotions import PRIMARY_DYADS, WHEEL, Emotion, EmotionIntensities
+from relcrm.models.notes import NOTE_PERCEPTION_ID, NotesReport, PerceptionNote
 from relcrm.models.perception import (
     VERBATIM_MAX_CHARS,
     Channel,
@@ -55,6 +61,7 @@ from relcrm.models.scores import (
     nps_category,
 )
 from relcrm.models.support import SupportCase
+from relcrm.models.values import value_holds
 
 PUBLIC_MODELS: tuple[type[FrozenModel], ...] = (
     Person,
@@ -66,6 +73,7 @@ PUBLIC_MODELS: tuple[type[FrozenModel], ...] = (
 
 __all__ = [
     "CES_VERSIONS",
+    "NOTE_PERCEPTION_ID",
     "PRIMARY_DYADS",
     "PUBLIC_MODELS",
     "VERBATIM_MAX_CHARS",
@@ -92,11 +100,14 @@ __all__ = [
     "FieldWrite",
     "FrozenModel",
     "HealthBand",
+    "MatchKey",
     "MatchReport",
+    "NotesReport",
     "NpsCategory",
     "NpsScore",
     "Perception",
     "PerceptionFlags",
+    "PerceptionNote",
     "Person",
     "PersonId",
     "PetPeeve",
@@ -104,6 +115,10 @@ __all__ = [
     "Preference",
     "PreferenceKind",
     "Provenance",
+    "ProvisionChange",
+    "ProvisionPlan",
+    "RatePolicy",
+    "ReadValue",
     "RecordRef",
     "RelationshipProfile",
     "Segment",
@@ -118,4 +133,5 @@ __all__ = [
     "perception_id_for",
     "problems_from",
     "record_error",
+    "value_holds",
 ]

@@ -8,8 +8,9 @@ translates to its CRM.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -31,6 +32,12 @@ class FieldType(StrEnum):
 
 
 FieldValue = str | float | int | bool | None
+"""A value relcrm sends: text (dates and datetimes as ISO 8601), numbers, booleans."""
+
+ReadValue = str | float | int | bool | date | datetime | None
+"""A value a connector reads back, normalised: numbers as numbers, booleans as booleans,
+datetimes aware (UTC), dates as dates, text as text; never a vendor's shape (epoch
+milliseconds, ``+0000`` offsets, ``"true"``)."""
 
 
 class FieldSpec(FrozenModel):
@@ -81,22 +88,93 @@ class WriteResult(FrozenModel):
     error_message: str | None = None
 
 
+class RatePolicy(FrozenModel):
+    """A CRM's request limit as the connector paces itself by it: at most ``requests``
+    per ``window_s`` seconds (per ``scope``: the integration user, the app or the org)."""
+
+    requests: int = Field(ge=1)
+    window_s: float = Field(gt=0)
+    scope: Literal["user", "app", "org"] = "org"
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.window_s
+
+
+MatchKey = Literal["email", "external_id"]
+
+
 class ConnectorCapabilities(FrozenModel):
-    """What a connector can do, declared as data so the sync engine can plan around it."""
+    """What a connector can do, declared as data so the sync engine, ``relcrm fields``,
+    the case reader and the contract suite plan around it: nothing is probed at run time.
+
+    A feature declared here comes with its method: ``support_cases`` with
+    :class:`relcrm.connectors.CaseSource`, ``history_notes`` with
+    :class:`relcrm.connectors.NoteSink` (the contract suite checks that they agree).
+    """
 
     name: str
     max_batch_size: int = Field(ge=1)
+    """Records per write call (one request each)."""
     bulk_threshold: int | None = Field(default=None, ge=1)
+    """From this many records of one object, the connector switches to the CRM's bulk API."""
     field_types: frozenset[FieldType]
     max_field_name_length: int = Field(ge=1)
     max_text_length: int = Field(ge=1)
     max_long_text_length: int = Field(ge=1)
     supports_upsert: bool = True
+    """Writes may name a record by a key instead of its id (``FieldWrite.record`` None)."""
     reads_back: bool = True
     """The connector can read mapped values back (``read_values``): a run resumed after a
     kill, or after a run the CRM stopped, reads the batch that was in flight before
     sending it again, so a write that reached the CRM is not sent twice. A connector that
     cannot says False, and such writes are sent again (same values, same end state)."""
+    objects: tuple[str, ...] = ()
+    """The objects a mapping may write (``Contact``, ``Lead``...); empty: any the CRM has."""
+    match_by: frozenset[MatchKey] = frozenset({"email"})
+    """What ``find_records`` can match a person by (a mapping's ``[match] by``)."""
+    fallback_matching: bool = False
+    """``find_records`` looks in a mapping's ``match.fallback`` objects too."""
+    upsert_by_external_id: bool = False
+    """Writes can create the records they do not find, keyed by an external id field."""
+    all_or_nothing_batches: bool = False
+    """The CRM refuses a whole batch for one bad record; the connector isolates the bad
+    record so the others are written (the contract suite checks it)."""
+    support_cases: bool = False
+    """The connector reads support cases (``read_cases``: :class:`CaseSource`)."""
+    history_notes: bool = False
+    """The connector writes perceptions as notes on the record's timeline (:class:`NoteSink`)."""
+    rate_policy: RatePolicy | None = None
+    """The request limit the connector paces itself by; None when the CRM sets none."""
+
+
+class ProvisionChange(FrozenModel):
+    """One change provisioning makes besides creating a field, in words an admin reads:
+    ``add options joy, anger to relcrm_emotion``, ``grant read/edit on Contact.X__c to the
+    relcrm permission set``. ``fields`` names the mapped fields it concerns."""
+
+    description: str
+    fields: tuple[str, ...] = ()
+
+
+class ProvisionPlan(FrozenModel):
+    """What provisioning would do on one object, in connector-neutral terms: the fields to
+    create, the other changes (options, access, groups), and the fields that exist with
+    another shape, which are reported and never changed."""
+
+    object_name: str
+    create: tuple[FieldSpec, ...] = ()
+    changes: tuple[ProvisionChange, ...] = ()
+    conflicts: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.create or self.changes)
+
+    @property
+    def touched(self) -> frozenset[str]:
+        """The fields (case-folded) whose access or options the changes concern."""
+        return frozenset(name.casefold() for change in self.changes for name in change.fields)
 
 
 @dataclass

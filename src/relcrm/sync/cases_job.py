@@ -1,8 +1,9 @@
 """Support cases from the CRMs of a targets file, into the store as perceptions.
 
-Each distinct CRM of the file (one org or portal may back several targets) is read once
-through its connector's ``read_cases`` (Salesforce Case, HubSpot tickets); re-reading is
-harmless, since a case's perception id derives from the case's id.
+Each distinct CRM of the file (one org or portal may back several targets) whose
+connector declares ``capabilities.support_cases`` is read once through its ``read_cases``
+(:class:`relcrm.connectors.CaseSource`: Salesforce Case, HubSpot tickets); the others are
+skipped. Re-reading is harmless, since a case's perception id derives from the case's id.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import datetime
 
 from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
 from relcrm.analyze import RedactionConfig
-from relcrm.connectors import Connector
+from relcrm.connectors import CaseSource, Connector
+from relcrm.errors import ConfigurationError
 from relcrm.models import TextAnalysis
 from relcrm.store import Store
 from relcrm.sync.config import Config, build_connector
@@ -41,12 +43,19 @@ def ingest_cases_from(
             continue
         seen.add(key)
         connector = (connectors or {}).get(chosen.name) or build_connector(chosen)
-        read_cases = getattr(connector, "read_cases", None)
-        if read_cases is None:
+        if not connector.capabilities.support_cases:
             continue  # a connector without support cases: nothing to read there
+        if not isinstance(connector, CaseSource):
+            raise ConfigurationError(
+                f"target {chosen.name}: connector {chosen.connector!r} declares support "
+                "cases (capabilities.support_cases) but has no read_cases",
+                code="config.unsupported_connector",
+                hint="ask the connector's authors to implement relcrm.connectors.CaseSource, "
+                "or to declare support_cases = False",
+            )
         reports.append(
             ingest_cases(
-                read_cases(since),
+                connector.read_cases(since),
                 store,
                 source=f"{chosen.name} cases",
                 analyzer=analyzer,

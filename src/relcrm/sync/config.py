@@ -4,14 +4,18 @@ One TOML file (read by the standard library's ``tomllib``) serves the admin's co
 (``relcrm mapping check``, ``relcrm fields plan|apply``) and the ops team's
 ``relcrm sync --config FILE``, so the CRM a mapping was checked against is the CRM the
 job writes to. It holds no secrets: it is meant to be committed and reviewed, so a key
-that looks like a secret is refused and the error names the environment variable to use
-instead. Secrets come from the environment (``RELCRM_SALESFORCE_*``,
-``RELCRM_HUBSPOT_*``) or from a target's ``secrets_file`` (dotenv format, kept out of
+that looks like a secret, or names a secret setting of the connector (a ``SecretStr``
+field), is refused and the error names the environment variable to use instead.
+Secrets come from the environment (``RELCRM_<CONNECTOR>_*``: ``RELCRM_SALESFORCE_*``,
+``RELCRM_HUBSPOT_*``...) or from a target's ``secrets_file`` (dotenv format, kept out of
 version control).
 
-Connector-specific knowledge (which settings class, which non-secret keys) lives in
-:data:`CONNECTOR_SETTINGS` and :func:`build_connector` only; a third-party connector
-builds itself from the settings table through a ``from_config`` class method.
+Nothing here knows a connector: every one, relcrm's own and third parties', is found
+through the registry (:func:`relcrm.connectors.connector_class`); its ``settings_class``
+says which settings the file may give (the non-secret ones) and validates them, and
+``from_settings`` builds it (:func:`build_connector`). What a connector declares it can
+do (``declared_capabilities``) is checked against each target's mapping when the file
+is loaded, before any run.
 """
 
 from __future__ import annotations
@@ -23,16 +27,22 @@ import tomllib
 from collections.abc import Mapping as AbstractMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretBytes,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+)
 from pydantic_settings import BaseSettings
 
-from relcrm.connectors import Connector, load_connector_class
-from relcrm.connectors.hubspot import HubSpotConnector, HubSpotSettings
-from relcrm.connectors.salesforce import SalesforceConnector, SalesforceSettings
+from relcrm.connectors import Connector, connector_class
 from relcrm.errors import ConfigurationError, FieldProblem, shorten
-from relcrm.mapping import InvalidMappingError, Mapping, load_mapping, load_shipped
+from relcrm.mapping import InvalidMappingError, Mapping, load_mapping, load_shipped, unsupported
 from relcrm.mapping import shipped_mappings as _shipped
 from relcrm.mapping.model import mapping_problems
 
@@ -45,27 +55,45 @@ SECRET_KEY: Final = re.compile(
 ALLOWED_SECRET_LOOKALIKES: Final = frozenset({"secrets_file"})
 """Keys that match :data:`SECRET_KEY` but only name where secrets are, not a secret."""
 
-CONNECTOR_SETTINGS: Final[dict[str, type[BaseSettings]]] = {
-    "salesforce": SalesforceSettings,
-    "hubspot": HubSpotSettings,
-}
-"""relcrm's own connectors and their settings classes (prefix ``RELCRM_<NAME>_``)."""
+
+def env_prefix(connector: str) -> str:
+    """The prefix of a connector's environment variables: ``RELCRM_<NAME>_``, from the
+    name it is registered under, whatever its settings class says."""
+    return f"RELCRM_{connector.upper()}_"
 
 
 def env_name(connector: str, key: str) -> str:
     """The environment variable a connector's setting is read from."""
-    return f"RELCRM_{connector.upper()}_{key.upper()}"
+    return f"{env_prefix(connector)}{key.upper()}"
 
 
-def _is_secret_field(settings: type[BaseSettings], key: str) -> bool:
-    annotation = str(settings.model_fields[key].annotation)
-    return "SecretStr" in annotation or SECRET_KEY.search(key) is not None
+def _holds_secret(annotation: Any) -> bool:
+    """Whether a field's type is (or contains: ``SecretStr | None``) a pydantic secret."""
+    if isinstance(annotation, type) and issubclass(annotation, SecretStr | SecretBytes):
+        return True
+    return any(_holds_secret(arg) for arg in get_args(annotation))
+
+
+def is_secret_setting(settings: type[BaseSettings], key: str) -> bool:
+    """A setting that only the environment or a secrets file may give: a ``SecretStr``
+    field, or one whose name says it holds (or points at) a credential."""
+    field = settings.model_fields.get(key)
+    if field is not None and _holds_secret(field.annotation):
+        return True
+    return SECRET_KEY.search(key) is not None
 
 
 def allowed_settings(connector: str) -> list[str]:
-    """The settings a targets file may give a built-in connector: every non-secret one."""
-    cls = CONNECTOR_SETTINGS[connector]
-    return [k for k in cls.model_fields if not _is_secret_field(cls, k)]
+    """The settings a targets file may give the installed connector ``connector`` (any
+    registered one): every setting of its ``settings_class`` but the secret ones."""
+    cls = connector_class(connector).settings_class
+    return [k for k in cls.model_fields if not is_secret_setting(cls, k)]
+
+
+def secret_settings(connector: str) -> list[str]:
+    """The settings of ``connector`` that come from the environment or a secrets file."""
+    cls = connector_class(connector).settings_class
+    return [k for k in cls.model_fields if is_secret_setting(cls, k)]
 
 
 # --------------------------------------------------------------------------- the file
@@ -319,12 +347,15 @@ def _resolve_mapping(path: Path, index: int, target: TargetConfig) -> tuple[Mapp
     )
 
 
-def _check_settings(path: Path, index: int, target: TargetConfig) -> list[FieldProblem]:
-    cls = CONNECTOR_SETTINGS.get(target.connector)
-    if cls is None:
-        return []
+def _check_settings(index: int, target: TargetConfig) -> list[FieldProblem]:
+    """The target's connector is installed and implements the contract, and the file's
+    settings are its non-secret settings with valid values."""
+    try:
+        cls = connector_class(target.connector).settings_class
+    except ConfigurationError as exc:
+        return [FieldProblem(f"targets[{index}].connector", exc.message)]
     problems: list[FieldProblem] = []
-    allowed = allowed_settings(target.connector)
+    allowed = [k for k in cls.model_fields if not is_secret_setting(cls, k)]
     for key in target.settings:
         if key not in cls.model_fields:
             problems.append(
@@ -333,13 +364,21 @@ def _check_settings(path: Path, index: int, target: TargetConfig) -> list[FieldP
                     f"not a {target.connector} setting (known: {', '.join(allowed)})",
                 )
             )
+        elif is_secret_setting(cls, key):
+            problems.append(
+                FieldProblem(
+                    f"targets[{index}].settings.{key}",
+                    f"secrets never go in the targets file; set {env_name(target.connector, key)}"
+                    " in the environment (or in the target's secrets_file)",
+                )
+            )
     if problems:
         return problems
     try:
         # Validate the file's values only: init values win over the environment, and the
         # env file is skipped so a bad .env is reported where it is used, not here.
         values: dict[str, Any] = dict(target.settings)
-        cls(_env_file=None, **values)
+        cls(_env_file=None, _env_prefix=env_prefix(target.connector), **values)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             loc = error["loc"]
@@ -370,7 +409,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
     Raises :class:`ConfigurationError` naming the file and each bad key: a secret in the
     file, an unknown connector or setting, a mapping that is missing or does not load, a
-    mapping written for another connector, two targets with one name.
+    mapping written for another connector or asking for what its connector cannot do
+    (``match.fallback`` where the connector declares no fallback matching...), two
+    targets with one name.
     """
     file = Path(path)
     try:
@@ -398,12 +439,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         if item.name in seen:
             problems.append(FieldProblem(f"targets[{index}].name", "used twice", item.name))
         seen.add(item.name)
-        if item.connector not in CONNECTOR_SETTINGS:
-            try:
-                load_connector_class(item.connector)
-            except ConfigurationError as exc:
-                problems.append(FieldProblem(f"targets[{index}].connector", exc.message))
-        problems.extend(_check_settings(file, index, item))
+        problems.extend(_check_settings(index, item))
     if problems:
         raise _bad(file, problems)
 
@@ -420,6 +456,21 @@ def load_config(path: str | os.PathLike[str]) -> Config:
                         f"but the target uses {item.connector!r}",
                     )
                 ],
+            )
+        capabilities = connector_class(item.connector).declared_capabilities
+        beyond = unsupported(mapping, capabilities)
+        if beyond:
+            raise _bad(
+                file,
+                [
+                    FieldProblem(
+                        f"targets[{index}].mapping",
+                        f"target {item.name!r}: {origin}: {problem}",
+                    )
+                    for problem in beyond
+                ],
+                hint="change the mapping as the message says (connector "
+                f"{item.connector!r} declares what it can do in its capabilities)",
             )
         secrets = item.secrets_file
         if secrets is not None:
@@ -476,21 +527,17 @@ def _source_problems(file: Path, parsed: ConfigFile) -> list[FieldProblem]:
 
 
 def build_connector(target: Target) -> Connector:
-    """The connector for ``target``: the file's settings plus secrets from the
-    environment or the target's secrets file.
-
-    The one place that knows how each built-in connector is constructed. A third-party
-    connector must offer ``from_config(settings: dict, secrets_file: Path | None)``.
+    """The connector for ``target``, built as every connector is, relcrm's own and third
+    parties': its ``settings_class`` from the file's settings plus the environment
+    (``RELCRM_<CONNECTOR>_*``) or the target's secrets file, then ``from_settings``.
     """
+    cls = connector_class(target.connector)
     env_file: Any = target.secrets_file if target.secrets_file is not None else ".env"
     values: dict[str, Any] = dict(target.settings)
     try:
-        if target.connector == "salesforce":
-            sf = SalesforceSettings(_env_file=env_file, **values)
-            return SalesforceConnector(sf)
-        if target.connector == "hubspot":
-            hs = HubSpotSettings(_env_file=env_file, **values)
-            return HubSpotConnector(hs)
+        settings = cls.settings_class(
+            _env_file=env_file, _env_prefix=env_prefix(target.connector), **values
+        )
     except ValidationError as exc:
         problems = [
             FieldProblem(".".join(str(p) for p in e["loc"]), e["msg"])
@@ -499,29 +546,22 @@ def build_connector(target: Target) -> Connector:
         raise ConfigurationError(
             f"target {target.name}: settings from the file and the environment do not "
             "validate: " + "; ".join(str(p) for p in problems),
-            hint=f"check the RELCRM_{target.connector.upper()}_* environment variables",
+            hint=f"check the {env_prefix(target.connector)}* environment variables",
             code="config.invalid_settings",
         ) from None
-    cls = load_connector_class(target.connector)
-    factory = getattr(cls, "from_config", None)
-    if factory is None:
-        raise ConfigurationError(
-            f"target {target.name}: connector {target.connector!r} cannot be built from a "
-            "targets file (it has no from_config class method)",
-            code="config.unsupported_connector",
-            hint="ask the connector's authors for from_config(settings, secrets_file)",
-        )
-    connector = factory(values, target.secrets_file)
+    connector = cls.from_settings(settings)
     if not isinstance(connector, Connector):
         raise ConfigurationError(
-            f"{target.connector}.from_config did not return a connector",
+            f"target {target.name}: {target.connector}.from_settings did not return a "
+            "connector (an object implementing relcrm.connectors.Connector)",
             code="config.unsupported_connector",
+            hint="ask the connector's authors for a version that implements "
+            "relcrm.connectors.Connector",
         )
     return connector
 
 
 __all__ = [
-    "CONNECTOR_SETTINGS",
     "Config",
     "ConfigFile",
     "Source",
@@ -532,5 +572,8 @@ __all__ = [
     "allowed_settings",
     "build_connector",
     "env_name",
+    "env_prefix",
+    "is_secret_setting",
     "load_config",
+    "secret_settings",
 ]

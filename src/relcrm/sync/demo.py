@@ -23,9 +23,17 @@ from typing import Any
 
 from relcrm.analyze import DEFAULT_ANALYZER, default_analyzer
 from relcrm.connectors import Connector
-from relcrm.connectors.hubspot import HubSpotConnector, NotesReport
+from relcrm.connectors.hubspot import HubSpotConnector
 from relcrm.mapping import Mapping, load_shipped
-from relcrm.models import Channel, NpsScore, Perception, Person, Provenance, RecordRef
+from relcrm.models import (
+    Channel,
+    NotesReport,
+    NpsScore,
+    Perception,
+    Person,
+    Provenance,
+    RecordRef,
+)
 from relcrm.sandbox.hubspot import HubSpotSandbox, running_hubspot_sandbox
 from relcrm.sandbox.hubspot.tickets import TicketStory, add_ticket
 from relcrm.sandbox.salesforce import SalesforceSandbox, running_sandbox
@@ -34,12 +42,7 @@ from relcrm.sources.demo_exports import SURVEY_COLUMNS, DemoSources, split_sampl
 from relcrm.sources.interchange import write_interchange
 from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
-from relcrm.sync.demo_hubspot import (
-    hubspot_demo_connector,
-    read_contacts,
-    seed_portal,
-    write_notes,
-)
+from relcrm.sync.demo_hubspot import hubspot_demo_connector, read_contacts, seed_portal
 from relcrm.sync.demo_salesforce import (
     OrgRest,
     contact_ids_by_email,
@@ -49,6 +52,7 @@ from relcrm.sync.demo_salesforce import (
 )
 from relcrm.sync.engine import SyncEngine, SyncReport
 from relcrm.sync.fields import FieldsApplied, FieldsPlan, apply_fields, plan_fields
+from relcrm.sync.history import write_history_notes
 from relcrm.sync.ingest import IngestReport, ingest_interchange
 from relcrm.sync.ingest_sources import ingest_cases, ingest_social, ingest_survey
 from relcrm.sync.profiling import ProfileRun, profile_store
@@ -343,7 +347,7 @@ def run_demo(
             )
             if hubspot_notes:
                 perceptions = [p for _, found in store.iter_person_perceptions() for p in found]
-                part.notes = write_notes(hs_connector, part.records, perceptions)
+                part.notes = write_history_notes(hs_connector, part.records, perceptions)
             result.crms.append(part)
         if result.crms:
             result.changed = _change_one(store, sample.persons, sample.twins, now)

@@ -1,6 +1,6 @@
 """The demo's HubSpot helpers: a portal's contacts seeded as its stand-in, the connector
 as a deployment builds it, contacts read back through the official client (not through
-relcrm's connector), and the history notes.
+relcrm's connector). The history notes go through :mod:`relcrm.sync.history`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from relcrm.connectors.hubspot import HubSpotConnector, HubSpotSettings, NotesReport
+from relcrm.connectors.hubspot import HubSpotConnector, HubSpotSettings
 from relcrm.connectors.retry import RetryPolicy
-from relcrm.models import Perception, Person, RecordRef
+from relcrm.models import Person, RecordRef
 from relcrm.sandbox.hubspot import HubSpotSandbox
-from relcrm.sync.history import perception_note
 
 SEED_BATCH = 100
 """HubSpot batch endpoints take at most 100 inputs."""
@@ -79,16 +78,3 @@ def read_contacts(
         }
     )
     return {owners[str(r.id)]: {"id": str(r.id), **dict(r.properties)} for r in answer.results}
-
-
-def write_notes(
-    connector: HubSpotConnector,
-    records: Mapping[str, RecordRef],
-    perceptions: Iterable[Perception],
-) -> NotesReport:
-    """History: a note per perception of each person relcrm wrote to (``records``: the
-    contacts the sync wrote, so consent was already checked)."""
-    notes = [
-        perception_note(p, records[p.person_id].id) for p in perceptions if p.person_id in records
-    ]
-    return connector.add_perception_notes(notes)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from relcrm.connectors import Connector
 from relcrm.connectors.errors import (
@@ -35,10 +35,11 @@ from relcrm.connectors.errors import (
     VendorError,
 )
 from relcrm.errors import ConfigurationError, ExitCode, FieldProblem
-from relcrm.mapping import Mapping, crm_holds
+from relcrm.mapping import Mapping, crm_holds, require_supported
 from relcrm.models import (
     FieldWrite,
     Person,
+    ReadValue,
     RecordRef,
     RelationshipProfile,
     WriteOutcome,
@@ -226,6 +227,7 @@ class SyncEngine:
         self.connector = connector
         self.mapping = mapping
         self.target = target or mapping.target
+        require_supported(mapping, connector.capabilities, target=self.target)
         capacity = connector.capabilities.max_batch_size
         self.batch_size = batch_size or capacity
         if self.batch_size < 1:
@@ -747,7 +749,7 @@ class SyncEngine:
             return []
         state.in_flight.difference_update(w.person_id for w in uncertain)
         by_name = {item.name: item for item in self.mapping.fields}
-        held: dict[str, dict[str, Any]] = {}
+        held: dict[str, dict[str, ReadValue]] = {}
         for object_name in sorted({w.record.object for w in uncertain if w.record}):
             ids = [w.record.id for w in uncertain if w.record and w.record.object == object_name]
             names = sorted({name for w in uncertain for name in w.values})

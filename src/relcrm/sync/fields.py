@@ -16,10 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from relcrm.connectors import Connector
-from relcrm.connectors.hubspot import ProvisionPlan as HubSpotPlan
-from relcrm.connectors.salesforce import ProvisionPlan as SalesforcePlan
-from relcrm.mapping import FieldMapping, Mapping
-from relcrm.models import FieldSpec, FieldType
+from relcrm.mapping import FieldMapping, Mapping, require_supported
+from relcrm.models import FieldSpec, FieldType, ProvisionPlan
 
 APPLY = "run `relcrm fields plan`, then `relcrm fields apply`"
 
@@ -255,44 +253,33 @@ def provisionable_specs(mapping: Mapping, described: Sequence[FieldSpec]) -> lis
     ]
 
 
+def fields_plan(plan: ProvisionPlan) -> FieldsPlan:
+    """A connector's neutral provisioning plan as the admin's :class:`FieldsPlan`: the
+    fields to create, the other changes in the connector's words, the fields those
+    changes touch (their access or options), and the conflicts."""
+    return FieldsPlan(
+        plan.object_name,
+        create=list(plan.create),
+        changes=[change.description for change in plan.changes],
+        conflicts=list(plan.conflicts),
+        touched=set(plan.touched),
+    )
+
+
 def _provisioning_plan(
     connector: Connector, mapping: Mapping, specs: Sequence[FieldSpec]
 ) -> FieldsPlan:
-    """The connector's dry-run plan in connector-neutral words."""
-    planner = getattr(connector, "plan_provisioning", None)
-    raw = planner(mapping.object, specs) if planner is not None else None
-    plan = FieldsPlan(mapping.object)
-    if isinstance(raw, SalesforcePlan):
-        plan.create = list(raw.create)
-        created = {s.name.casefold() for s in raw.create}
-        for full in raw.grant:
-            name = full.split(".", 1)[-1].casefold()
-            plan.touched.add(name)
-            if name not in created:
-                plan.changes.append(f"grant read/edit on {full} to the relcrm permission set")
-        if raw.create_permission_set:
-            plan.changes.append("create the relcrm permission set")
-        if raw.assign_permission_set:
-            plan.changes.append("assign the relcrm permission set to the integration user")
-        plan.conflicts = list(raw.conflicts)
-    elif isinstance(raw, HubSpotPlan):
-        plan.create = list(raw.create)
-        if raw.create_group:
-            plan.changes.append("create the relcrm property group")
-        for name, values in raw.add_options.items():
-            plan.touched.add(name.casefold())
-            plan.changes.append(f"add options {', '.join(values)} to {name}")
-        plan.conflicts = list(raw.conflicts)
-    else:
-        plan.create = list(connector.provision(mapping.object, specs, dry_run=True))
-    return plan
+    """The connector's dry-run plan, read only."""
+    return fields_plan(connector.plan_provisioning(mapping.object, specs))
 
 
 def plan_fields(connector: Connector, mapping: Mapping) -> FieldsPlan:
     """What applying would create or change on the CRM, and what it leaves to the admin.
 
-    Reads only: the connector's dry-run provisioning plan plus a describe.
+    Reads only: the connector's dry-run provisioning plan plus a describe. A mapping that
+    asks for what the connector cannot do is refused first (``config.unsupported_mapping``).
     """
+    require_supported(mapping, connector.capabilities)
     described = connector.describe(mapping.object)
     plan = _provisioning_plan(connector, mapping, provisionable_specs(mapping, described))
     problems = check_mapping(mapping, described)
@@ -359,6 +346,7 @@ __all__ = [
     "apply_fields",
     "check_mapping",
     "describe_spec",
+    "fields_plan",
     "has_errors",
     "plan_fields",
     "provisionable_specs",

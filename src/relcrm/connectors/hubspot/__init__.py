@@ -4,14 +4,14 @@ Modules: ``settings`` (environment), ``errors`` (the table from HubSpot code to 
 happens next), ``ratelimit`` (the client-side window shared by all threads), ``client``
 (every call goes through limiter and policy), ``describe``, ``values`` (formatting per
 property type), ``provisioning``, ``matching``, ``writer`` (batch update with 207s mapped
-per person), ``notes`` (one history note per perception), ``connector`` (the facade).
+per person), ``reading`` (values read back, normalised), ``notes`` (one history note per
+perception), ``connector`` (the facade).
 """
 
 from relcrm.connectors.errors import Rule
 from relcrm.connectors.hubspot.connector import CAPABILITIES, HubSpotConnector
 from relcrm.connectors.hubspot.errors import ERROR_TABLE
-from relcrm.connectors.hubspot.notes import NotesReport, PerceptionNote
-from relcrm.connectors.hubspot.provisioning import ProvisionPlan
+from relcrm.connectors.hubspot.provisioning import HubSpotPlan
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.settings import HubSpotSettings
 from relcrm.models import MatchReport
@@ -20,11 +20,9 @@ __all__ = [
     "CAPABILITIES",
     "ERROR_TABLE",
     "HubSpotConnector",
+    "HubSpotPlan",
     "HubSpotSettings",
     "MatchReport",
-    "NotesReport",
-    "PerceptionNote",
-    "ProvisionPlan",
     "RateLimiter",
     "Rule",
 ]

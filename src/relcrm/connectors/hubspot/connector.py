@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic_settings import BaseSettings
 
 from relcrm.connectors.hubspot.client import HubSpotClient
 from relcrm.connectors.hubspot.describe import field_specs
-from relcrm.connectors.hubspot.matching import MAX_READ, Matcher
-from relcrm.connectors.hubspot.notes import NotesReport, NoteWriter, PerceptionNote
-from relcrm.connectors.hubspot.provisioning import MAX_NAME, Provisioner, ProvisionPlan
+from relcrm.connectors.hubspot.matching import Matcher
+from relcrm.connectors.hubspot.notes import NoteWriter
+from relcrm.connectors.hubspot.provisioning import MAX_NAME, Provisioner
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.reading import read_values
 from relcrm.connectors.hubspot.settings import HubSpotSettings
@@ -29,6 +31,11 @@ from relcrm.models import (
     FieldType,
     FieldWrite,
     MatchReport,
+    NotesReport,
+    PerceptionNote,
+    ProvisionPlan,
+    RatePolicy,
+    ReadValue,
     SupportCase,
     WriteResult,
 )
@@ -45,17 +52,33 @@ CAPABILITIES = ConnectorCapabilities(
     max_text_length=65_536,
     max_long_text_length=65_536,
     supports_upsert=False,  # writes update matched records by id (upsert by email: not built)
+    reads_back=True,
+    objects=("contacts",),
+    match_by=frozenset({"email", "external_id"}),  # external id: a unique-value property
+    fallback_matching=False,  # people live in one object: no Lead to fall back to
+    upsert_by_external_id=False,
+    all_or_nothing_batches=False,  # a 207 answers per input (the writer splits a 400 too)
+    support_cases=True,  # tickets, with their requester contact (read_cases)
+    history_notes=True,  # a note per perception on the contact (add_perception_notes)
+    rate_policy=RatePolicy(
+        requests=DEFAULT_RATE_LIMIT, window_s=DEFAULT_RATE_WINDOW_S, scope="org"
+    ),
 )
 """Batch endpoints take 100 inputs; property names are lower-case ASCII (relcrm keeps
-them within ``MAX_NAME``); a string property holds up to 65,536 characters."""
+them within ``MAX_NAME``); a string property holds up to 65,536 characters. The request
+budget is the portal's, shared by all its private apps: 100 per 10 s on Free/Starter
+(the default), 190 on Professional/Enterprise; an instance declares what its settings
+say (``rate_limit_max`` per ``rate_limit_window_ms``), and the limiter adopts what the
+rate-limit headers say."""
 
-RATE_LIMIT_CAPABILITY: Mapping[str, float] = {
-    "max_requests": DEFAULT_RATE_LIMIT,
-    "window_s": DEFAULT_RATE_WINDOW_S,
-    "batch_read_size": MAX_READ,
-}
-"""The default request budget (Free/Starter: 100 per 10 s; Pro/Enterprise portals send
-190 in the rate-limit headers, which the limiter adopts)."""
+
+def rate_policy(settings: HubSpotSettings) -> RatePolicy:
+    """The request budget the connector paces itself by, from its settings."""
+    return RatePolicy(
+        requests=settings.rate_limit_max,
+        window_s=settings.rate_limit_window_ms / 1000,
+        scope="org",
+    )
 
 
 def _check_object(name: str) -> str:
@@ -67,6 +90,14 @@ def _check_object(name: str) -> str:
 class HubSpotConnector:
     """Describe, provision, match and write against one HubSpot portal."""
 
+    settings_class: ClassVar[type[BaseSettings]] = HubSpotSettings
+    declared_capabilities: ClassVar[ConnectorCapabilities] = CAPABILITIES
+
+    @classmethod
+    def from_settings(cls, settings: HubSpotSettings) -> HubSpotConnector:
+        """The connector for settings read from a targets file and the environment."""
+        return cls(settings)
+
     def __init__(
         self,
         settings: HubSpotSettings | None = None,
@@ -77,6 +108,9 @@ class HubSpotConnector:
         workers: int = 1,
     ) -> None:
         self.settings = settings or HubSpotSettings()
+        self._capabilities = CAPABILITIES.model_copy(
+            update={"rate_policy": rate_policy(self.settings)}
+        )
         self.client = HubSpotClient(self.settings, sdk=sdk, policy=policy, limiter=limiter)
         self.writer = Writer(self.client, workers=workers)
         self.matcher = Matcher(self.client)
@@ -89,7 +123,7 @@ class HubSpotConnector:
 
     @property
     def capabilities(self) -> ConnectorCapabilities:
-        return CAPABILITIES
+        return self._capabilities
 
     def begin_run(self) -> None:
         """A new run starts: the retry policy's budget (total backoff per run) is full
@@ -106,8 +140,9 @@ class HubSpotConnector:
         return field_specs(answer.results)
 
     def plan_provisioning(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
-        """What :meth:`provision` would do; changes nothing."""
-        return self.provisioner.plan(_check_object(object_name), specs)
+        """What :meth:`provision` would do, in connector-neutral words (properties to
+        create, the relcrm property group, options to add); changes nothing."""
+        return self.provisioner.plan(_check_object(object_name), specs).neutral()
 
     def provision(
         self, object_name: str, specs: Sequence[FieldSpec], *, dry_run: bool = False
@@ -142,22 +177,27 @@ class HubSpotConnector:
         fallback: Sequence[str] = (),
     ) -> MatchReport:
         """Find each person's record in ``object_name`` (``by``: ``email`` or a property
-        with unique values); HubSpot keeps people in one object, so ``fallback`` must be
-        empty."""
+        with unique values). HubSpot keeps people in one object and declares no fallback
+        matching, so relcrm refuses a mapping with ``match.fallback`` before a run; a
+        caller passing ``fallback`` anyway is refused here too, not silently ignored."""
         if fallback:
             raise ConfigurationError(
                 f"HubSpot matches in one object; fallback objects {list(fallback)} are not "
-                "supported",
+                "supported (capabilities.fallback_matching is False)",
                 hint="remove match.fallback from the HubSpot mapping",
-                code="hubspot.fallback_unsupported",
+                code="config.unsupported_mapping",
             )
         return self.match(keys, id_property=by, object_name=object_name)
 
     def read_values(
         self, object_name: str, record_ids: Sequence[str], fields: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
-        """``{record id: {field: value}}`` of existing records, as the CRM returns them."""
-        return read_values(self.client, object_name, record_ids, fields)
+    ) -> dict[str, dict[str, ReadValue]]:
+        """``{record id: {field: value}}`` of existing records, normalised by the
+        properties' types (the object's properties, cached): ``"87.5"`` as 87.5, ``"true"``
+        as True, epoch milliseconds and ISO text as aware UTC datetimes or dates."""
+        _check_object(object_name)
+        schema = self.writer.schema(object_name) if record_ids else {}
+        return read_values(self.client, object_name, record_ids, fields, schema)
 
     @property
     def api_calls(self) -> int:

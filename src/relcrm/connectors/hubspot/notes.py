@@ -28,8 +28,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from hubspot.crm.objects.notes import (
@@ -43,10 +41,10 @@ from relcrm.connectors.hubspot.associations import association_read, field_of
 from relcrm.connectors.hubspot.client import HubSpotClient, sdk_method
 from relcrm.connectors.hubspot.errors import scrub_message
 from relcrm.connectors.hubspot.values import epoch_ms
-from relcrm.errors import ConfigurationError
+from relcrm.models import NOTE_PERCEPTION_ID, NotesReport, PerceptionNote
 
 MARKER_PREFIX = "relcrm:perception:"
-MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([A-Za-z0-9_.\-]+)")
+MARKER = re.compile(re.escape(MARKER_PREFIX) + f"({NOTE_PERCEPTION_ID.pattern})")
 NOTE_TO_CONTACT = 202
 """HubSpot-defined association type id: note -> contact."""
 MAX_BATCH = 100
@@ -54,36 +52,6 @@ MAX_BATCH = 100
 ASSOCIATION_BATCH = 1000
 """Contacts per v4 ``associations/contacts/notes/batch/read`` call (HubSpot's limit)."""
 """Per-input codes of the association batch read that mean "this contact has no notes"."""
-
-
-@dataclass(frozen=True)
-class PerceptionNote:
-    """One note to put on a contact for one perception."""
-
-    contact_id: str
-    perception_id: str
-    timestamp: datetime
-    body: str
-    """Short, redaction-safe text (no verbatim by default); HTML-escaped before sending."""
-
-    def __post_init__(self) -> None:
-        if not MARKER.fullmatch(MARKER_PREFIX + self.perception_id):
-            raise ConfigurationError(
-                f"{self.perception_id!r} cannot be used as a note marker",
-                hint="perception ids are letters, digits, '_', '.', '-'",
-            )
-
-
-@dataclass
-class NotesReport:
-    """What :meth:`NoteWriter.add` did, per perception id."""
-
-    created: dict[str, str] = field(default_factory=dict)
-    """Perception id -> the new note's id."""
-    existing: list[str] = field(default_factory=list)
-    """Perceptions that already had a note (earlier run): nothing was sent for them."""
-    rejected: dict[str, str] = field(default_factory=dict)
-    """Perception id -> HubSpot's reason."""
 
 
 def note_html(note: PerceptionNote) -> str:

@@ -30,7 +30,7 @@ from hubspot.crm.properties import (
 from relcrm.connectors.hubspot.client import sdk_method
 from relcrm.connectors.hubspot.describe import field_spec, property_info
 from relcrm.errors import ConfigurationError
-from relcrm.models import FieldSpec, FieldType
+from relcrm.models import FieldSpec, FieldType, ProvisionChange, ProvisionPlan
 
 if TYPE_CHECKING:
     from relcrm.connectors.hubspot.client import HubSpotClient
@@ -97,8 +97,9 @@ def property_create(spec: FieldSpec, *, group: str = GROUP_NAME) -> PropertyCrea
 
 
 @dataclass
-class ProvisionPlan:
-    """What provisioning does (or, after a dry run, would do)."""
+class HubSpotPlan:
+    """What provisioning does (or, after a dry run, would do), in HubSpot's terms;
+    :meth:`neutral` says it in relcrm's (:class:`relcrm.models.ProvisionPlan`)."""
 
     object_name: str
     create_group: bool = False
@@ -111,6 +112,24 @@ class ProvisionPlan:
     @property
     def empty(self) -> bool:
         return not (self.create_group or self.create or self.add_options)
+
+    def neutral(self) -> ProvisionPlan:
+        """The plan in connector-neutral words, as ``relcrm fields plan`` prints it."""
+        changes: list[ProvisionChange] = []
+        if self.create_group:
+            changes.append(ProvisionChange(description="create the relcrm property group"))
+        for name, values in self.add_options.items():
+            changes.append(
+                ProvisionChange(
+                    description=f"add options {', '.join(values)} to {name}", fields=(name,)
+                )
+            )
+        return ProvisionPlan(
+            object_name=self.object_name,
+            create=tuple(self.create),
+            changes=tuple(changes),
+            conflicts=tuple(self.conflicts),
+        )
 
 
 class Provisioner:
@@ -134,10 +153,10 @@ class Provisioner:
         )
         return {str(g.name) for g in answer.results or [] if not getattr(g, "archived", False)}
 
-    def plan(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
+    def plan(self, object_name: str, specs: Sequence[FieldSpec]) -> HubSpotPlan:
         """What is missing; reads only (two requests)."""
         wanted = [(property_name(s), s) for s in specs if s.custom]
-        plan = ProvisionPlan(object_name)
+        plan = HubSpotPlan(object_name)
         plan.create_group = self.group not in self._groups(object_name)
         existing = self._properties(object_name)
         for name, spec in wanted:
@@ -156,7 +175,7 @@ class Provisioner:
                     plan.add_options[name] = missing
         return plan
 
-    def apply(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
+    def apply(self, object_name: str, specs: Sequence[FieldSpec]) -> HubSpotPlan:
         """Carry out the plan; returns the plan carried out."""
         plan = self.plan(object_name, specs)
         if plan.create_group:

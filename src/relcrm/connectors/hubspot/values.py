@@ -1,10 +1,14 @@
-"""Formatting relcrm values the way HubSpot's properties take them, and comparing them
-with what HubSpot reads back.
+"""Formatting relcrm values the way HubSpot's properties take them, and reading back
+what HubSpot holds as neutral values.
 
 Every value travels as a string: numbers plain (no exponent), booleans ``true``/``false``,
 ``date`` as midnight UTC in epoch milliseconds (anything else is refused), ``datetime``
 as epoch milliseconds, an enumeration as the option's *value* (a label is translated to
 its value when it is unambiguous), and ``""`` clears a value.
+
+Every value comes back as a string too (``"87.5"``, ``"true"``, dates as ``YYYY-MM-DD``,
+datetimes as ISO text, epoch milliseconds in places): :func:`read_value` makes it a
+:data:`relcrm.models.ReadValue` by the property's type.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from relcrm.connectors.hubspot.describe import PropertyInfo
+from relcrm.connectors.hubspot.describe import PropertyInfo, field_type_of
+from relcrm.connectors.readback import normalise
 from relcrm.errors import ConnectorError, ExitCode
-from relcrm.models import FieldValue
+from relcrm.models import FieldType, FieldValue, ReadValue
 
 _DAY_MS = 86_400_000
 
@@ -126,25 +131,15 @@ def format_value(prop: PropertyInfo | None, value: FieldValue) -> str:
     return value
 
 
-def _canonical(prop: PropertyInfo | None, text: str | None) -> str:
-    if text is None or text == "":
-        return ""
-    kind = prop.type if prop is not None else ""
-    try:
-        if kind == "number":
-            return plain_number(Decimal(text.strip()))
-        if kind == "date":
-            return date_ms(text)
-        if kind == "datetime":
-            return datetime_ms(text)
-        if kind == "bool":
-            return text.strip().lower()
-    except (ValueFormatError, InvalidOperation):
-        return text
-    return text
+def field_type(prop: PropertyInfo | None) -> FieldType | None:
+    """relcrm's type for a property (None for one the portal does not describe)."""
+    return field_type_of(prop.type, prop.field_type) if prop is not None else None
 
 
-def same_value(prop: PropertyInfo | None, sent: str, current: str | None) -> bool:
-    """Whether HubSpot already holds ``sent`` (it reads dates back as ``YYYY-MM-DD``,
-    datetimes as ISO, numbers as written)."""
-    return _canonical(prop, sent) == _canonical(prop, current)
+def read_value(prop: PropertyInfo | None, raw: object) -> ReadValue:
+    """A value as HubSpot returns it (a string, or None), normalised by the property's
+    type: numbers as ``int``/``float``, ``true``/``false`` as booleans, dates (``YYYY-MM-DD``
+    or midnight UTC in epoch milliseconds) as dates, datetimes (ISO text or epoch
+    milliseconds) as aware UTC datetimes, ``""`` as None. HubSpot numbers keep the digits
+    they were sent, so no scale applies."""
+    return normalise(field_type(prop), raw)

@@ -27,23 +27,26 @@ from typing import TYPE_CHECKING, Any
 
 from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInput,
-    BatchReadInputSimplePublicObjectId,
     SimplePublicObjectBatchInput,
-    SimplePublicObjectId,
 )
 
 from relcrm.connectors.batching import unique_batches
 from relcrm.connectors.errors import RequestRejected, VendorError
-from relcrm.connectors.hubspot.client import sdk_method
 from relcrm.connectors.hubspot.describe import PropertyInfo, property_info
 from relcrm.connectors.hubspot.errors import (
     input_error_code,
     input_is_retryable,
     scrub_message,
 )
-from relcrm.connectors.hubspot.values import ValueFormatError, format_value, same_value
+from relcrm.connectors.hubspot.reading import read_values
+from relcrm.connectors.hubspot.values import (
+    ValueFormatError,
+    field_type,
+    format_value,
+    read_value,
+)
 from relcrm.connectors.scrub import without_values
-from relcrm.models import FieldWrite, WriteOutcome, WriteResult
+from relcrm.models import FieldWrite, ReadValue, WriteOutcome, WriteResult, value_holds
 
 if TYPE_CHECKING:
     from relcrm.connectors.hubspot.client import HubSpotClient
@@ -194,30 +197,38 @@ class Writer:
             raise errors[0]  # type: ignore[misc]
 
     def _current(
-        self, object_name: str, ids: Sequence[str], names: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
-        """Current values of ``names`` on the records ``ids`` (one ``batch/read`` per 100)."""
-        current: dict[str, dict[str, Any]] = {}
-        unique = sorted(set(ids))
-        for start in range(0, len(unique), MAX_BATCH):
-            body = BatchReadInputSimplePublicObjectId(
-                inputs=[SimplePublicObjectId(id=i) for i in unique[start : start + MAX_BATCH]],
-                properties=list(names),
-                properties_with_history=[],
-            )
-            answer = self.client.call(
-                f"read current {object_name} values",
-                sdk_method("crm.objects.batch_api.read_with_http_info", object_name, body),
-            )
-            for record in answer.results or []:
-                current[str(record.id)] = dict(record.properties or {})
-        return current
+        self,
+        object_name: str,
+        ids: Sequence[str],
+        names: Sequence[str],
+        schema: dict[str, PropertyInfo],
+    ) -> dict[str, dict[str, ReadValue]]:
+        """Current values of ``names`` on the records ``ids`` (one ``batch/read`` per 100),
+        normalised as :meth:`HubSpotConnector.read_values` returns them."""
+        return read_values(
+            self.client,
+            object_name,
+            ids,
+            names,
+            schema,
+            what=f"read current {object_name} values",
+        )
 
     @staticmethod
-    def _holds(item: _Item, schema: dict[str, PropertyInfo], now: dict[str, Any] | None) -> bool:
-        return now is not None and all(
-            same_value(schema.get(k), v, now.get(k)) for k, v in item.values.items()
-        )
+    def _holds(
+        item: _Item, schema: dict[str, PropertyInfo], now: dict[str, ReadValue] | None
+    ) -> bool:
+        """Whether the record holds every value of ``item``: what was sent (as formatted
+        for HubSpot, so a label sent for an option's value compares as that value) and
+        what is there, both normalised, compared as the sync engine compares."""
+        if now is None:
+            return False
+        for name, sent in item.values.items():
+            prop = schema.get(name)
+            expected = read_value(prop, sent)
+            if not value_holds(field_type(prop), expected, now.get(name), scale=None):
+                return False
+        return True
 
     def _recover(
         self, object_name: str, part: Sequence[_Item], schema: dict[str, PropertyInfo]
@@ -225,7 +236,7 @@ class Writer:
         """Read the records of an unanswered call back: a record that holds every value
         it was sent counts as written (and is not sent again)."""
         names = sorted({n for item in part for n in item.values})
-        current = self._current(object_name, [item.record_id for item in part], names)
+        current = self._current(object_name, [item.record_id for item in part], names, schema)
         found = [
             _result(item, WriteOutcome.WRITTEN)
             if self._holds(item, schema, current.get(item.record_id))
@@ -244,7 +255,7 @@ class Writer:
         results: dict[int, WriteResult],
     ) -> list[_Item]:
         names = sorted({n for item in items for n in item.values})
-        current = self._current(object_name, [item.record_id for item in items], names)
+        current = self._current(object_name, [item.record_id for item in items], names, schema)
         kept: list[_Item] = []
         for item in items:
             if self._holds(item, schema, current.get(item.record_id)):

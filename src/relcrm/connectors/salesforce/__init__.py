@@ -9,7 +9,7 @@ through the policy), ``describe``, ``provisioning``, ``soql`` (safe quoting),
 from relcrm.connectors.errors import Rule
 from relcrm.connectors.salesforce.connector import CAPABILITIES, SalesforceConnector
 from relcrm.connectors.salesforce.errors import ERROR_TABLE
-from relcrm.connectors.salesforce.provisioning import ProvisionPlan
+from relcrm.connectors.salesforce.provisioning import SalesforcePlan
 from relcrm.connectors.salesforce.settings import AuthFlow, SalesforceSettings
 from relcrm.connectors.salesforce.soql import soql_quote
 from relcrm.models import MatchReport
@@ -19,9 +19,9 @@ __all__ = [
     "ERROR_TABLE",
     "AuthFlow",
     "MatchReport",
-    "ProvisionPlan",
     "Rule",
     "SalesforceConnector",
+    "SalesforcePlan",
     "SalesforceSettings",
     "soql_quote",
 ]

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import ClassVar
 
 import requests
+from pydantic_settings import BaseSettings
 
 from relcrm.connectors.retry import RetryPolicy
 from relcrm.connectors.salesforce.cases import CaseReader
@@ -25,7 +26,7 @@ from relcrm.connectors.salesforce.matching import (
     DEFAULT_OBJECTS,
     Matcher,
 )
-from relcrm.connectors.salesforce.provisioning import MAX_NAME, Provisioner, ProvisionPlan
+from relcrm.connectors.salesforce.provisioning import MAX_NAME, Provisioner
 from relcrm.connectors.salesforce.reading import read_values
 from relcrm.connectors.salesforce.settings import SalesforceSettings
 from relcrm.connectors.salesforce.soql import check_name
@@ -36,6 +37,8 @@ from relcrm.models import (
     FieldType,
     FieldWrite,
     MatchReport,
+    ProvisionPlan,
+    ReadValue,
     SupportCase,
     WriteResult,
 )
@@ -49,13 +52,37 @@ CAPABILITIES = ConnectorCapabilities(
     max_text_length=255,
     max_long_text_length=131072,
     supports_upsert=False,  # writes update matched records by Id; upsert by key is not built yet
+    reads_back=True,
+    objects=tuple(DEFAULT_OBJECTS),
+    match_by=frozenset({"email", "external_id"}),
+    fallback_matching=True,  # Contact first, then Lead (a mapping's match.fallback)
+    upsert_by_external_id=False,  # PATCH composite/sobjects/{Type}/{Field}: a later task
+    all_or_nothing_batches=False,  # allOrNone=false: one result per record
+    support_cases=True,  # Case, with its ContactId (read_cases)
+    history_notes=False,
+    # No pacing: Salesforce sets no per-second or per-minute request rate. Its limit is
+    # the org's rolling 24-hour API request allocation, which depends on the edition and
+    # the licences (so no figure here would be right) and is shared with every other
+    # integration of the org. Pacing a run to it (100,000 a day is about one request a
+    # second) would slow every sync for nothing; a spent allocation answers
+    # REQUEST_LIMIT_EXCEEDED, which the error table turns into a paused run (exit 4).
+    rate_policy=None,
 )
 """sObject Collections take 200 records; custom field names are at most 40 characters
-(without ``__c``); Text holds 255 characters, Long Text Area up to 131,072."""
+(without ``__c``); Text holds 255 characters, Long Text Area up to 131,072. Persons are
+matched in Contact, then Lead; support cases are Cases."""
 
 
 class SalesforceConnector:
     """Describe, provision, match and write against one Salesforce org."""
+
+    settings_class: ClassVar[type[BaseSettings]] = SalesforceSettings
+    declared_capabilities: ClassVar[ConnectorCapabilities] = CAPABILITIES
+
+    @classmethod
+    def from_settings(cls, settings: SalesforceSettings) -> SalesforceConnector:
+        """The connector for settings read from a targets file and the environment."""
+        return cls(settings)
 
     def __init__(
         self,
@@ -100,8 +127,10 @@ class SalesforceConnector:
         return field_specs(answer or {})
 
     def plan_provisioning(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
-        """What :meth:`provision` would do; changes nothing."""
-        return self.provisioner.plan(object_name, specs)
+        """What :meth:`provision` would do, in connector-neutral words (fields to create,
+        grants to the relcrm permission set, the set itself and its assignment); changes
+        nothing."""
+        return self.provisioner.plan(object_name, specs).neutral()
 
     def provision(
         self, object_name: str, specs: Sequence[FieldSpec], *, dry_run: bool = False
@@ -134,9 +163,12 @@ class SalesforceConnector:
 
     def read_values(
         self, object_name: str, record_ids: Sequence[str], fields: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
-        """``{record id: {field: value}}`` of existing records, as the CRM returns them."""
-        return read_values(self.client, object_name, record_ids, fields)
+    ) -> dict[str, dict[str, ReadValue]]:
+        """``{record id: {field: value}}`` of existing records, normalised by the fields'
+        types (the object's describe, cached): ``+0000`` datetimes as aware UTC datetimes,
+        dates as dates, numbers as numbers, checkboxes as booleans."""
+        specs = self.writer.field_specs(object_name, set(fields))
+        return read_values(self.client, object_name, record_ids, fields, specs)
 
     @property
     def api_calls(self) -> int:

@@ -24,7 +24,7 @@ from relcrm.connectors.errors import PermissionDenied
 from relcrm.connectors.salesforce.describe import field_specs
 from relcrm.connectors.salesforce.soql import check_name, soql_quote
 from relcrm.errors import ConfigurationError
-from relcrm.models import FieldSpec, FieldType
+from relcrm.models import FieldSpec, FieldType, ProvisionChange, ProvisionPlan
 
 if TYPE_CHECKING:
     from relcrm.connectors.salesforce.client import SalesforceClient
@@ -92,8 +92,9 @@ def field_metadata(spec: FieldSpec) -> dict[str, Any]:
 
 
 @dataclass
-class ProvisionPlan:
-    """What provisioning does (or, after a dry run, would do)."""
+class SalesforcePlan:
+    """What provisioning does (or, after a dry run, would do), in Salesforce's terms;
+    :meth:`neutral` says it in relcrm's (:class:`relcrm.models.ProvisionPlan`)."""
 
     object_name: str
     create: list[FieldSpec] = field(default_factory=list)
@@ -108,6 +109,35 @@ class ProvisionPlan:
     def empty(self) -> bool:
         return not (
             self.create or self.grant or self.create_permission_set or self.assign_permission_set
+        )
+
+    def neutral(self) -> ProvisionPlan:
+        """The plan in connector-neutral words, as ``relcrm fields plan`` prints it: a
+        grant on a field that is created goes without saying (creating it includes it)."""
+        created = {spec.name.casefold() for spec in self.create}
+        changes: list[ProvisionChange] = []
+        for full in self.grant:
+            name = full.split(".", 1)[-1]
+            if name.casefold() not in created:
+                changes.append(
+                    ProvisionChange(
+                        description=f"grant read/edit on {full} to the relcrm permission set",
+                        fields=(name,),
+                    )
+                )
+        if self.create_permission_set:
+            changes.append(ProvisionChange(description="create the relcrm permission set"))
+        if self.assign_permission_set:
+            changes.append(
+                ProvisionChange(
+                    description="assign the relcrm permission set to the integration user"
+                )
+            )
+        return ProvisionPlan(
+            object_name=self.object_name,
+            create=tuple(self.create),
+            changes=tuple(changes),
+            conflicts=tuple(self.conflicts),
         )
 
 
@@ -201,11 +231,11 @@ class Provisioner:
 
     # ------------------------------------------------------------------ plan & apply
 
-    def plan(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
+    def plan(self, object_name: str, specs: Sequence[FieldSpec]) -> SalesforcePlan:
         """What is missing; reads only."""
         check_name(object_name)
         wanted = [(api_name(s), s) for s in specs if s.custom]
-        plan = ProvisionPlan(object_name)
+        plan = SalesforcePlan(object_name)
         existing = self._existing_fields(object_name)
         visible = self._visible(object_name)
         permission_set_id = self._permission_set_id()
@@ -229,7 +259,7 @@ class Provisioner:
         )
         return plan
 
-    def apply(self, object_name: str, specs: Sequence[FieldSpec]) -> ProvisionPlan:
+    def apply(self, object_name: str, specs: Sequence[FieldSpec]) -> SalesforcePlan:
         """Carry out the plan, then verify through describe; returns the plan carried out."""
         plan = self.plan(object_name, specs)
         for spec in plan.create:

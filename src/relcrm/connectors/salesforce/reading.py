@@ -1,12 +1,14 @@
 """Reading relcrm's fields back from records by Id: to check what a write left behind
-(a resumed run, a consent field kept in the CRM)."""
+(a resumed run, a consent field kept in the CRM), normalised by the fields' types."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from relcrm.connectors.readback import normalise_values
 from relcrm.connectors.salesforce.soql import check_name, in_lists
+from relcrm.models import FieldSpec, ReadValue
 
 if TYPE_CHECKING:
     from relcrm.connectors.salesforce.client import SalesforceClient
@@ -21,7 +23,7 @@ def _query_all(soql: str) -> Callable[[Any], Any]:
     return run
 
 
-def read_values(
+def read_raw(
     client: SalesforceClient, object_name: str, record_ids: Sequence[str], fields: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """``{record id: {field: value}}`` for the records of ``object_name`` that exist; one
@@ -37,3 +39,17 @@ def read_values(
         for row in answer.get("records", []):
             found[str(row["Id"])] = {name: row.get(name) for name in names}
     return found
+
+
+def read_values(
+    client: SalesforceClient,
+    object_name: str,
+    record_ids: Sequence[str],
+    fields: Sequence[str],
+    specs: Mapping[str, FieldSpec],
+) -> dict[str, dict[str, ReadValue]]:
+    """:func:`read_raw`, each value normalised by its field's type (``specs``, from the
+    object's describe): ``+0000`` datetimes as aware UTC datetimes, dates as dates,
+    whole numbers of a field without decimals as ``int``."""
+    raw = read_raw(client, object_name, record_ids, fields)
+    return {record_id: normalise_values(values, specs) for record_id, values in raw.items()}

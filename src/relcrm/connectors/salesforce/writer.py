@@ -39,7 +39,7 @@ from simple_salesforce.util import call_salesforce
 
 from relcrm.connectors.batching import unique_batches
 from relcrm.connectors.errors import TransientError, VendorError
-from relcrm.connectors.readback import holds
+from relcrm.connectors.readback import find_spec, holds
 from relcrm.connectors.salesforce.errors import record_is_retryable, scrub_message
 from relcrm.connectors.salesforce.reading import read_values
 from relcrm.connectors.scrub import without_values
@@ -203,11 +203,14 @@ class Writer:
 
     # ------------------------------------------------------------------ read-back
 
-    def _field_specs(self, object_name: str, names: set[str]) -> dict[str, FieldSpec]:
+    def field_specs(self, object_name: str, names: set[str]) -> dict[str, FieldSpec]:
+        """The object's field specs by name (its describe, cached; described again when a
+        name is not among them, after provisioning); empty without a describe."""
         if self._describe is None:
             return {}
         known = self._specs.get(object_name)
-        if known is None or not names <= set(known):
+        folded = {name.casefold() for name in known or ()}
+        if known is None or not {name.casefold() for name in names} <= folded:
             known = {spec.name: spec for spec in self._describe(object_name)}
             self._specs[object_name] = known
         return known
@@ -221,14 +224,14 @@ class Writer:
             by_object[item.object].append(item)
         for object_name, group in by_object.items():
             names = {name for item in group for name in item.write.values}
-            specs = self._field_specs(object_name, names)
+            specs = self.field_specs(object_name, names)
             held = read_values(
-                self.client, object_name, [i.record_id for i in group], sorted(names)
+                self.client, object_name, [i.record_id for i in group], sorted(names), specs
             )
             for item in group:
                 there = held.get(item.record_id)
                 if there is not None and all(
-                    holds(specs.get(name), value, there.get(name))
+                    holds(find_spec(specs, name), value, there.get(name))
                     for name, value in item.write.values.items()
                 ):
                     found[id(item)] = _result(item, WriteOutcome.WRITTEN)
