@@ -26,7 +26,15 @@ from relcrm.models import FieldType, RelationshipProfile
 
 Write = Callable[..., Path]
 
-SHIPPED = ("hubspot-contact", "salesforce-contact", "salesforce-lead")
+SHIPPED = (
+    "dataverse-contact",
+    "dataverse-lead",
+    "hubspot-contact",
+    "salesforce-contact",
+    "salesforce-lead",
+    "zoho-contact",
+    "zoho-lead",
+)
 
 
 def problems_of(path: Path) -> dict[str, str]:

@@ -21,8 +21,10 @@ from datetime import UTC, date, datetime
 
 from relcrm.models.crm import FieldType, ReadValue
 
-TIME_TOLERANCE_S = 0.001
-"""Datetimes within a millisecond are one (CRMs keep milliseconds at best)."""
+TIME_TOLERANCE_S = 1.0
+"""Datetimes less than a second apart are one: relcrm sends milliseconds, and some CRMs
+keep whole seconds (Dataverse, Zoho), so a value read back a fraction of a second off is
+the value that was sent, not a write that went missing."""
 
 
 def _empty(value: ReadValue) -> bool:
@@ -85,7 +87,7 @@ def value_holds(
 
     Numbers hold within half a unit of the field's last decimal (``scale``; None: exactly,
     for CRMs whose fields keep what they are sent); a cleared checkbox reads back as
-    false; datetimes hold within a millisecond; text holds exactly.
+    false; datetimes hold within a second (:data:`TIME_TOLERANCE_S`); text holds exactly.
     """
     if kind is FieldType.CHECKBOX:
         wanted = False if _empty(sent) else sent
