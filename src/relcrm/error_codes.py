@@ -514,12 +514,39 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "(INVALID_VALUE) and the others are written",
         "fix the mapping or the value",
     ),
+    CodeEntry(
+        "connector.not_external_id",
+        "ConfigurationError",
+        _CONFIG,
+        "an upsert was keyed by a field Salesforce does not take as a key: match.by is "
+        "not an External ID field of the object (or the integration user cannot see it); "
+        "nothing was written",
+        "mark the field External ID in Setup or set match.by to one that is; relcrm "
+        "mapping check shows it",
+    ),
+    # ------------------------------------------------------------------ zoho
+    CodeEntry(
+        "zoho.credentials_missing",
+        "ConfigurationError",
+        _CONFIG,
+        "the Zoho connector lacks a client id, client secret or refresh token",
+        "set RELCRM_ZOHO_CLIENT_ID, RELCRM_ZOHO_CLIENT_SECRET and RELCRM_ZOHO_REFRESH_TOKEN "
+        "(scopes ZohoCRM.modules.ALL, ZohoCRM.settings.fields.ALL)",
+    ),
+    CodeEntry(
+        "zoho.field_unsupported",
+        "ConfigurationError",
+        _CONFIG,
+        "a mapped field cannot be a Zoho custom field (its API name, a label over 25 "
+        "characters, or text over 255)",
+        "fix the mapping as the message says",
+    ),
     # ------------------------------------------------------------------ demo
     CodeEntry(
         "demo.org",
         "DemoOrgError",
         _CONNECT,
-        "the demo's own calls to its sandbox (seeding, reading back) failed",
+        "the demo's (or relcrm.testing's) own calls to a sandbox (seeding, reading back) failed",
         "run the demo again; if it persists, report it with the output",
     ),
     # ------------------------------------------------------------------ relcrm

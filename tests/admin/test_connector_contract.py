@@ -85,7 +85,7 @@ def test_the_built_ins_declare_what_they_do() -> None:
     assert (salesforce.support_cases, hubspot.support_cases) == (True, True)
     assert (salesforce.history_notes, hubspot.history_notes) == (False, True)
     assert not (salesforce.all_or_nothing_batches or hubspot.all_or_nothing_batches)
-    assert not (salesforce.upsert_by_external_id or hubspot.upsert_by_external_id)
+    assert (salesforce.upsert_by_external_id, hubspot.upsert_by_external_id) == (True, False)
     assert salesforce.objects == ("Contact", "Lead") and hubspot.objects == ("contacts",)
     assert salesforce.rate_policy is None  # a daily org allocation, not a rate (see CAPABILITIES)
     assert hubspot.rate_policy == RatePolicy(requests=100, window_s=10.0, scope="org")

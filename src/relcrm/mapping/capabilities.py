@@ -3,8 +3,9 @@
 Connectors declare their features as data (:class:`relcrm.models.ConnectorCapabilities`),
 so a mapping that asks for more (``match.fallback`` objects on a CRM that keeps people in
 one object, an object the connector does not write, matching by an external id where the
-connector cannot) is refused when the targets file is loaded (``relcrm mapping check``,
-``relcrm sync``...) and when a sync engine is built, not found out halfway through a run.
+connector cannot, creating records where it cannot upsert) is refused when the targets
+file is loaded (``relcrm mapping check``, ``relcrm sync``...) and when a sync engine is
+built, not found out halfway through a run.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ def unsupported(mapping: Mapping, capabilities: ConnectorCapabilities) -> list[F
                 + ("email" if key == "email" else "an external id field")
                 + f" (it matches by {can})",
                 mapping.match.by,
+            )
+        )
+    if mapping.match.create_missing and not capabilities.upsert_by_external_id:
+        problems.append(
+            FieldProblem(
+                "match.create_missing",
+                f"connector {name!r} does not create records (its capabilities say "
+                "upsert_by_external_id = false); remove match.create_missing",
+                "true",
             )
         )
     if capabilities.objects:

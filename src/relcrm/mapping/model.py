@@ -346,6 +346,26 @@ class Match(_Strict):
         default=(),
         description="objects searched, in order, when the mapped object has no match (Lead)",
     )
+    create_missing: bool = Field(
+        default=False,
+        description="create a record for a person no record holds the external id of "
+        "(by upserting on the `by` field, whose value is the person's relcrm id); false: "
+        "such persons are reported unmatched and nothing is created",
+    )
+    create_values: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^#\s]\S*$")],
+        str | int | float | bool,
+    ] = Field(
+        default_factory=dict,
+        description="fields the CRM requires on a new record, with fixed values sent only "
+        'when relcrm creates it (Salesforce Contact: LastName = "[not provided]"); never '
+        "sent to a record that exists",
+    )
+
+    @property
+    def by_external_id(self) -> bool:
+        """Whether persons are found by an external id field (not by email)."""
+        return self.by != "email"
 
 
 class ConsentField(_Strict):
@@ -432,6 +452,7 @@ class Mapping(_Strict):
                     shorten(self.consent.field),
                 )
             )
+        problems.extend(self._creation_problems(first))
         for index, name in enumerate(self.match.fallback):
             if name == self.object:
                 problems.append(
@@ -444,6 +465,47 @@ class Mapping(_Strict):
         if problems:
             raise _invalid("mapping", problems)
         return self
+
+    def _creation_problems(self, mapped: AbstractMapping[str, int]) -> list[FieldProblem]:
+        """``match.create_missing`` and ``match.create_values`` make sense together, with
+        an external id to create by, and never name a field relcrm writes or reads."""
+        match = self.match
+        problems: list[FieldProblem] = []
+        if match.create_missing and not match.by_external_id:
+            problems.append(
+                FieldProblem(
+                    "match.create_missing",
+                    "needs match.by to name an external id field (the created record holds "
+                    "the person's relcrm id there, so the next run finds it); email cannot "
+                    "key a new record",
+                    "true",
+                )
+            )
+        if match.create_values and not match.create_missing:
+            problems.append(
+                FieldProblem(
+                    "match.create_values",
+                    "only used when relcrm creates records: set match.create_missing = true "
+                    "or remove it",
+                )
+            )
+        taken = {
+            match.by.casefold(): "match.by",
+            **{name: "a mapped field" for name in mapped},
+        }
+        if self.consent is not None:
+            taken[self.consent.field.casefold()] = "consent.field"
+        for name in match.create_values:
+            if name.casefold() in taken:
+                problems.append(
+                    FieldProblem(
+                        f"match.create_values.{name}",
+                        f"is {taken[name.casefold()]}; create_values are only for the other "
+                        "fields a new record needs",
+                        shorten(name),
+                    )
+                )
+        return problems
 
     def field_specs(self) -> tuple[FieldSpec, ...]:
         """The fields as specs, in file order, for planning and provisioning."""

@@ -64,12 +64,28 @@ class RecordRef(FrozenModel):
     id: str
 
 
+class RecordKey(FrozenModel):
+    """A record named by the value of an external id field (``relcrm_Person_Id__c`` =
+    ``p-42``) instead of by its id: the CRM finds the record holding it, or creates one."""
+
+    field: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    value: Annotated[str, StringConstraints(min_length=1)]
+
+
 class FieldWrite(FrozenModel):
-    """The values to write for one person into one record (or into the record the key finds)."""
+    """The values to write for one person into one record (or into the record the key finds).
+
+    With ``record`` None and a ``key``, a connector that declares ``upsert_by_external_id``
+    upserts: it updates the record whose external id field holds ``key.value`` or creates
+    one (with ``create_values`` too: fields the CRM requires on a new record, sent only
+    when the record is created). Without either, the write is reported not matched.
+    """
 
     person_id: PersonId
     record: RecordRef | None = None
     values: dict[str, FieldValue]
+    key: RecordKey | None = None
+    create_values: dict[str, FieldValue] = Field(default_factory=dict)
 
 
 class WriteOutcome(StrEnum):
@@ -86,6 +102,9 @@ class WriteResult(FrozenModel):
     record_id: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    created: bool | None = None
+    """For an upsert by key: True when the write created the record, False when it updated
+    one; None for an update by id or when not known (a write found by a read-back)."""
 
 
 class RatePolicy(FrozenModel):
@@ -123,7 +142,8 @@ class ConnectorCapabilities(FrozenModel):
     max_text_length: int = Field(ge=1)
     max_long_text_length: int = Field(ge=1)
     supports_upsert: bool = True
-    """Writes may name a record by a key instead of its id (``FieldWrite.record`` None)."""
+    """Writes may name a record by a key instead of its id (``FieldWrite.record`` None,
+    ``FieldWrite.key`` set)."""
     reads_back: bool = True
     """The connector can read mapped values back (``read_values``): a run resumed after a
     kill, or after a run the CRM stopped, reads the batch that was in flight before
@@ -136,7 +156,11 @@ class ConnectorCapabilities(FrozenModel):
     fallback_matching: bool = False
     """``find_records`` looks in a mapping's ``match.fallback`` objects too."""
     upsert_by_external_id: bool = False
-    """Writes can create the records they do not find, keyed by an external id field."""
+    """A write keyed by an external id field (``FieldWrite.key``, no record) updates the
+    record holding the key or creates one, and its result says which (``created``) with the
+    record's id. For a mapping with ``match.create_missing`` the sync engine sends such
+    writes instead of matching first; a mapping asking for it on a connector without it is
+    refused."""
     all_or_nothing_batches: bool = False
     """The CRM refuses a whole batch for one bad record; the connector isolates the bad
     record so the others are written (the contract suite checks it)."""

@@ -8,6 +8,12 @@ One run over one target (a mapping on a connector):
    per person: send the changed fields, clear the fields (consent withdrawn), or nothing.
 3. Queue the persons to write until a batch is full (the connector's declared batch
    size: one request each), match those without a remembered record, write the batch.
+   A mapping with ``match.create_missing`` on a connector that upserts by external id
+   (``capabilities.upsert_by_external_id``) skips matching: those persons' writes carry
+   their key (``FieldWrite.key``: the ``match.by`` field and their relcrm id), the CRM
+   updates the record holding it or creates one, and the record is remembered from the
+   result (with ``match.fallback``, the fallback objects are searched first and only the
+   persons found nowhere are upserted).
 4. Record each outcome in the store: confirmed fields get their fingerprint, rejections
    (and writes still failing after the connector's retry policy) become dead letters,
    clearings are marked; then checkpoint the batch. A run killed between two batches
@@ -40,6 +46,7 @@ from relcrm.models import (
     FieldWrite,
     Person,
     ReadValue,
+    RecordKey,
     RecordRef,
     RelationshipProfile,
     WriteOutcome,
@@ -241,6 +248,10 @@ class SyncEngine:
         self._lease: Holder | None = None
         self._target_lease: TargetLease | None = None
         self._allowed = mapping.field_names()
+        self._upserts = (
+            mapping.match.create_missing and connector.capabilities.upsert_by_external_id
+        )
+        """Persons without a remembered record are upserted by their key, not matched."""
         self._mapping_key = mapping.model_dump_json().encode() + b"\x00"
 
     # ------------------------------------------------------------------ public
@@ -595,8 +606,11 @@ class SyncEngine:
             if progress is not None:
                 progress(SyncProgress(self.target, read, total, state.report.counts, state.batch))
 
-    def _records_for(self, state: _RunState, batch: Sequence[Decision]) -> dict[str, RecordRef]:
-        """The CRM record of each person of the batch: remembered, or matched now."""
+    def _records_for(
+        self, state: _RunState, batch: Sequence[Decision]
+    ) -> tuple[dict[str, RecordRef], set[str]]:
+        """The CRM record of each person of the batch (remembered, or matched now), and
+        the persons to upsert by their key instead (``match.create_missing``)."""
         ids = [d.person.id for d in batch]
         system = self.connector.capabilities.name
         records = {
@@ -608,6 +622,9 @@ class SyncEngine:
             if decision.person.id in records or decision.action is Action.CLEAR:
                 continue
             keys[decision.person.id] = self.mapping.match_keys(decision.person)
+        if keys and self._upserts and not self.mapping.match.fallback:
+            return records, set(keys)  # the CRM finds (or creates) them as it writes
+        keyed: set[str] = set()
         if keys:
             found = self.connector.find_records(
                 self.mapping.object,
@@ -621,11 +638,14 @@ class SyncEngine:
                 at=self.now(),
             )
             records.update(found.matched)
-            if found.unmatched and state.report.run_id is not None:
-                self.store.remember_unmatched(self.target, found.unmatched, at=self.now())
-            state.report.counts["unmatched"] += len(found.unmatched)
-            room = SHOWN_PROBLEMS - len(state.report.unmatched)
-            state.report.unmatched.extend(sorted(found.unmatched)[: max(0, room)])
+            if self._upserts:
+                keyed = set(found.unmatched)  # found nowhere: created in the mapped object
+            else:
+                if found.unmatched and state.report.run_id is not None:
+                    self.store.remember_unmatched(self.target, found.unmatched, at=self.now())
+                state.report.counts["unmatched"] += len(found.unmatched)
+                room = SHOWN_PROBLEMS - len(state.report.unmatched)
+                state.report.unmatched.extend(sorted(found.unmatched)[: max(0, room)])
             state.report.counts["ambiguous"] += len(found.ambiguous)
             for person_id, refs in found.ambiguous.items():
                 logger.warning(
@@ -634,15 +654,17 @@ class SyncEngine:
                     person_id,
                     len(refs),
                 )
-        return records
+        return records, keyed
 
     def _write_batch(self, state: _RunState, batch: Sequence[Decision]) -> None:
-        records = self._records_for(state, batch)
+        records, keyed = self._records_for(state, batch)
         writes: list[FieldWrite] = []
         by_person: dict[str, Decision] = {}
+        match = self.mapping.match
         for decision in batch:
-            record = records.get(decision.person.id)
-            if record is None:
+            person_id = decision.person.id
+            record = records.get(person_id)
+            if record is None and person_id not in keyed:
                 continue
             stray = set(decision.values) - self._allowed
             if stray:  # a bug upstream must never reach a field the admin did not map
@@ -650,15 +672,23 @@ class SyncEngine:
                     f"refusing to write fields outside the mapping: {', '.join(sorted(stray))}",
                     code="sync.unmapped_field",
                 )
-            writes.append(
-                FieldWrite(person_id=decision.person.id, record=record, values=decision.values)
-            )
-            by_person[decision.person.id] = decision
+            if record is not None:
+                write = FieldWrite(person_id=person_id, record=record, values=decision.values)
+            else:
+                write = FieldWrite(
+                    person_id=person_id,
+                    values=decision.values,
+                    key=RecordKey(field=match.by, value=person_id),
+                    create_values=dict(match.create_values),
+                )
+            writes.append(write)
+            by_person[person_id] = decision
         if self._lease is not None:
             self._lease.check()  # never write once another run holds the target
         if self.preflight and not state.preflighted:
             self._preflight()  # before the run's first write, not on runs with none
             state.preflighted = True
+        writes = self._found_in_flight(state, writes, records)
         results = self._recovered(state, writes)
         writes = [w for w in writes if w.person_id not in {r.person_id for r in results}]
         if writes and state.report.run_id is not None:
@@ -698,14 +728,21 @@ class SyncEngine:
         records: dict[str, RecordRef],
     ) -> None:
         """Store the outcomes of a batch: fingerprints for what the CRM confirmed, dead
-        letters (the CRM's reason, never the values) for what it refused."""
+        letters (the CRM's reason, never the values) for what it refused, and the records
+        upserts found or created (so later runs update them by id)."""
         counts = state.report.counts
         at = self.now()
         confirmed: dict[str, dict[str, str]] = {}
         cleared: list[str] = []
         failures: list[FailedWrite] = []
+        upserted: dict[str, tuple[str, str]] = {}
+        created = 0
         for result in results:
             decision = by_person[result.person_id]
+            known = records.get(result.person_id)
+            if result.outcome is WriteOutcome.WRITTEN and known is None and result.record_id:
+                upserted[result.person_id] = (self.mapping.object, result.record_id)
+                created += result.created is True
             if result.outcome is WriteOutcome.WRITTEN:
                 if decision.action is Action.CLEAR:
                     cleared.append(result.person_id)
@@ -727,9 +764,13 @@ class SyncEngine:
                     fields=decision.values,
                     error_code=result.error_code or result.outcome.value,
                     error_message=result.error_message or "",
-                    record_id=result.record_id or records[result.person_id].id,
+                    record_id=result.record_id or (known.id if known is not None else None),
                 )
             )
+        if upserted:
+            self.store.remember_records(self.target, upserted, at=at)
+        if created:
+            logger.info("%s: %d records created (match.create_missing)", self.target, created)
         if confirmed:
             self.store.record_pushed_many(self.target, confirmed, at)
         if cleared:
@@ -739,6 +780,40 @@ class SyncEngine:
             self.store.resolve_dead_letters_of(self.target, done)
         if failures:
             self.store.add_dead_letters(self.target, failures, at=at, run_id=state.report.run_id)
+
+    def _found_in_flight(
+        self,
+        state: _RunState,
+        writes: Sequence[FieldWrite],
+        records: dict[str, RecordRef],
+    ) -> list[FieldWrite]:
+        """Upserts of a killed run's last batch may have created their records before the
+        run could remember them: look those keys up (``find_records`` by the key field),
+        so each record found is remembered and written by its id, read back like any other
+        write first (:meth:`_recovered`), and never created a second time."""
+        keyed = [w for w in writes if w.person_id in state.in_flight and w.record is None]
+        if not keyed or not self._upserts:
+            return list(writes)
+        by = self.mapping.match.by
+        found = self.connector.find_records(
+            self.mapping.object, {w.person_id: [w.key.value] for w in keyed if w.key}, by=by
+        )
+        if not found.matched:
+            return list(writes)
+        self.store.remember_records(
+            self.target,
+            {p: (ref.object, ref.id) for p, ref in found.matched.items()},
+            at=self.now(),
+        )
+        records.update(found.matched)
+        return [
+            w.model_copy(
+                update={"record": found.matched[w.person_id], "key": None, "create_values": {}}
+            )
+            if w.person_id in found.matched
+            else w
+            for w in writes
+        ]
 
     def _recovered(self, state: _RunState, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """Writes of a killed run's last batch that reached the CRM all the same: read the

@@ -36,6 +36,7 @@ class ProblemKind(StrEnum):
     PICKLIST = "picklist"
     LENGTH = "length"
     NUMBER = "number"
+    MATCH_KEY = "match_key"
 
 
 @dataclass(frozen=True)
@@ -169,10 +170,15 @@ def check_mapping(mapping: Mapping, described: Sequence[FieldSpec]) -> list[Mapp
 
     Pure. For each mapped field: it exists (and is visible), its type takes what relcrm
     sends, it is writable, a picklist has every value relcrm may send, a text is long
-    enough, a number has enough digits. Names are compared ignoring case, as CRMs do.
+    enough, a number has enough digits. A ``match.by`` other than email names a field of
+    the object that the CRM marks as an external id (its describe's ``externalId``):
+    what persons are matched by, and what records are upserted by. Names are compared
+    ignoring case, as CRMs do.
     """
     by_name = {spec.name.casefold(): spec for spec in described}
     problems: list[MappingProblem] = []
+    if mapping.match.by_external_id:
+        problems.extend(_check_match_key(mapping, by_name))
     for item in mapping.fields:
         found = by_name.get(item.name.casefold())
         if found is None:
@@ -193,6 +199,35 @@ def check_mapping(mapping: Mapping, described: Sequence[FieldSpec]) -> list[Mapp
             continue
         problems.extend(_check_field(item, found))
     return problems
+
+
+def _check_match_key(mapping: Mapping, by_name: dict[str, FieldSpec]) -> list[MappingProblem]:
+    key = mapping.match.by
+    found = by_name.get(key.casefold())
+    if found is None:
+        return [
+            MappingProblem(
+                "match.by",
+                ProblemKind.MATCH_KEY,
+                f"{key} is not a field of {mapping.object} (or not visible to the integration "
+                "user): persons are matched by it",
+                "create it as an External ID field holding each person's relcrm id (or make "
+                "it visible), or correct match.by",
+            )
+        ]
+    if not found.external_id:
+        use = "matched and created" if mapping.match.create_missing else "matched"
+        return [
+            MappingProblem(
+                "match.by",
+                ProblemKind.MATCH_KEY,
+                f"{found.name} is not an external id field of {mapping.object}; persons are "
+                f"{use} by it",
+                "mark the field External ID (Salesforce) / unique (HubSpot, Zoho) / an "
+                "alternate key (Dataverse) in the CRM, or set match.by to a field that is one",
+            )
+        ]
+    return []
 
 
 def has_errors(problems: Sequence[MappingProblem]) -> bool:

@@ -51,12 +51,12 @@ CAPABILITIES = ConnectorCapabilities(
     max_field_name_length=MAX_NAME,
     max_text_length=255,
     max_long_text_length=131072,
-    supports_upsert=False,  # writes update matched records by Id; upsert by key is not built yet
+    supports_upsert=True,  # a write with a key and no record is upserted by that key
     reads_back=True,
     objects=tuple(DEFAULT_OBJECTS),
     match_by=frozenset({"email", "external_id"}),
     fallback_matching=True,  # Contact first, then Lead (a mapping's match.fallback)
-    upsert_by_external_id=False,  # PATCH composite/sobjects/{Type}/{Field}: a later task
+    upsert_by_external_id=True,  # PATCH composite/sobjects/{Type}/{ExternalIdField}
     all_or_nothing_batches=False,  # allOrNone=false: one result per record
     support_cases=True,  # Case, with its ContactId (read_cases)
     history_notes=False,
@@ -70,7 +70,9 @@ CAPABILITIES = ConnectorCapabilities(
 )
 """sObject Collections take 200 records; custom field names are at most 40 characters
 (without ``__c``); Text holds 255 characters, Long Text Area up to 131,072. Persons are
-matched in Contact, then Lead; support cases are Cases."""
+matched in Contact, then Lead; support cases are Cases. A write keyed by an external id
+is an upsert (``composite/sobjects/{SObject}/{ExternalIdField}``, or a Bulk API 2.0
+``upsert`` job above the threshold), which creates the records it does not find."""
 
 
 class SalesforceConnector:
@@ -177,9 +179,12 @@ class SalesforceConnector:
 
     def write(self, object_name: str, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """Write a batch; one result per write, in order. Each write goes to the object of
-        its ``record`` (matching may find a Lead where ``object_name`` says Contact)."""
+        its ``record`` (matching may find a Lead where ``object_name`` says Contact); a
+        write with a ``key`` and no record is upserted into ``object_name`` by that
+        external id, and its result carries the record's Id and whether it was
+        ``created``."""
         check_name(object_name)
-        return self.writer.write(writes)
+        return self.writer.write(writes, object_name)
 
     def read_cases(
         self, since: datetime | None = None, *, limit: int | None = None

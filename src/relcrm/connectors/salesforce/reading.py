@@ -1,5 +1,6 @@
-"""Reading relcrm's fields back from records by Id: to check what a write left behind
-(a resumed run, a consent field kept in the CRM), normalised by the fields' types."""
+"""Reading relcrm's fields back from records by Id (or by an external id, for records an
+upsert may have created): to check what a write left behind (a resumed run, a consent
+field kept in the CRM), normalised by the fields' types."""
 
 from __future__ import annotations
 
@@ -39,6 +40,29 @@ def read_raw(
         for row in answer.get("records", []):
             found[str(row["Id"])] = {name: row.get(name) for name in names}
     return found
+
+
+def read_rows_by(
+    client: SalesforceClient,
+    object_name: str,
+    key_field: str,
+    keys: Sequence[str],
+    fields: Sequence[str],
+) -> list[dict[str, Any]]:
+    """The records of ``object_name`` whose ``key_field`` (an external id) holds one of
+    ``keys``: each as ``{"Id", key_field, *fields}`` as the REST API returns them. A key
+    several records hold gives several rows (the caller decides what that means)."""
+    check_name(object_name)
+    check_name(key_field)
+    names = [check_name(f) for f in fields if f.casefold() != key_field.casefold()]
+    columns = ", ".join(["Id", key_field, *names])
+    rows: list[dict[str, Any]] = []
+    for chunk in in_lists(sorted(set(keys))):
+        soql = f"SELECT {columns} FROM {object_name} WHERE {key_field} IN ({chunk})"
+        answer = client.call(f"read {object_name} by {key_field}", _query_all(soql))
+        for row in answer.get("records", []):
+            rows.append({name: row.get(name) for name in ["Id", key_field, *names]})
+    return rows
 
 
 def read_values(

@@ -1,10 +1,22 @@
-"""Writing field values to matched records: sObject Collections, or Bulk API 2.0 when big.
+"""Writing field values to records: sObject Collections, or Bulk API 2.0 when big.
 
 - up to ``bulk_threshold`` records of an object: ``PATCH composite/sobjects`` in batches
   of 200 with ``allOrNone=false``, so one bad record is rejected with Salesforce's own
   code and message while the rest of its batch is written;
 - above it: one Bulk API 2.0 update job, whose failed rows are mapped back to their
   persons by record Id.
+
+A write that names no record but a key (:class:`~relcrm.models.RecordKey`: an external id
+field and the person's value in it) is an upsert: ``PATCH
+composite/sobjects/{SObject}/{ExternalIdField}`` (200 a call, ``allOrNone=false``, each
+record with its ``attributes.type`` and its external id), or a Bulk API 2.0 ``upsert``
+job with ``externalIdFieldName`` above the threshold. Salesforce updates the record that
+holds the key or creates one, and says which (``created``); the result carries the
+record's Id. A new record the org refuses for a missing required field
+(``REQUIRED_FIELD_MISSING``: a Contact's LastName) is upserted once more with the write's
+``create_values`` added, values meant only for records relcrm creates (sent in the first
+call, they would overwrite the fields of records that exist). An upsert whose answer was
+lost is read back by its external id, so a record it created is found, not created twice.
 
 One write may hold several objects (matching finds a Lead where the mapping says
 Contact): each object's calls are made in turn, and every record written is reported as
@@ -32,18 +44,27 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from simple_salesforce.util import call_salesforce
 
 from relcrm.connectors.batching import unique_batches
-from relcrm.connectors.errors import TransientError, VendorError
-from relcrm.connectors.readback import find_spec, holds
+from relcrm.connectors.errors import RequestRejected, TransientError, VendorError
+from relcrm.connectors.readback import find_spec, holds, normalise_values
 from relcrm.connectors.salesforce.errors import record_is_retryable, scrub_message
-from relcrm.connectors.salesforce.reading import read_values
+from relcrm.connectors.salesforce.reading import read_rows_by, read_values
+from relcrm.connectors.salesforce.soql import check_name
 from relcrm.connectors.scrub import without_values
-from relcrm.models import FieldSpec, FieldValue, FieldWrite, WriteOutcome, WriteResult
+from relcrm.errors import ConfigurationError
+from relcrm.models import (
+    FieldSpec,
+    FieldValue,
+    FieldWrite,
+    RecordKey,
+    WriteOutcome,
+    WriteResult,
+)
 
 if TYPE_CHECKING:
     from relcrm.connectors.salesforce.client import SalesforceClient
@@ -53,25 +74,56 @@ BULK_THRESHOLD = 2000
 NOT_MATCHED = "NOT_MATCHED"
 UNPROCESSED = "UNPROCESSED"
 BULK_NULL = "#N/A"  # an empty Bulk CSV cell leaves a field alone; #N/A sets it to null
+REQUIRED_FIELD_MISSING = "REQUIRED_FIELD_MISSING"
+NOT_EXTERNAL_ID = "connector.not_external_id"
+
+
+def _norm(value: object) -> str:
+    # Salesforce compares external ids case-insensitively (unless made case-sensitive)
+    return str(value).strip().casefold()
 
 
 @dataclass(frozen=True)
 class _Item:
     index: int
     write: FieldWrite
-    record_id: str
     object: str
+    id: str | None
+    """The record's Id (an update); None for an upsert by ``key``."""
+    key: RecordKey | None = None
+    values: dict[str, FieldValue] = field(default_factory=dict)
+    """What is sent: the write's values (and its ``create_values`` on a second upsert)."""
+
+    @property
+    def record_id(self) -> str:
+        """Which record the item writes, for batching (no record twice in one call)."""
+        if self.id is not None:
+            return self.id
+        assert self.key is not None
+        return f"{self.key.field}={_norm(self.key.value)}"
+
+    @property
+    def group(self) -> tuple[str, str | None]:
+        """Items of one group go in one kind of call: (object, upsert key field or None)."""
+        return (self.object, self.key.field if self.key is not None else None)
 
 
 def _result(
-    item: _Item, outcome: WriteOutcome, code: str | None = None, message: str = ""
+    item: _Item,
+    outcome: WriteOutcome,
+    code: str | None = None,
+    message: str = "",
+    *,
+    record_id: str | None = None,
+    created: bool | None = None,
 ) -> WriteResult:
     return WriteResult(
         person_id=item.write.person_id,
         outcome=outcome,
-        record_id=item.record_id,
+        record_id=record_id or item.id,
         error_code=code,
         error_message=message or None,
+        created=created,
     )
 
 
@@ -82,12 +134,23 @@ def record_message(item: _Item, messages: Sequence[str], fields: Sequence[str] =
     named = [f for f in fields if f and f not in text]
     if named:
         text = f"{text} [{', '.join(named)}]" if text else ", ".join(named)
-    return without_values(text, item.write.values.values()) or ""
+    sent: list[object] = [*item.write.values.values(), *item.write.create_values.values()]
+    if item.key is not None:
+        sent.append(item.key.value)
+    return without_values(text, sent) or ""
 
 
 def _from_record_result(item: _Item, answer: dict[str, Any]) -> WriteResult:
     if answer.get("success"):
-        return _result(item, WriteOutcome.WRITTEN)
+        if item.key is None:
+            return _result(item, WriteOutcome.WRITTEN)
+        created = answer.get("created")
+        return _result(
+            item,
+            WriteOutcome.WRITTEN,
+            record_id=str(answer.get("id") or "") or None,
+            created=created if isinstance(created, bool) else None,
+        )
     errors = [e for e in answer.get("errors") or [{}] if isinstance(e, dict)] or [{}]
     code = str(errors[0].get("statusCode") or "UNKNOWN_EXCEPTION")
     fields = [str(f) for e in errors for f in e.get("fields") or ()]
@@ -141,8 +204,12 @@ class Writer:
         self.recovered = 0
         """Writes found in the org by a read-back after an unanswered call (not re-sent)."""
 
-    def write(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        """One result per write, in order. A write without a record is ``NOT_MATCHED``.
+    def write(
+        self, writes: Sequence[FieldWrite], object_name: str | None = None
+    ) -> list[WriteResult]:
+        """One result per write, in order. A write with a record updates it by Id; one
+        with a key (and no record) is upserted into ``object_name`` by that key; one with
+        neither is ``NOT_MATCHED``.
 
         A quota, credential or permission error (or a transient one the policy gave up
         on) stops the write: it is raised with every result finished so far in
@@ -152,15 +219,44 @@ class Writer:
         results: dict[int, WriteResult] = {}
         items: list[_Item] = []
         for index, write in enumerate(writes):
-            if write.record is None:
+            if write.record is not None:
+                items.append(
+                    _Item(index, write, write.record.object, write.record.id, None, write.values)
+                )
+            elif write.key is not None and object_name is not None:
+                check_name(write.key.field)
+                items.append(_Item(index, write, object_name, None, write.key, write.values))
+            else:
                 results[index] = WriteResult(
                     person_id=write.person_id,
                     outcome=WriteOutcome.REJECTED,
                     error_code=NOT_MATCHED,
                     error_message="no Salesforce record was matched for this person",
                 )
-            else:
-                items.append(_Item(index, write, write.record.id, write.record.object))
+        try:
+            self._run(items, results)
+            # New records the org refused for want of a required field: once more, with
+            # the values meant only for records relcrm creates.
+            again = [
+                replace(item, values={**item.write.values, **item.write.create_values})
+                for item in items
+                if item.key is not None
+                and item.write.create_values
+                and results[item.index].error_code == REQUIRED_FIELD_MISSING
+            ]
+            for item in again:
+                del results[item.index]  # unsettled until the second call answers
+            self._run(again, results)
+        except VendorError as exc:
+            exc.completed = [results[i] for i in sorted(results)]
+            raise
+        return [results[i] for i in range(len(writes))]
+
+    def _run(self, items: Sequence[_Item], results: dict[int, WriteResult]) -> None:
+        """Send ``items`` under the retry policy; their results go into ``results`` (by
+        the write's index), those finished so far also when an error stops them."""
+        if not items:
+            return
         into: dict[int, WriteResult] = {}
         try:
             done = self.client.policy.retry_items(
@@ -171,24 +267,23 @@ class Writer:
                 recover=self._recover,
                 into=into,
             )
-        except VendorError as exc:
+        except VendorError:
             results.update({items[pos].index: r for pos, r in into.items()})
-            exc.completed = [results[i] for i in sorted(results)]
             raise
         results.update({item.index: r for item, r in zip(items, done, strict=True)})
-        return [results[i] for i in range(len(writes))]
 
     @staticmethod
     def _retryable(result: WriteResult) -> bool:
         return result.outcome is WriteOutcome.RETRYABLE
 
     def _batches(self, items: Sequence[_Item]) -> list[list[_Item]]:
-        """One call per object above the Bulk threshold, else collections of 200."""
-        by_object: dict[str, list[_Item]] = defaultdict(list)
+        """One call per object (and upsert key) above the Bulk threshold, else
+        collections of 200; updates by Id and upserts never share a call."""
+        by_group: dict[tuple[str, str | None], list[_Item]] = defaultdict(list)
         for item in items:
-            by_object[item.object].append(item)
+            by_group[item.group].append(item)
         out: list[list[_Item]] = []
-        for group in by_object.values():
+        for group in by_group.values():
             if len(group) > self.bulk_threshold:
                 out.append(group)
             else:
@@ -196,9 +291,11 @@ class Writer:
         return out
 
     def _send(self, batch: Sequence[_Item]) -> list[WriteResult]:
-        object_name = batch[0].object
+        object_name, key_field = batch[0].group
         if len(batch) > self.bulk_threshold:
             return self._bulk(object_name, batch)
+        if key_field is not None:
+            return self._upsert(object_name, key_field, batch)
         return self._composite(object_name, batch)
 
     # ------------------------------------------------------------------ read-back
@@ -217,24 +314,40 @@ class Writer:
 
     def _recover(self, items: Sequence[_Item]) -> list[WriteResult | None]:
         """Read the records of an unanswered call back: a record that holds every value
-        it was sent counts as written (and is not sent again)."""
+        it was sent counts as written (and is not sent again). Upserts are read back by
+        their external id, so a record the lost call created is found, not created again
+        (a key several records hold is left alone: sent again, Salesforce rejects it)."""
         found: dict[int, WriteResult] = {}
-        by_object: dict[str, list[_Item]] = defaultdict(list)
+        by_group: dict[tuple[str, str | None], list[_Item]] = defaultdict(list)
         for item in items:
-            by_object[item.object].append(item)
-        for object_name, group in by_object.items():
+            by_group[item.group].append(item)
+        for (object_name, key_field), group in by_group.items():
             names = {name for item in group for name in item.write.values}
             specs = self.field_specs(object_name, names)
-            held = read_values(
-                self.client, object_name, [i.record_id for i in group], sorted(names), specs
-            )
+            held: dict[str, tuple[str, dict[str, Any]]] = {}
+            if key_field is None:
+                ids = [i.id for i in group if i.id is not None]
+                values = read_values(self.client, object_name, ids, sorted(names), specs)
+                held = {record_id: (record_id, there) for record_id, there in values.items()}
+            else:
+                keys = [i.key.value for i in group if i.key is not None]
+                rows = read_rows_by(self.client, object_name, key_field, keys, sorted(names))
+                holders: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                for row in rows:
+                    holders[_norm(row.get(key_field))].append(row)
+                held = {
+                    key: (str(only[0]["Id"]), normalise_values(only[0], specs))
+                    for key, only in holders.items()
+                    if len(only) == 1
+                }
             for item in group:
-                there = held.get(item.record_id)
+                where = item.id if item.key is None else _norm(item.key.value)
+                record_id, there = held.get(where or "", ("", None))
                 if there is not None and all(
                     holds(find_spec(specs, name), value, there.get(name))
                     for name, value in item.write.values.items()
                 ):
-                    found[id(item)] = _result(item, WriteOutcome.WRITTEN)
+                    found[id(item)] = _result(item, WriteOutcome.WRITTEN, record_id=record_id)
         self.recovered += len(found)
         return [found.get(id(item)) for item in items]
 
@@ -244,7 +357,7 @@ class Writer:
         body = {
             "allOrNone": False,
             "records": [
-                {"attributes": {"type": object_name}, "Id": item.record_id, **item.write.values}
+                {"attributes": {"type": object_name}, "Id": item.id, **item.values}
                 for item in batch
             ],
         }
@@ -256,6 +369,36 @@ class Writer:
         if not isinstance(answer, list) or len(answer) != len(batch):
             raise TransientError(
                 f"Salesforce answered {object_name} collection update with an unexpected body",
+                maybe_applied=True,
+            )
+        return [_from_record_result(item, a) for item, a in zip(batch, answer, strict=True)]
+
+    def _upsert(
+        self, object_name: str, key_field: str, batch: Sequence[_Item]
+    ) -> list[WriteResult]:
+        """``PATCH composite/sobjects/{object}/{key field}``: Salesforce updates the record
+        holding each key or creates one, and answers each record in order."""
+        records: list[dict[str, Any]] = []
+        for item in batch:
+            assert item.key is not None
+            records.append(
+                {"attributes": {"type": object_name}, **item.values, key_field: item.key.value}
+            )
+        body = {"allOrNone": False, "records": records}
+        path = f"composite/sobjects/{check_name(object_name)}/{check_name(key_field)}"
+        try:
+            answer = self.client.call(
+                f"upsert of {len(batch)} {object_name} records by {key_field}",
+                lambda sf: sf.restful(path, method="PATCH", json=body),
+                resend_uncertain=False,
+            )
+        except RequestRejected as exc:
+            if exc.vendor_code == "NOT_FOUND":
+                raise not_external_id(object_name, key_field) from exc
+            raise
+        if not isinstance(answer, list) or len(answer) != len(batch):
+            raise TransientError(
+                f"Salesforce answered {object_name} collection upsert with an unexpected body",
                 maybe_applied=True,
             )
         return [_from_record_result(item, a) for item, a in zip(batch, answer, strict=True)]
@@ -280,29 +423,35 @@ class Writer:
         return self.client.call(what, run, resend_uncertain=resend_uncertain)
 
     def _bulk(self, object_name: str, items: Sequence[_Item]) -> list[WriteResult]:
-        columns = sorted({k for item in items for k in item.write.values})
+        """One Bulk API 2.0 job: ``update`` by Id, or ``upsert`` by the items' external
+        id field (``externalIdFieldName``)."""
+        key_field = items[0].group[1]
+        key_column = key_field or "Id"
+        columns = sorted({k for item in items for k in item.values} - {key_column})
         text = io.StringIO()
         out = csv.writer(text, lineterminator="\n")
-        out.writerow(["Id", *columns])
+        out.writerow([key_column, *columns])
         for item in items:
-            values = item.write.values
-            out.writerow(
-                [item.record_id, *(csv_cell(values[c]) if c in values else "" for c in columns)]
-            )
-        job = self._bulk_call(
-            f"Bulk API job for {object_name}",
-            "POST",
-            "",
-            data=json.dumps(
-                {
-                    "object": object_name,
-                    "operation": "update",
-                    "contentType": "CSV",
-                    "columnDelimiter": "COMMA",
-                    "lineEnding": "LF",
-                }
-            ),
-        ).json()
+            values = item.values
+            key = item.id if item.key is None else item.key.value
+            out.writerow([key, *(csv_cell(values[c]) if c in values else "" for c in columns)])
+        spec: dict[str, str] = {
+            "object": object_name,
+            "operation": "update" if key_field is None else "upsert",
+            "contentType": "CSV",
+            "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        }
+        if key_field is not None:
+            spec["externalIdFieldName"] = key_field
+        try:
+            job = self._bulk_call(
+                f"Bulk API job for {object_name}", "POST", "", data=json.dumps(spec)
+            ).json()
+        except RequestRejected as exc:
+            if key_field is not None and "External ID" in exc.message:
+                raise not_external_id(object_name, key_field) from exc
+            raise
         job_id = str(job["id"])
         try:
             self._bulk_call(
@@ -354,9 +503,19 @@ class Writer:
 
     def _results(self, job_id: str, items: Sequence[_Item]) -> list[WriteResult]:
         state = self._wait(job_id)
+        key_field = items[0].group[1]
         by_id: dict[str, list[_Item]] = defaultdict(list)
         for item in items:
-            by_id[item.record_id[:15]].append(item)
+            if item.key is None:
+                by_id[(item.id or "")[:15]].append(item)
+            else:
+                by_id[_norm(item.key.value)].append(item)
+
+        def owners(row: dict[str, str]) -> Sequence[_Item]:
+            if key_field is not None:
+                return by_id.get(_norm(row.get(key_field) or ""), ())
+            return by_id.get((row.get("Id") or row.get("sf__Id") or "")[:15], ())
+
         results: dict[int, WriteResult] = {}
 
         def rows(kind: str) -> list[dict[str, str]]:
@@ -364,12 +523,21 @@ class Writer:
             return list(csv.DictReader(io.StringIO(answer.text)))
 
         for row in rows("successfulResults"):
-            for item in by_id.get((row.get("Id") or row.get("sf__Id") or "")[:15], ()):
-                results[item.index] = _result(item, WriteOutcome.WRITTEN)
+            for item in owners(row):
+                if item.key is None:
+                    results[item.index] = _result(item, WriteOutcome.WRITTEN)
+                else:
+                    created = (row.get("sf__Created") or "").lower()
+                    results[item.index] = _result(
+                        item,
+                        WriteOutcome.WRITTEN,
+                        record_id=row.get("sf__Id") or None,
+                        created={"true": True, "false": False}.get(created),
+                    )
         for row in rows("failedResults"):
             code, message, fields = bulk_error(row.get("sf__Error") or "")
             outcome = WriteOutcome.RETRYABLE if record_is_retryable(code) else WriteOutcome.REJECTED
-            for item in by_id.get((row.get("Id") or row.get("sf__Id") or "")[:15], ()):
+            for item in owners(row):
                 text = record_message(item, [message], fields)
                 results[item.index] = _result(item, outcome, code, text)
         note = f"Bulk API job {job_id} ended {state} before processing this record"
@@ -392,3 +560,14 @@ class Writer:
                 )
             self.client.policy.sleep(self.bulk_poll_s)
             waited += self.bulk_poll_s
+
+
+def not_external_id(object_name: str, key_field: str) -> ConfigurationError:
+    """The error for an upsert keyed by a field Salesforce does not take as a key."""
+    return ConfigurationError(
+        f"Salesforce cannot upsert {object_name} records by {key_field}: it is not an "
+        "External ID field of the object (or the integration user cannot see it)",
+        hint=f"mark {object_name}.{key_field} as External ID in Setup (or set match.by to a "
+        "field that is one), then run relcrm mapping check",
+        code=NOT_EXTERNAL_ID,
+    )
