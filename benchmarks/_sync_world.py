@@ -1,7 +1,7 @@
 """The world of ``benchmarks/sync.py``: a large store of profiled persons, two CRMs that
 already hold a record per person, and the day's changes. Nothing here is timed as sync.
 
-- data: :func:`relcrm.sources.synthetic.generate_bulk_lines` (95 % of persons consent,
+- data: :func:`relcrm.testing.synthetic.generate_bulk_lines` (95 % of persons consent,
   every person has one email) -> ``ingest_interchange`` -> ``profile_all``;
 - seeding: straight into the sandboxes' in-process state (``Org`` views, ``Portal``
   batches; no HTTP, no request log, no rate limit), or over HTTP as another app would
@@ -35,10 +35,10 @@ from relcrm.sandbox.hubspot import RateLimits
 from relcrm.sandbox.hubspot.pytest_support import hs_client_for
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
-from relcrm.sources.synthetic import generate_bulk_lines
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_all
-from relcrm.sync.demo import OrgRest
+from relcrm.testing.salesforce import OrgRest
+from relcrm.testing.synthetic import generate_bulk_lines
 
 SeedMode = Literal["inproc", "http"]
 SF_SEED_CHUNK = 200

@@ -15,13 +15,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from relcrm.sources import (
-    LineRejection,
-    generate_bulk,
-    generate_bulk_lines,
-    read_interchange,
-    write_interchange,
-)
+from relcrm.sources import LineRejection, read_interchange, write_interchange
+from relcrm.testing import generate_bulk, generate_bulk_lines
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -31,6 +31,7 @@ from typing import Any
 from simple_salesforce.api import Salesforce
 
 from relcrm.connectors.salesforce import SalesforceConnector
+from relcrm.demo import run_demo
 from relcrm.mapping import load_shipped, values_for
 from relcrm.models import FieldWrite, WriteOutcome
 from relcrm.sandbox.salesforce import (
@@ -39,7 +40,7 @@ from relcrm.sandbox.salesforce import (
     loopback_session,
     running_sandbox,
 )
-from relcrm.sync.demo import demo_connector, run_demo
+from relcrm.testing.salesforce import salesforce_connector
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -113,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         ids, emails = seed_contacts(sf, persons)
         print(f"seeded {len(ids):,} contacts in {time.perf_counter() - start:.1f} s (not counted)")
 
-        rest = demo_connector(sandbox, bulk_threshold=persons + 1)  # collections only
+        rest = salesforce_connector(sandbox, bulk_threshold=persons + 1)  # collections only
         rest.provision("Contact", load_shipped("salesforce-contact").field_specs())
-        bulk = demo_connector(sandbox, bulk_threshold=1, bulk_poll_s=args.bulk_poll_s)  # Bulk only
+        bulk = salesforce_connector(
+            sandbox, bulk_threshold=1, bulk_poll_s=args.bulk_poll_s
+        )  # Bulk only
 
         sandbox.log.clear()
         start = time.perf_counter()

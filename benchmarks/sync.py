@@ -61,10 +61,10 @@ from relcrm.sandbox.hubspot import RateLimits, running_hubspot_sandbox
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import OrgConfig, SalesforceSandbox, running_sandbox
 from relcrm.store import Store
-from relcrm.sync.demo import demo_connector
-from relcrm.sync.demo_hubspot import hubspot_demo_connector
 from relcrm.sync.engine import SyncEngine, SyncReport
 from relcrm.sync.fields import apply_fields
+from relcrm.testing.hubspot import hubspot_connector
+from relcrm.testing.salesforce import salesforce_connector
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 NEXT_DAY = NOW + timedelta(days=1)
@@ -301,8 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
             sf_mapping = load_shipped("salesforce-contact")
             hs_mapping = load_shipped("hubspot-contact")
-            provision(lambda: demo_connector(sf), sf_mapping)
-            provision(lambda: hubspot_demo_connector(hs), hs_mapping)
+            provision(lambda: salesforce_connector(sf), sf_mapping)
+            provision(lambda: hubspot_connector(hs), hs_mapping)
             for sandbox in (sf, hs):
                 sandbox.set_faults(FaultPlan(latency_ms=args.latency_ms))
             if not args.fast:
@@ -311,13 +311,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
             targets = [
                 Target(
-                    "salesforce REST (200)", "salesforce-rest", sf, demo_connector(sf), sf_mapping
+                    "salesforce REST (200)",
+                    "salesforce-rest",
+                    sf,
+                    salesforce_connector(sf),
+                    sf_mapping,
                 ),
                 Target(
                     f"salesforce Bulk ({SF_BULK_BATCH // 1000}k)",
                     "salesforce-bulk",
                     sf,
-                    demo_connector(sf, bulk_poll_s=args.bulk_poll_s),
+                    salesforce_connector(sf, bulk_poll_s=args.bulk_poll_s),
                     sf_mapping,
                     batch_size=SF_BULK_BATCH,
                 ),
@@ -325,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                     "hubspot (100)",
                     "hubspot",
                     hs,
-                    hubspot_demo_connector(hs),
+                    hubspot_connector(hs),
                     hs_mapping,
                     rate_limited=not args.fast,
                 ),

@@ -55,9 +55,9 @@ from relcrm.sandbox._faults import FaultPlan
 from relcrm.sandbox.hubspot import RateLimits, running_hubspot_sandbox
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import OrgConfig, SalesforceSandbox, running_sandbox
-from relcrm.sync.demo import demo_connector
-from relcrm.sync.demo_hubspot import hubspot_demo_connector
 from relcrm.sync.fields import apply_fields
+from relcrm.testing.hubspot import hubspot_connector
+from relcrm.testing.salesforce import salesforce_connector
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 HS_LIMIT, HS_WINDOW_MS = 100, 10_000
@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         ):
             seed_salesforce(sf, world.url, "inproc")
             seed_hubspot(hs, world.url, "inproc")
-            apply_fields(demo_connector(sf), load_shipped("salesforce-contact"))
-            apply_fields(hubspot_demo_connector(hs), load_shipped("hubspot-contact"))
+            apply_fields(salesforce_connector(sf), load_shipped("salesforce-contact"))
+            apply_fields(hubspot_connector(hs), load_shipped("hubspot-contact"))
             config = targets_file(folder, sf, hs, world.url)
             env = os.environ.copy() | {
                 "RELCRM_SALESFORCE_SESSION_ID": sf.session_id,

@@ -16,14 +16,14 @@ from typer.testing import CliRunner
 from relcrm.analyze import DEFAULT_ANALYZER
 from relcrm.cli import ORG_FILE, app
 from relcrm.connectors.hubspot.client import build_sdk
+from relcrm.demo import DemoResult, run_demo
 from relcrm.mapping import load_shipped
 from relcrm.sandbox.hubspot import HubSpotSandbox, running_hubspot_sandbox
 from relcrm.sandbox.pytest_support import sf_client
 from relcrm.sandbox.salesforce import SalesforceSandbox, running_sandbox
 from relcrm.store import Store
-from relcrm.sync.demo import DemoResult, run_demo
-from relcrm.sync.demo_hubspot import demo_settings
 from relcrm.sync.history import note_text, valence_band
+from relcrm.testing.hubspot import hubspot_settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SF_FIELDS = sorted(load_shipped("salesforce-contact").field_names())
@@ -52,7 +52,7 @@ def org_rows(sandbox: SalesforceSandbox) -> dict[str, dict[str, Any]]:
 
 
 def portal_contacts(sandbox: HubSpotSandbox) -> dict[str, dict[str, Any]]:
-    sdk = build_sdk(demo_settings(sandbox))
+    sdk = build_sdk(hubspot_settings(sandbox))
     page = sdk.crm.contacts.basic_api.get_page(limit=100, properties=["email", *HS_FIELDS])
     return {str(c.properties["email"]).casefold(): dict(c.properties) for c in page.results}
 

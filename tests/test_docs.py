@@ -35,9 +35,10 @@ def test_there_are_examples() -> None:
 
 IMPORT = re.compile(r"^\s*(?:from\s+(relcrm[\w.]*)\s+import|import\s+(relcrm[\w.]*))", re.MULTILINE)
 OPS_DOCUMENTS = ("ops.md", "admin.md")
-OPS_MODULES = ("relcrm", "relcrm.observability", "relcrm.sandbox", "relcrm.sync.demo_")
+OPS_MODULES = ("relcrm", "relcrm.observability", "relcrm.sandbox", "relcrm.testing")
 """What the ops and admin examples may import: the public API (``relcrm.__all__``), the
-metrics helpers, and the sandboxes with their set-up (seeding a sandbox CRM)."""
+metrics helpers, and the sandboxes with their set-up (seeding a sandbox CRM: the fixtures
+of ``relcrm.testing``)."""
 
 
 def _imports(code: str) -> list[str]:

@@ -2,7 +2,14 @@
 
 The public API is what this module exports (pinned by ``tests/test_public_api.py``);
 everything else is private and may change.
+
+``generate_sample`` stays public (the docs' examples and ``relcrm sample`` use it) but its
+home is :mod:`relcrm.testing.synthetic`, the fixtures package, which ``import relcrm``
+must not load: it is imported on first use (:func:`__getattr__`), so production code and
+scripts that never ask for made-up people never load it.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from relcrm.connectors import Connector, available_connectors, load_connector_class
 from relcrm.errors import (
@@ -41,7 +48,6 @@ from relcrm.models import (
 )
 from relcrm.profile import ProfileConfig, build_profile
 from relcrm.sources.interchange import read_interchange, write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store, open_store
 from relcrm.sync import (
     IngestReport,
@@ -63,7 +69,25 @@ from relcrm.sync.config import build_connector
 from relcrm.sync.fields import apply_fields, check_mapping, plan_fields
 from relcrm.sync.forget import forget
 
+if TYPE_CHECKING:  # typed for callers; loaded lazily below
+    from relcrm.testing.synthetic import generate_sample
+
 __version__ = "0.1.0"
+
+_LAZY = frozenset({"generate_sample"})
+"""Public names whose module is not loaded by ``import relcrm`` (see the docstring)."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported public name on first use, then keep it (PEP 562)."""
+    if name in _LAZY:
+        from relcrm.testing import synthetic
+
+        value = getattr(synthetic, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Archetype",

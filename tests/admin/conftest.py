@@ -20,12 +20,12 @@ from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.pytest_support import sf_sandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
 from relcrm.sync.config import load_config
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
-from relcrm.sync.demo_salesforce import OrgRest, seed_org
+from relcrm.testing.hubspot import hubspot_connector, seed_portal
+from relcrm.testing.salesforce import OrgRest, seed_org
+from relcrm.testing.synthetic import generate_sample
 
 __all__ = ["hs_sandbox", "sf_sandbox"]
 
@@ -119,7 +119,7 @@ def populate(
         list(profile_store(store, now))
     sf, hs = sandboxes
     seed_org(OrgRest(sf), sample.persons)
-    seed_portal(hubspot_demo_connector(hs).client.sdk, sample.persons)
+    seed_portal(hubspot_connector(hs).client.sdk, sample.persons)
     applied = CliRunner().invoke(app, ["fields", "apply", "--config", str(config)])
     assert applied.exit_code == 0, applied.output
     return [p for p in sample.persons if p.consent.granted and p.emails]

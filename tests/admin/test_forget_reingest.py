@@ -16,9 +16,9 @@ from pathlib import Path
 
 from relcrm.models import Consent, Provenance
 from relcrm.sources.interchange import InterchangeRecord, write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import profile_store
+from relcrm.testing.synthetic import generate_sample
 from tests.admin.test_forget import (
     NOW,
     Sandboxes,

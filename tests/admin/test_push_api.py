@@ -13,8 +13,8 @@ import pytest
 import relcrm
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
-from relcrm.sync.demo import OrgRest, seed_org
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
+from relcrm.testing.hubspot import hubspot_connector, seed_portal
+from relcrm.testing.salesforce import OrgRest, seed_org
 from tests.admin.conftest import targets_file
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -28,7 +28,7 @@ def test_profiles_built_in_memory_are_pushed_once(
     config = targets_file(tmp_path, sf, hs, store=store_url)
     sample = relcrm.generate_sample(persons=10, seed=8, now=NOW)
     seed_org(OrgRest(sf), sample.persons)
-    seed_portal(hubspot_demo_connector(hs).client.sdk, sample.persons)
+    seed_portal(hubspot_connector(hs).client.sdk, sample.persons)
     from typer.testing import CliRunner
 
     from relcrm.cli import app

@@ -14,9 +14,9 @@ from relcrm.cli import app
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
-from relcrm.sync.demo import OrgRest, seed_org
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
+from relcrm.testing.hubspot import hubspot_connector, seed_portal
+from relcrm.testing.salesforce import OrgRest, seed_org
+from relcrm.testing.synthetic import generate_sample
 from tests.admin.conftest import targets_file
 
 NOW = "2026-11-01T12:00:00Z"
@@ -54,7 +54,7 @@ def test_one_command_ingests_profiles_and_syncs_everything(
     shutil.copy(EXAMPLES / "survey-plain.csv", tmp_path / "surveys" / "nps.csv")
     shutil.copy(EXAMPLES / "survey-columns-plain.toml", tmp_path / "survey-columns.toml")
     seed_org(OrgRest(sf), sample.persons)
-    seed_portal(hubspot_demo_connector(hs).client.sdk, sample.persons)
+    seed_portal(hubspot_connector(hs).client.sdk, sample.persons)
     assert run("fields", "apply", "--config", str(config)).exit_code == 0
 
     first = run("run", "--config", str(config), "--as-of", NOW, "--json")

@@ -17,11 +17,11 @@ from relcrm.sandbox.hubspot.tickets import seed_tickets
 from relcrm.sandbox.salesforce import SalesforceSandbox
 from relcrm.sandbox.salesforce.cases import seed_cases
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
-from relcrm.sync.demo import OrgRest
-from relcrm.sync.demo_hubspot import hubspot_demo_connector
+from relcrm.testing.hubspot import hubspot_connector
+from relcrm.testing.salesforce import OrgRest
+from relcrm.testing.synthetic import generate_sample
 from tests.admin.conftest import populate, targets_file
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -132,9 +132,7 @@ def test_ingest_cases_from_both_crms(config: Path, sandboxes: Sandboxes) -> None
     seed_cases(sf.org, contacts, count=9, seed=2, now=NOW)
     hs_contacts = [
         str(c.id)
-        for c in hubspot_demo_connector(hs)
-        .client.sdk.crm.contacts.basic_api.get_page(limit=50)
-        .results
+        for c in hubspot_connector(hs).client.sdk.crm.contacts.basic_api.get_page(limit=50).results
     ]
     seed_tickets(hs.portal, hs_contacts, count=7, seed=2, now=NOW)
 

@@ -16,11 +16,11 @@ from relcrm.cli import app
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
-from relcrm.sync.demo import OrgRest, seed_org
 from relcrm.sync.limits import Limit, RunLimits
+from relcrm.testing.salesforce import OrgRest, seed_org
+from relcrm.testing.synthetic import generate_sample
 from tests.admin.conftest import targets_file
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)

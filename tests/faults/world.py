@@ -26,13 +26,13 @@ from relcrm.models import Person
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox, loopback_session
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
-from relcrm.sync.demo import OrgRest, seed_org
-from relcrm.sync.demo_hubspot import seed_portal
 from relcrm.sync.engine import SyncEngine, SyncReport
 from relcrm.sync.fields import apply_fields
+from relcrm.testing.hubspot import seed_portal
+from relcrm.testing.salesforce import OrgRest, seed_org
+from relcrm.testing.synthetic import generate_sample
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 PERSONS = 40

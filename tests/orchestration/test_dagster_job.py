@@ -20,11 +20,11 @@ from relcrm.cli import app
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
-from relcrm.sync.demo import OrgRest, seed_org
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
 from relcrm.sync.lease import LeasePolicy, TargetLease, target_lease_name
+from relcrm.testing.hubspot import hubspot_connector, seed_portal
+from relcrm.testing.salesforce import OrgRest, seed_org
+from relcrm.testing.synthetic import generate_sample
 from tests.admin.conftest import targets_file
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "orchestration" / "dagster_job.py"
@@ -65,7 +65,7 @@ def _deployment(sandboxes: Sandboxes, folder: Path, store_url: str, persons: int
     (folder / "exports").mkdir()
     write_interchange(sample.records(), folder / "exports" / "day1.jsonl")
     seed_org(OrgRest(sf), sample.persons)
-    seed_portal(hubspot_demo_connector(hs).client.sdk, sample.persons)
+    seed_portal(hubspot_connector(hs).client.sdk, sample.persons)
     applied = CliRunner().invoke(app, ["fields", "apply", "--config", str(config)])
     assert applied.exit_code == 0, applied.output
     sf.log.clear()

@@ -15,14 +15,12 @@ from relcrm.models import VERBATIM_MAX_CHARS, Perception, Person, Preference
 from relcrm.sources import (
     InterchangeItem,
     LineRejection,
-    generate_bulk,
-    generate_bulk_lines,
-    generate_sample,
     interchange_line,
     load_interchange,
     read_interchange,
     write_interchange,
 )
+from relcrm.testing import generate_bulk, generate_bulk_lines, generate_sample
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "interchange.jsonl"

@@ -15,11 +15,11 @@ from relcrm.errors import ConfigurationError, TargetBusyError
 from relcrm.store import Store
 from relcrm.store.leases import holder_id
 from relcrm.store.partitions import partition_of
-from relcrm.sync.demo import demo_connector
-from relcrm.sync.demo_hubspot import hubspot_demo_connector
 from relcrm.sync.engine import StopRun, SyncEngine, SyncProgress, SyncReport
 from relcrm.sync.lease import LeasePolicy, target_lease_name
 from relcrm.sync.workers import SHARED_HOLDER, run_shared
+from relcrm.testing.hubspot import hubspot_connector
+from relcrm.testing.salesforce import salesforce_connector
 from tests.sync.test_sync_engine import NOW, World, hs_sandbox, sf_sandbox, world
 
 __all__ = ["hs_sandbox", "sf_sandbox", "world"]
@@ -37,8 +37,8 @@ def _policy(seconds_later: float = 0) -> LeasePolicy:
 def _connector(world: World) -> Connector:
     """A connector of its own, as another worker process would have."""
     if world.crm == "salesforce":
-        return demo_connector(world.sandbox)  # type: ignore[arg-type]
-    return hubspot_demo_connector(world.sandbox)  # type: ignore[arg-type]
+        return salesforce_connector(world.sandbox)  # type: ignore[arg-type]
+    return hubspot_connector(world.sandbox)  # type: ignore[arg-type]
 
 
 def _engine(world: World, store: Store, connector: Connector, **options: object) -> SyncEngine:

@@ -41,13 +41,13 @@ from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.pytest_support import sf_sandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
-from relcrm.sync.demo import OrgRest, demo_connector, seed_org
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
 from relcrm.sync.engine import ROW_KEY, StopRun, SyncEngine, SyncProgress
 from relcrm.sync.fields import apply_fields
+from relcrm.testing.hubspot import hubspot_connector, seed_portal
+from relcrm.testing.salesforce import OrgRest, salesforce_connector, seed_org
+from relcrm.testing.synthetic import generate_sample
 
 __all__ = ["hs_sandbox", "sf_sandbox"]
 
@@ -109,12 +109,12 @@ def world(
         sf_sandbox.reset()
         sandbox = sf_sandbox
         seed_org(OrgRest(sf_sandbox), sample.persons)
-        connector = demo_connector(sf_sandbox)
+        connector = salesforce_connector(sf_sandbox)
         mapping = load_shipped("salesforce-contact")
     else:
         hs_sandbox.reset()
         sandbox = hs_sandbox
-        hs = hubspot_demo_connector(hs_sandbox)
+        hs = hubspot_connector(hs_sandbox)
         seed_portal(hs.client.sdk, sample.persons)
         connector = hs
         mapping = load_shipped("hubspot-contact")

@@ -41,7 +41,6 @@ from relcrm.mapping import mapping_json_schema
 from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, TextAnalysis
 from relcrm.observability import FileConsole, LineProgress, LogFormat, configure_logging
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
 from relcrm.sync.analysis import check_analyzer
@@ -253,6 +252,9 @@ def sample(
     now: Annotated[str | None, typer.Option(help="Clock for the data (ISO, with zone).")] = None,
 ) -> None:
     """Write a realistic synthetic data set (JSONL interchange) to try relcrm on."""
+    # the fixtures package: loaded by this command only, never by `relcrm sync`
+    from relcrm.testing.synthetic import generate_sample
+
     data = generate_sample(persons=persons, seed=seed, now=_now(now))
     count = write_interchange(data.records(), output)
     err.print(f"wrote {count} records ({len(data.persons)} persons) to {output}")

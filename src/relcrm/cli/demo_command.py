@@ -1,4 +1,8 @@
-"""``relcrm demo``: the whole story, printed for a person reading a terminal."""
+"""``relcrm demo``: the whole story, printed for a person reading a terminal.
+
+The story itself is :mod:`relcrm.demo`, out of the production packages; it is imported
+when the command runs, so other commands (``relcrm sync``) never load it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -25,7 +29,9 @@ from relcrm.cli import (
 from relcrm.errors import RelcrmError
 from relcrm.models import RelationshipProfile, Segment
 from relcrm.sandbox._server import stop_signals_interrupt
-from relcrm.sync.demo import CHANGED_VERBATIM, CrmDemo, DemoResult, run_demo
+
+if TYPE_CHECKING:
+    from relcrm.demo import CrmDemo, DemoResult
 
 
 def _print_read_back(
@@ -96,6 +102,8 @@ def _print_crm(part: CrmDemo, result: DemoResult) -> bool:
 
 
 def _print_second(result: DemoResult) -> None:
+    from relcrm.demo import CHANGED_VERBATIM
+
     out.rule("one person changes their mind")
     out.print(
         f'{result.changed} answers the survey again: NPS 1, "{CHANGED_VERBATIM}"\n'
@@ -156,6 +164,8 @@ def demo(
     person; one person answers a survey again, and a second sync sends only their
     changed fields. Exit code 1 when a CRM rejected some records.
     """
+    from relcrm.demo import run_demo
+
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="relcrm-demo-") as scratch:
         workdir = keep or Path(scratch)

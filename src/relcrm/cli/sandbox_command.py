@@ -244,7 +244,7 @@ def _persons(contacts: Path) -> list[Person]:
 
 
 def _seed_salesforce(sandbox: SalesforceSandbox, contacts: Path) -> str:
-    from relcrm.sync.demo_salesforce import OrgRest, seed_org
+    from relcrm.testing.salesforce import OrgRest, seed_org
 
     created, _ = seed_org(OrgRest(sandbox), _persons(contacts))
     return (
@@ -254,9 +254,9 @@ def _seed_salesforce(sandbox: SalesforceSandbox, contacts: Path) -> str:
 
 
 def _seed_hubspot(sandbox: HubSpotSandbox, contacts: Path) -> str:
-    from relcrm.sync.demo_hubspot import hubspot_demo_connector, seed_portal
+    from relcrm.testing.hubspot import hubspot_connector, seed_portal
 
-    created = seed_portal(hubspot_demo_connector(sandbox).client.sdk, _persons(contacts))
+    created = seed_portal(hubspot_connector(sandbox).client.sdk, _persons(contacts))
     return f"seeded from {contacts}: {created} contacts (the records the portal already holds)"
 
 

@@ -1,6 +1,7 @@
-"""Sources: where perceptions and persons come from (files, exports, generators).
+"""Sources: where perceptions and persons come from (files, exports, CRM cases).
 
-Sources only read and build models; they never write to a CRM.
+Sources only read and build models; they never write to a CRM. Synthetic data (made-up
+people for demos and tests) is in :mod:`relcrm.testing.synthetic`, out of production.
 """
 
 from relcrm.sources.cases import case_perception, read_cases
@@ -32,17 +33,8 @@ from relcrm.sources.survey_columns import (
     parse_survey_columns,
     survey_columns_json_schema,
 )
-from relcrm.sources.synthetic import (
-    PERSONA_ARCHETYPES,
-    SampleData,
-    generate_bulk,
-    generate_bulk_lines,
-    generate_sample,
-    sample_to_interchange,
-)
 
 __all__ = [
-    "PERSONA_ARCHETYPES",
     "DateRange",
     "HandleMap",
     "Identity",
@@ -50,7 +42,6 @@ __all__ = [
     "InterchangeLoad",
     "InterchangeRecord",
     "LineRejection",
-    "SampleData",
     "SkippedRecord",
     "SocialPost",
     "SourceItem",
@@ -60,9 +51,6 @@ __all__ = [
     "SurveyExport",
     "case_perception",
     "date_range_from_environment",
-    "generate_bulk",
-    "generate_bulk_lines",
-    "generate_sample",
     "interchange_line",
     "load_handle_map",
     "load_interchange",
@@ -74,7 +62,6 @@ __all__ = [
     "read_interchange",
     "read_social",
     "read_survey",
-    "sample_to_interchange",
     "social_perception",
     "survey_columns_json_schema",
     "write_interchange",

@@ -1,6 +1,9 @@
-"""The demo's HubSpot helpers: a portal's contacts seeded as its stand-in, the connector
-as a deployment builds it, contacts read back through the official client (not through
-relcrm's connector). The history notes go through :mod:`relcrm.sync.history`.
+"""HubSpot sandbox fixtures: a portal's contacts seeded as the records it already holds,
+the connector as a deployment builds it, contacts read back through the official client
+(not through relcrm's connector).
+
+Tests, benchmarks, ``relcrm sandbox hubspot --contacts`` and the demo share them, so they
+live here rather than in the demo: none of it is needed to sync a real portal.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ SEED_BATCH = 100
 """HubSpot batch endpoints take at most 100 inputs."""
 
 
-def demo_settings(sandbox: HubSpotSandbox) -> HubSpotSettings:
+def hubspot_settings(sandbox: HubSpotSandbox) -> HubSpotSettings:
     """Settings for the sandbox: its URL, its private-app token, its CA (never unverified)."""
     return HubSpotSettings(
         _env_file=None,
@@ -29,11 +32,11 @@ def demo_settings(sandbox: HubSpotSandbox) -> HubSpotSettings:
     )
 
 
-def hubspot_demo_connector(
+def hubspot_connector(
     sandbox: HubSpotSandbox, *, policy: RetryPolicy | None = None
 ) -> HubSpotConnector:
     """The connector as a deployment builds it: settings -> official client, retries off."""
-    return HubSpotConnector(demo_settings(sandbox), policy=policy)
+    return HubSpotConnector(hubspot_settings(sandbox), policy=policy)
 
 
 def contact_properties(person: Person) -> dict[str, str]:
@@ -78,3 +81,13 @@ def read_contacts(
         }
     )
     return {owners[str(r.id)]: {"id": str(r.id), **dict(r.properties)} for r in answer.results}
+
+
+__all__ = [
+    "SEED_BATCH",
+    "contact_properties",
+    "hubspot_connector",
+    "hubspot_settings",
+    "read_contacts",
+    "seed_portal",
+]

@@ -2,7 +2,7 @@
 
 1. A synthetic sample, told through real formats: a Qualtrics-style survey export, a
    social-listening JSONL, support cases in both CRMs, and interchange lines for the rest
-   (:mod:`relcrm.sources.demo_exports`). Every verbatim is redacted; every verbatim
+   (:mod:`relcrm.demo.exports`). Every verbatim is redacted; every verbatim
    without a valence (the survey, social and case texts) is read by the offline analyzer.
 2. Profiles for everyone.
 3. Per CRM (a real HTTPS sandbox each): the people it already holds (seeded as its
@@ -24,6 +24,7 @@ from typing import Any
 from relcrm.analyze import DEFAULT_ANALYZER, default_analyzer
 from relcrm.connectors import Connector
 from relcrm.connectors.hubspot import HubSpotConnector
+from relcrm.demo.exports import SURVEY_COLUMNS, DemoSources, split_sample
 from relcrm.mapping import Mapping, load_shipped
 from relcrm.models import (
     Channel,
@@ -38,24 +39,23 @@ from relcrm.sandbox.hubspot import HubSpotSandbox, running_hubspot_sandbox
 from relcrm.sandbox.hubspot.tickets import TicketStory, add_ticket
 from relcrm.sandbox.salesforce import SalesforceSandbox, running_sandbox
 from relcrm.sandbox.salesforce.cases import CaseStory, add_case
-from relcrm.sources.demo_exports import SURVEY_COLUMNS, DemoSources, split_sample
 from relcrm.sources.interchange import write_interchange
-from relcrm.sources.synthetic import generate_sample
 from relcrm.store import Store
-from relcrm.sync.demo_hubspot import hubspot_demo_connector, read_contacts, seed_portal
-from relcrm.sync.demo_salesforce import (
-    OrgRest,
-    contact_ids_by_email,
-    demo_connector,
-    read_back,
-    seed_org,
-)
 from relcrm.sync.engine import SyncEngine, SyncReport
 from relcrm.sync.fields import FieldsApplied, FieldsPlan, apply_fields, plan_fields
 from relcrm.sync.history import write_history_notes
 from relcrm.sync.ingest import IngestReport, ingest_interchange
 from relcrm.sync.ingest_sources import ingest_cases, ingest_social, ingest_survey
 from relcrm.sync.profiling import ProfileRun, profile_store
+from relcrm.testing.hubspot import hubspot_connector, read_contacts, seed_portal
+from relcrm.testing.salesforce import (
+    OrgRest,
+    contact_ids_by_email,
+    read_back,
+    salesforce_connector,
+    seed_org,
+)
+from relcrm.testing.synthetic import generate_sample
 
 CHANGED_VERBATIM = (
     "Third outage this month and nobody called back. I am looking at other providers."
@@ -281,8 +281,8 @@ def run_demo(
         social = ingest_social(social_file, store, analyzer=analyze, now=now)
         sf = crms.enter_context(_salesforce(sandbox, org_file)) if salesforce else None
         hs = crms.enter_context(_hubspot(hubspot_sandbox)) if hubspot else None
-        sf_connector = demo_connector(sf) if sf is not None else None
-        hs_connector = hubspot_demo_connector(hs) if hs is not None else None
+        sf_connector = salesforce_connector(sf) if sf is not None else None
+        hs_connector = hubspot_connector(hs) if hs is not None else None
         seeded: dict[str, int] = {}
         cases: dict[str, IngestReport] = {}
         if sf is not None and sf_connector is not None:
@@ -366,4 +366,4 @@ def run_demo(
     return result
 
 
-__all__ = ["CrmDemo", "DemoResult", "OrgRest", "demo_connector", "run_demo", "seed_org"]
+__all__ = ["CHANGED_VERBATIM", "CrmDemo", "DemoResult", "run_demo"]

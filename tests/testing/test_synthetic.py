@@ -10,17 +10,16 @@ from itertools import islice
 import pytest
 
 from relcrm.models import Channel, NpsCategory, Perception, Person
-from relcrm.sources import (
+from relcrm.sources import write_interchange
+from relcrm.testing import (
     PERSONA_ARCHETYPES,
     SampleData,
     generate_bulk,
     generate_bulk_lines,
     generate_sample,
-    write_interchange,
 )
-from relcrm.sources.synthetic import PERSONAS, TWIN_DELIGHTED, TWIN_TRAPPED
-
-from .recipe import judge
+from relcrm.testing.synthetic import PERSONAS, TWIN_DELIGHTED, TWIN_TRAPPED
+from tests.sources.recipe import judge
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -1,6 +1,9 @@
-"""The demo's Salesforce helpers: an org's contacts and leads seeded as its stand-in
-(plain REST, bypassing relcrm on purpose), the connector as a deployment builds it
-(password flow, the sandbox's own CA), support cases, and SOQL read-back.
+"""Salesforce sandbox fixtures: an org's contacts and leads seeded as the records it
+already holds (plain REST, bypassing relcrm on purpose), the connector as a deployment
+builds it (password flow, the sandbox's own CA), and SOQL read-back.
+
+Tests, benchmarks, ``relcrm sandbox salesforce --contacts`` and the demo share them, so
+they live here rather than in the demo: none of it is needed to sync a real org.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ NO_COMPANY = "[not provided]"
 
 
 class DemoOrgError(ConnectorError):
-    """The demo's own calls to the sandbox (seeding, read-back) failed."""
+    """The fixtures' own calls to the sandbox (seeding, read-back) failed. The code keeps
+    its name from the demo, which raises it most (a code is a promise: docs/errors.md)."""
 
     code = "demo.org"
     default_hint = "run the demo again; if it persists, report it with the output above"
@@ -123,7 +127,7 @@ def seed_org(rest: OrgRest, persons: Sequence[Person]) -> tuple[dict[str, int], 
     return {name: rest.create(name, records) for name, records in wanted.items()}, already
 
 
-def demo_connector(
+def salesforce_connector(
     sandbox: SalesforceSandbox,
     *,
     policy: RetryPolicy | None = None,
@@ -180,3 +184,17 @@ def contact_ids_by_email(rest: OrgRest) -> dict[str, str]:
         str(row["Email"]).casefold(): str(row["Id"])
         for row in rest.query("SELECT Id, Email FROM Contact WHERE Email != null")
     }
+
+
+__all__ = [
+    "CRM_OBJECTS",
+    "NO_COMPANY",
+    "DemoOrgError",
+    "OrgRest",
+    "contact_ids_by_email",
+    "crm_object_of",
+    "read_back",
+    "salesforce_connector",
+    "seed_org",
+    "seed_record",
+]

@@ -9,6 +9,10 @@ move a person to the next archetype. :data:`PERSONA_ARCHETYPES` is the answer ke
 
 Everything is drawn from one ``random.Random(seed)`` and the ``now`` passed in, never from
 the clock or the global generator, so the same arguments give the same data, byte for byte.
+
+It lives in :mod:`relcrm.testing` (fixtures for tests, benchmarks, plugin authors and the
+demo), not in :mod:`relcrm.sources`: no production path reads made-up people, and
+``import relcrm`` does not load it (``relcrm.generate_sample`` imports it on first use).
 Verbatims are raw source text: a few contain (fictitious) phone numbers, e-mail addresses
 and account numbers, as real tickets do, so that redaction has something to find.
 """
