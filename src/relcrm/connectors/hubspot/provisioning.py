@@ -51,6 +51,7 @@ HUBSPOT_TYPES: dict[FieldType, tuple[str, str]] = {
     FieldType.DATE: ("date", "date"),
     FieldType.DATETIME: ("datetime", "date"),
     FieldType.PICKLIST: ("enumeration", "select"),
+    FieldType.MULTI_PICKLIST: ("enumeration", "checkbox"),
 }
 """relcrm field type -> HubSpot (type, fieldType)."""
 
@@ -72,7 +73,7 @@ def property_create(spec: FieldSpec, *, group: str = GROUP_NAME) -> PropertyCrea
     """The ``PropertyCreate`` body for one spec."""
     type_, field_type = HUBSPOT_TYPES[spec.type]
     options = None
-    if spec.type is FieldType.PICKLIST:
+    if spec.type in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
         if not spec.picklist_values:
             raise ConfigurationError(f"picklist {spec.name!r} needs at least one value")
         options = [
@@ -165,11 +166,12 @@ class Provisioner:
                 plan.create.append(spec.model_copy(update={"name": name}))
                 continue
             seen = field_spec(found)
-            if seen.type is not spec.type:
+            # a percent is provisioned as a number: that number is the percent asked for
+            if HUBSPOT_TYPES.get(seen.type) != HUBSPOT_TYPES.get(spec.type):
                 plan.conflicts.append(
                     f"{object_name}.{name} is {seen.type.value}, wanted {spec.type.value}"
                 )
-            elif spec.type is FieldType.PICKLIST:
+            elif spec.type in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
                 missing = [v for v in spec.picklist_values if v not in seen.picklist_values]
                 if missing:
                     plan.add_options[name] = missing

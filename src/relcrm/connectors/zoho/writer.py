@@ -54,6 +54,7 @@ NOT_MATCHED = "NOT_MATCHED"
 NO_RESULT = "NO_RESULT"
 INVALID_VALUE = "INVALID_VALUE"
 DEFAULT_KEY = "Email"
+MANDATORY_NOT_FOUND = "MANDATORY_NOT_FOUND"
 
 Schema = Callable[[str], Mapping[str, FieldInfo]]
 Reader = Callable[[str, Sequence[str], Sequence[str]], dict[str, dict[str, ReadValue]]]
@@ -85,6 +86,7 @@ def _result(
     code: str | None = None,
     message: str | None = None,
     record_id: str | None = None,
+    created: bool | None = None,
 ) -> WriteResult:
     known = item.target if item.key is None else None
     return WriteResult(
@@ -93,6 +95,7 @@ def _result(
         record_id=record_id or known,
         error_code=code,
         error_message=message or None,
+        created=created,
     )
 
 
@@ -142,11 +145,20 @@ class Writer:
             return unique[0]
         return DEFAULT_KEY if values.get(DEFAULT_KEY) not in (None, "") else None
 
-    def _prepare(self, index: int, write: FieldWrite, object_name: str) -> _Item | WriteResult:
+    def _prepare(
+        self, index: int, write: FieldWrite, object_name: str, *, creating: bool = False
+    ) -> _Item | WriteResult:
+        """The item to send for ``write``: its values formatted for Zoho, and for a write
+        without a record its upsert key (``write.key``, else a unique field or Email among
+        its values); ``creating`` adds the write's ``create_values`` (a new record)."""
         module = write.record.object if write.record is not None else object_name
         infos = self.schema(module)
         values: dict[str, Any] = {}
-        for name, value in write.values.items():
+        sent: dict[str, FieldValue] = dict(write.create_values) if creating else {}
+        sent.update(write.values)
+        if write.record is None and write.key is not None:
+            sent[write.key.field] = write.key.value
+        for name, value in sent.items():
             try:
                 values[name] = format_value(infos.get(name), value)
             except ValueFormatError as exc:
@@ -159,7 +171,7 @@ class Writer:
                 )
         if write.record is not None:
             return _Item(index, write, module, None, write.record.id, values)
-        key = self._key(module, values)
+        key = write.key.field if write.key is not None else self._key(module, values)
         if key is None:
             return WriteResult(
                 person_id=write.person_id,
@@ -173,11 +185,49 @@ class Writer:
     # ------------------------------------------------------------------ writing
 
     def write(self, object_name: str, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        """One result per write, in order."""
+        """One result per write, in order. An upsert Zoho refuses for a required field
+        (``MANDATORY_NOT_FOUND``: a new record) is sent once more with its
+        ``create_values``, which are never sent to records that exist."""
+        results = self._write(object_name, writes, range(len(writes)), creating=False)
+        again = [
+            i
+            for i, r in results.items()
+            if r.outcome is WriteOutcome.REJECTED
+            and r.error_code == MANDATORY_NOT_FOUND
+            and writes[i].record is None
+            and writes[i].create_values
+        ]
+        if again:
+            try:
+                results.update(self._write(object_name, writes, again, creating=True))
+            except VendorError as exc:
+                kept = {i: r for i, r in results.items() if i not in again}
+                kept.update(
+                    {
+                        i: r
+                        for r in exc.completed
+                        for i in again
+                        if r.person_id == writes[i].person_id
+                    }
+                )
+                exc.completed = [kept[i] for i in sorted(kept)]
+                raise
+        return [results[i] for i in range(len(writes))]
+
+    def _write(
+        self,
+        object_name: str,
+        writes: Sequence[FieldWrite],
+        which: Sequence[int],
+        *,
+        creating: bool,
+    ) -> dict[int, WriteResult]:
+        """Results (by position) of the writes at positions ``which``."""
         results: dict[int, WriteResult] = {}
         items: list[_Item] = []
-        for index, write in enumerate(writes):
-            prepared = self._prepare(index, write, object_name)
+        for index in which:
+            write = writes[index]
+            prepared = self._prepare(index, write, object_name, creating=creating)
             if isinstance(prepared, WriteResult):
                 results[index] = prepared
             else:
@@ -198,7 +248,7 @@ class Writer:
             exc.completed = [results[i] for i in sorted(results)]
             raise
         results.update({item.index: r for item, r in zip(items, done, strict=True)})
-        return [results[i] for i in range(len(writes))]
+        return results
 
     def _batches(self, part: Sequence[_Item]) -> list[list[_Item]]:
         groups: dict[tuple[str, str | None], list[_Item]] = {}
@@ -256,7 +306,11 @@ class Writer:
             details: Mapping[str, Any] = raw_details if isinstance(raw_details, Mapping) else {}
             if entry.get("status") == "success":
                 record_id = str(details.get("id")) if details.get("id") else None
-                out.append(_result(item, WriteOutcome.WRITTEN, record_id=record_id))
+                action = entry.get("action")
+                created = None if not upsert or action is None else action == "insert"
+                out.append(
+                    _result(item, WriteOutcome.WRITTEN, record_id=record_id, created=created)
+                )
                 continue
             code = str(entry.get("code") or "UNKNOWN")
             retry = record_rule(code).action is Action.RETRY

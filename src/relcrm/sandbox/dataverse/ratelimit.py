@@ -116,7 +116,8 @@ class ServiceProtection:
             self._trim(usage, now)
             error: E.DvError | None = None
             if len(usage.calls) >= lim.requests:
-                wait = usage.calls[0] + lim.window_s - now
+                # no request allowed at all (a spent allowance): a whole window to wait
+                wait = (usage.calls[0] if usage.calls else now) + lim.window_s - now
                 error = E.throttled(
                     E.REQUESTS_EXCEEDED,
                     f"Number of requests exceeded the limit of {lim.requests} over time window "

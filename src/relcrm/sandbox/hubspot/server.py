@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -147,8 +148,13 @@ def running_hubspot_sandbox(
     rate_limit: str | int | RateLimits | None = None,
     config: PortalConfig | None = None,
     workdir: Path | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[HubSpotSandbox]:
-    """Run a HubSpot sandbox on 127.0.0.1 over HTTPS for the duration of the block."""
+    """Run a HubSpot sandbox on 127.0.0.1 over HTTPS for the duration of the block.
+
+    ``clock`` keeps the rate-limit window: a test whose client "waits" on a fake clock
+    (the contract suite's) passes the same clock, and sees the window move as it waits.
+    """
     tls = make_tls_files(workdir)
     directory = tls.ca_file.parent
     try:
@@ -157,7 +163,7 @@ def running_hubspot_sandbox(
             plan = plan.model_copy(update={"latency_ms": latency_ms})
         injector = FaultInjector(plan)
         limits = rate_limit if isinstance(rate_limit, RateLimits) else RateLimits.parse(rate_limit)
-        limiter = RateLimiter(limits)
+        limiter = RateLimiter(limits, clock=clock)
         log = RequestLog()
         portal = Portal(config, faults=injector)
         app = HubSpotApp(portal, limiter)

@@ -54,8 +54,8 @@ class Throttle:
     """How :meth:`ConnectorAdapter.throttled` made the server limit requests."""
 
     calls: int
-    """How many write calls (one record each) the check makes: enough that a connector
-    that neither paces itself nor waits is refused."""
+    """How many write calls (one record each) the check makes inside the block: enough
+    that a connector that neither paces itself nor waits is refused."""
     description: str = ""
     """What the server now does, for failure messages (``3 requests per 10 s``)."""
 
