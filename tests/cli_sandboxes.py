@@ -85,7 +85,7 @@ class SandboxProcess:
 
         def done(lines: list[str]) -> bool:
             return any("is running" in line for line in lines) and any(
-                line.startswith(("JWT signing key:", "rate limit:")) for line in lines
+                line.startswith(("JWT signing key:", "rate limit:", "limits:")) for line in lines
             )
 
         self.wait_until(done, timeout)

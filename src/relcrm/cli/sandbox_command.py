@@ -1,11 +1,13 @@
-"""``relcrm sandbox salesforce|hubspot``: a local CRM emulator in the foreground, and with
-``--write-config DIR`` a ready targets file and env file for it, so that every command
-of the docs runs against it as pasted.
+"""``relcrm sandbox salesforce|hubspot|dataverse|zoho``: a local CRM emulator in the
+foreground, and with ``--write-config DIR`` a ready targets file and env file for it, so
+that every command of the docs runs against it as pasted.
 
 The targets file is the ordinary kind (``relcrm.sync.config``): its secrets are not in it
 but in a ``secrets_file`` per target holding ``RELCRM_<CONNECTOR>_*`` variables, the same
-mechanism a deployment uses. Both sandboxes may write into one folder: each rewrites its
-own target and keeps the other's, so ``relcrm.toml`` names every sandbox started there.
+mechanism a deployment uses. All four sandboxes may write into one folder: each rewrites
+its own target and keeps the others', so ``relcrm.toml`` names every sandbox started there.
+Each writes one target, its CRM's shipped contact mapping, which falls back to leads
+(Salesforce, Dataverse, Zoho), so every person the CRM holds is written.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shutil
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,11 +33,14 @@ from relcrm.sources.interchange import load_interchange
 from relcrm.sync.config import env_name
 
 if TYPE_CHECKING:  # the sandboxes (starlette, uvicorn) load only when one is started
+    from relcrm.sandbox.dataverse import DataverseSandbox
     from relcrm.sandbox.hubspot import HubSpotSandbox
     from relcrm.sandbox.salesforce import SalesforceSandbox
+    from relcrm.sandbox.zoho import LimitsConfig, ZohoSandbox
 
 sandbox_app = typer.Typer(
-    help="Local emulators of CRM APIs (real servers on 127.0.0.1) to test integrations on.",
+    help="Local emulators of CRM APIs (real servers on 127.0.0.1) to test integrations on: "
+    "Salesforce, HubSpot, Dataverse (Dynamics 365) and Zoho CRM.",
     no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
@@ -55,7 +61,7 @@ class SandboxTarget:
     connector: str
     name: str
     mapping: str
-    settings: dict[str, str | int]
+    settings: dict[str, str | int | float]
     secrets: dict[str, str]
     ca_file: Path
 
@@ -72,6 +78,16 @@ COMMENTS: Mapping[str, str] = {
     "ca_file": "the sandbox's own CA: TLS stays verified",
     "rate_limit_max": "requests per window, as the sandbox enforces them",
     "rate_limit_window_ms": "the window, in milliseconds",
+    "rate_limit_window_s": "the window, in seconds",
+    "environment_url": "this sandbox's Web API host (a new port at each start)",
+    "authority_url": "its token endpoint's host, instead of login.microsoftonline.com",
+    "tenant_id": "the sandbox's directory (tenant)",
+    "client_id": "the app registration; its secret is in the secrets file",
+    "accounts_url": "the sandbox's accounts server (tokens; a new port at each start)",
+    "api_domain": "the sandbox's API domain (the same server)",
+    "edition": "the org's edition, as the sandbox enforces its limits",
+    "licences": "user licences: credits per day grow with them",
+    "credits_per_day": "API credits per rolling 24 hours, as the sandbox counts them",
 }
 
 
@@ -232,6 +248,48 @@ def hubspot_target(sandbox: HubSpotSandbox) -> SandboxTarget:
     )
 
 
+def dataverse_target(sandbox: DataverseSandbox) -> SandboxTarget:
+    """The Dataverse sandbox as a target: its environment and token endpoint (one server),
+    its app registration (the secret in the secrets file), its service protection limit."""
+    limits = sandbox.protection.limits
+    return SandboxTarget(
+        connector="dataverse",
+        name="dataverse-contact",
+        mapping="dataverse-contact",
+        settings={
+            "environment_url": sandbox.environment_url,
+            "authority_url": sandbox.authority_url,
+            "tenant_id": sandbox.tenant_id,
+            "client_id": sandbox.client_id,
+            "rate_limit_max": limits.requests,
+            "rate_limit_window_s": limits.window_s,
+        },
+        secrets={env_name("dataverse", "client_secret"): sandbox.client_secret},
+        ca_file=sandbox.ca_file,
+    )
+
+
+def zoho_target(sandbox: ZohoSandbox) -> SandboxTarget:
+    """The Zoho sandbox as a target: its accounts server and API domain, its edition's
+    limits; the OAuth client and refresh token in the secrets file."""
+    limits = sandbox.limits.config
+    settings: dict[str, str | int | float] = {
+        **sandbox.target_settings(),
+        "edition": limits.edition,
+        "licences": limits.licences,
+    }
+    if limits.credits is not None:
+        settings["credits_per_day"] = limits.credits
+    return SandboxTarget(
+        connector="zoho",
+        name="zoho-contact",
+        mapping="zoho-contact",
+        settings=settings,
+        secrets=sandbox.target_secrets(),
+        ca_file=sandbox.ca_file,
+    )
+
+
 def _persons(contacts: Path) -> list[Person]:
     loaded = load_interchange(contacts)
     if not loaded.persons and loaded.rejections:
@@ -258,6 +316,26 @@ def _seed_hubspot(sandbox: HubSpotSandbox, contacts: Path) -> str:
 
     created = seed_portal(hubspot_connector(sandbox).client.sdk, _persons(contacts))
     return f"seeded from {contacts}: {created} contacts (the records the portal already holds)"
+
+
+def _seed_dataverse(sandbox: DataverseSandbox, contacts: Path) -> str:
+    from relcrm.testing.dataverse import seed_environment
+
+    created = seed_environment(sandbox, _persons(contacts))
+    return (
+        f"seeded from {contacts}: {created.get('contact', 0)} contacts, "
+        f"{created.get('lead', 0)} leads (the records the environment already holds)"
+    )
+
+
+def _seed_zoho(sandbox: ZohoSandbox, contacts: Path) -> str:
+    from relcrm.testing.zoho import seed_org
+
+    created = seed_org(sandbox, _persons(contacts))
+    return (
+        f"seeded from {contacts}: {created.get('Contacts', 0)} Contacts, "
+        f"{created.get('Leads', 0)} Leads (the records the org already holds)"
+    )
 
 
 def _notes(written: Iterable[Path], seeded: str | None) -> list[str]:
@@ -310,8 +388,8 @@ WriteConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--write-config",
-        help="Write relcrm.toml (a targets file for this sandbox; another sandbox's target "
-        "in it is kept), CONNECTOR.env with the secrets it refers to, and the sandbox's CA "
+        help="Write relcrm.toml (a targets file for this sandbox; other sandboxes' targets "
+        "in it are kept), CONNECTOR.env with the secrets it refers to, and the sandbox's CA "
         "into this folder.",
         metavar="DIR",
     ),
@@ -402,11 +480,143 @@ def sandbox_hubspot(
     _serve(lambda: serve_forever(port, latency_ms, rate_limit, faults, ready=ready))
 
 
+def _rate_limit_checked(rate_limit: str) -> None:
+    """A Dataverse ``--rate-limit`` that parses, with at least one request per window."""
+    from relcrm.sandbox.dataverse import ServiceLimits
+
+    try:
+        limits = ServiceLimits.parse(rate_limit)
+        if limits.requests < 1 or limits.window_s <= 0:
+            raise ValueError(f"rate limit {rate_limit!r}: needs at least 1 request per window")
+    except ValueError as error:
+        raise _fail(ConfigurationError(str(error), code="sandbox.bad_rate_limit")) from None
+
+
+@sandbox_app.command("dataverse")
+def sandbox_dataverse(
+    port: PortOption = None,
+    latency_ms: LatencyOption = 0,
+    rate_limit: Annotated[
+        str,
+        typer.Option(
+            help="Service protection limit: requests per window per user, e.g. 6000/300s "
+            "(Dataverse's) or 100/10s."
+        ),
+    ] = "6000/300s",
+    faults: Annotated[
+        Path | None,
+        typer.Option(help="Fault plan (JSON): 503s, drops, deadlocks, token expiry."),
+    ] = None,
+    write_config_to: WriteConfigOption = None,
+    contacts: ContactsOption = None,
+) -> None:
+    """Run the Dataverse (Dynamics 365) sandbox (HTTPS, with its own CA) until Ctrl-C or SIGTERM.
+
+    One server plays the Entra ID token endpoint and the environment's Web API. Prints
+    the environment URL, the CA file to trust and an app registration (client id and
+    secret). Its key files are deleted when it stops. Exit code 2 when the port is taken
+    or a file or the rate limit is bad.
+    """
+    from relcrm.sandbox.dataverse import serve_forever
+
+    _rate_limit_checked(rate_limit)
+    _faults_checked(faults)
+    _check_file(contacts, "--contacts")
+
+    def ready(sandbox: DataverseSandbox) -> list[str]:
+        seeded = _seed_dataverse(sandbox, contacts) if contacts is not None else None
+        written = (
+            write_config(write_config_to, dataverse_target(sandbox))
+            if write_config_to is not None
+            else []
+        )
+        return _notes(written, seeded)
+
+    _serve(lambda: serve_forever(port, latency_ms, rate_limit, faults, ready=ready))
+
+
+class ZohoEdition(StrEnum):
+    """Zoho CRM's editions: each sets an org's credits per 24 hours and concurrency."""
+
+    FREE = "free"
+    STANDARD = "standard"
+    PROFESSIONAL = "professional"
+    ENTERPRISE = "enterprise"
+    ULTIMATE = "ultimate"
+
+
+def _zoho_limits(
+    edition: ZohoEdition, licences: int, credits: int | None, concurrency: int | None
+) -> LimitsConfig:
+    from relcrm.sandbox.zoho import LimitsConfig
+
+    return LimitsConfig(
+        edition=edition.value,
+        licences=licences,
+        credits=credits,
+        concurrency=concurrency,
+    )
+
+
+@sandbox_app.command("zoho")
+def sandbox_zoho(
+    port: PortOption = None,
+    latency_ms: LatencyOption = 0,
+    edition: Annotated[
+        ZohoEdition,
+        typer.Option(help="The org's edition: its credits per 24 hours and concurrency limit."),
+    ] = ZohoEdition.ENTERPRISE,
+    licences: Annotated[
+        int, typer.Option(min=1, help="User licences (credits per day grow with them).")
+    ] = 10,
+    credits: Annotated[
+        int | None,
+        typer.Option(min=1, help="API credits per rolling 24 hours [default: the edition's]."),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Calls in progress at once per app [default: the edition's]."),
+    ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(help="Fault plan (JSON): 500s, drops, locked records, token expiry."),
+    ] = None,
+    write_config_to: WriteConfigOption = None,
+    contacts: ContactsOption = None,
+) -> None:
+    """Run the Zoho CRM sandbox (HTTPS, with its own CA) until Ctrl-C or SIGTERM.
+
+    One server plays Zoho Accounts (tokens) and the CRM API (v8). Prints its URL, the CA
+    file to trust, an OAuth client and a refresh token. Its key files are deleted when it
+    stops. Exit code 2 when the port is taken or a file is bad.
+    """
+    from relcrm.sandbox.zoho import serve_forever
+
+    limits = _zoho_limits(edition, licences, credits, concurrency)
+    _faults_checked(faults)
+    _check_file(contacts, "--contacts")
+
+    def ready(sandbox: ZohoSandbox) -> list[str]:
+        seeded = _seed_zoho(sandbox, contacts) if contacts is not None else None
+        written = (
+            write_config(write_config_to, zoho_target(sandbox))
+            if write_config_to is not None
+            else []
+        )
+        return _notes(written, seeded)
+
+    _serve(lambda: serve_forever(port, latency_ms, faults, limits, ready=ready))
+
+
 __all__ = [
     "SandboxTarget",
+    "dataverse_target",
     "hubspot_target",
     "salesforce_target",
+    "sandbox_dataverse",
     "sandbox_hubspot",
     "sandbox_salesforce",
+    "sandbox_zoho",
     "write_config",
+    "zoho_target",
 ]

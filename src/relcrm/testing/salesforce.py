@@ -21,23 +21,15 @@ from relcrm.connectors.salesforce import (
     soql_quote,
 )
 from relcrm.connectors.salesforce.writer import BULK_THRESHOLD
-from relcrm.errors import ConnectorError
 from relcrm.models import Person, RecordRef
 from relcrm.sandbox.salesforce import SalesforceSandbox, loopback_session
+from relcrm.testing.errors import DemoOrgError
 
 CRM_OBJECTS = ("Contact", "Lead")
 """The objects that hold people: Contact first, Lead for those who are not customers yet."""
 
 NO_COMPANY = "[not provided]"
 """Lead.Company is required; B2C orgs conventionally fill it with this."""
-
-
-class DemoOrgError(ConnectorError):
-    """The fixtures' own calls to the sandbox (seeding, read-back) failed. The code keeps
-    its name from the demo, which raises it most (a code is a promise: docs/errors.md)."""
-
-    code = "demo.org"
-    default_hint = "run the demo again; if it persists, report it with the output above"
 
 
 class OrgRest:
