@@ -1,4 +1,4 @@
-"""The world of ``benchmarks/sync.py``: a large store of profiled persons, two CRMs that
+"""The world of ``benchmarks/sync.py``: a large store of profiled persons, four CRMs that
 already hold a record per person, and the day's changes. Nothing here is timed as sync.
 
 - data: :func:`relcrm.testing.synthetic.generate_bulk_lines` (95 % of persons consent,
@@ -6,6 +6,10 @@ already hold a record per person, and the day's changes. Nothing here is timed a
 - seeding: straight into the sandboxes' in-process state (``Org`` views, ``Portal``
   batches; no HTTP, no request log, no rate limit), or over HTTP as another app would
   (sObject Collections 200 a call; HubSpot batch create 100 a call with the limit lifted);
+  Dataverse and Zoho are seeded in process only (their sandboxes' own seeders: a contact
+  per person, no request log, no limit spent);
+- connectors for Dataverse and Zoho built as a deployment builds them (settings with the
+  sandbox's CA, relcrm's default retry policy: real waits);
 - the day's changes: an NPS answer far from each chosen person's health, then those
   persons (only) profiled again as of the next day.
 """
@@ -21,6 +25,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import SecretStr
+
+from relcrm.connectors.dataverse import DataverseConnector, DataverseSettings
+from relcrm.connectors.zoho import ZohoConnector, ZohoSettings
 from relcrm.models import (
     Channel,
     NpsScore,
@@ -31,10 +39,14 @@ from relcrm.models import (
 )
 from relcrm.profile import build_profile
 from relcrm.sandbox._requestlog import RecordWrite
+from relcrm.sandbox.dataverse.seeding import seed_persons as seed_dataverse_persons
+from relcrm.sandbox.dataverse.server import DataverseSandbox
 from relcrm.sandbox.hubspot import RateLimits
 from relcrm.sandbox.hubspot.pytest_support import hs_client_for
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox
+from relcrm.sandbox.zoho.seed import seed_persons as seed_zoho_persons
+from relcrm.sandbox.zoho.server import ZohoSandbox
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_all
 from relcrm.testing.salesforce import OrgRest
@@ -182,6 +194,47 @@ def seed_hubspot(sandbox: HubSpotSandbox, url: str, mode: SeedMode) -> int:
             outcome = sandbox.portal.batch_create("contacts", {"inputs": inputs}, _ignore)
             created += len(outcome.results)
     return created
+
+
+def seed_dataverse(sandbox: DataverseSandbox, url: str) -> int:
+    """A contact per person with an email, through the environment's own validated create
+    (what a Web API create runs, minus HTTP); how many were created."""
+    return sum(seed_dataverse_persons(sandbox.org, iter_persons(url)).values())
+
+
+def seed_zoho(sandbox: ZohoSandbox, url: str) -> int:
+    """A Contact per person with an email, through the org's own insert (no HTTP, no
+    credits); how many were created."""
+    return sum(seed_zoho_persons(sandbox.org, iter_persons(url)).values())
+
+
+def dataverse_connector(sandbox: DataverseSandbox) -> DataverseConnector:
+    """The connector as a targets file builds it: the app registration's client
+    credentials, the sandbox's CA, the default batch size (500) and retry policy."""
+    settings = DataverseSettings(
+        _env_file=None,
+        environment_url=sandbox.environment_url,
+        authority_url=sandbox.authority_url,
+        tenant_id=sandbox.tenant_id,
+        client_id=sandbox.client_id,
+        client_secret=SecretStr(sandbox.client_secret),
+        ca_file=sandbox.ca_file,
+    )
+    return DataverseConnector(settings)
+
+
+def zoho_connector(sandbox: ZohoSandbox) -> ZohoConnector:
+    """The connector as a targets file builds it: the OAuth client and refresh token, the
+    sandbox's CA, the edition's concurrency, the default retry policy."""
+    settings = ZohoSettings(
+        _env_file=None,
+        accounts_url=sandbox.accounts_url,
+        client_id=SecretStr(sandbox.client_id),
+        client_secret=SecretStr(sandbox.client_secret),
+        refresh_token=SecretStr(sandbox.refresh_token),
+        ca_file=sandbox.ca_file,
+    )
+    return ZohoConnector(settings)
 
 
 @dataclass

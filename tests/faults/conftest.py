@@ -1,5 +1,9 @@
 """Fixtures for the fault matrix: one sandbox of each CRM and one profiled sample store for
-the whole suite, and the matrix's table printed at the end of the run."""
+the whole suite, and the matrix's table printed at the end of the run.
+
+The Dataverse sandbox runs on :data:`dataverse_clock`, the clock its worlds' connectors
+record their waits on: a ``Retry-After`` waited (instantly) moves the sandbox's service
+protection window and token lifetimes as a real wait would."""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ from typing import Any
 import pytest
 
 from relcrm.models import Person
+from relcrm.sandbox.dataverse import running_dataverse_sandbox
+from relcrm.sandbox.dataverse.server import DataverseSandbox
 from relcrm.sandbox.hubspot import running_hubspot_sandbox
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox, running_sandbox
-from tests.faults.world import sample_store
+from relcrm.sandbox.zoho.server import ZohoSandbox, running_zoho_sandbox
+from tests.faults.world import Waits, sample_store
 
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {}
 """(fault, connector) -> the outcome row of its scenario, filled by the tests."""
@@ -28,6 +35,24 @@ def salesforce_sandbox() -> Iterator[SalesforceSandbox]:
 @pytest.fixture(scope="session")
 def hubspot_sandbox() -> Iterator[HubSpotSandbox]:
     with running_hubspot_sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
+def dataverse_clock() -> Waits:
+    """The Dataverse sandbox's clock, shared with the waits of its worlds' connectors."""
+    return Waits(start=10_000.0)
+
+
+@pytest.fixture(scope="session")
+def dataverse_sandbox(dataverse_clock: Waits) -> Iterator[DataverseSandbox]:
+    with running_dataverse_sandbox(clock=dataverse_clock) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
+def zoho_sandbox() -> Iterator[ZohoSandbox]:
+    with running_zoho_sandbox() as sandbox:
         yield sandbox
 
 

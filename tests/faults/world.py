@@ -1,15 +1,18 @@
 """A small world for the fault matrix: a few dozen persons ingested and profiled into a
-store, the same persons already in the CRM (Contacts and Leads in Salesforce, contacts in
-HubSpot), relcrm's fields provisioned, and a connector built as a deployment builds it
-(settings, the official client, relcrm's policy) except that its waits are recorded, not
-slept. Then faults are switched on, the real sync engine runs, and the sandbox's request
-log and the store say, per person, what happened.
+store, the same persons already in the CRM (Contacts and Leads in Salesforce, Dataverse
+and Zoho, contacts in HubSpot), relcrm's fields provisioned, and a connector built as a
+deployment builds it (settings, the official client or httpx, relcrm's policy) except
+that its waits are recorded, not slept (Dataverse's sandbox runs on the same clock, so a
+recorded wait moves its service protection window and token lifetimes too). Then faults
+are switched on, the real sync engine runs, and the sandbox's request log and the store
+say, per person, what happened.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +21,22 @@ from typing import Any
 from pydantic import SecretStr
 
 from relcrm.connectors import Connector
+from relcrm.connectors.dataverse import DataverseConnector, DataverseSettings
 from relcrm.connectors.hubspot import HubSpotConnector, HubSpotSettings, RateLimiter
 from relcrm.connectors.retry import RetryBudget, RetryPolicy
 from relcrm.connectors.salesforce import AuthFlow, SalesforceConnector, SalesforceSettings
+from relcrm.connectors.zoho import ZohoConnector, ZohoSettings
 from relcrm.mapping import Mapping, load_shipped
 from relcrm.models import Person
+from relcrm.sandbox.dataverse import ServiceLimits
+from relcrm.sandbox.dataverse.seeding import seed_persons as seed_dataverse
+from relcrm.sandbox.dataverse.server import DataverseSandbox
+from relcrm.sandbox.hubspot import RateLimits
 from relcrm.sandbox.hubspot.server import HubSpotSandbox
 from relcrm.sandbox.salesforce import SalesforceSandbox, loopback_session
+from relcrm.sandbox.zoho.limits import LimitsConfig
+from relcrm.sandbox.zoho.seed import seed_persons as seed_zoho
+from relcrm.sandbox.zoho.server import ZohoSandbox
 from relcrm.sources.interchange import write_interchange
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_store
@@ -37,18 +49,29 @@ from relcrm.testing.synthetic import generate_sample
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 PERSONS = 40
 TARGET = "faults"
-WRITE_PATHS = {"salesforce": "/composite/sobjects", "hubspot": "/batch/update"}
-"""The path of each connector's write call (the fault plans' ``paths``)."""
+CRMS = ("salesforce", "hubspot", "dataverse", "zoho")
+WRITE_PATHS = {
+    "salesforce": ["/composite/sobjects"],
+    "hubspot": ["/batch/update"],
+    "dataverse": ["UpdateMultiple", "$batch"],
+    "zoho": ["/crm/v8/Contacts", "/crm/v8/Leads"],
+}
+"""The paths of each connector's write calls (the fault plans' ``paths``). Zoho writes
+with ``PUT /crm/v8/{module}``, whose path its searches and read-backs extend, so a Zoho
+plan numbers those calls too (a plan cannot select by method)."""
+WRITE_METHODS = {"salesforce": "PATCH", "hubspot": "POST", "dataverse": "POST", "zoho": "PUT"}
 
-Sandbox = SalesforceSandbox | HubSpotSandbox
+Sandbox = SalesforceSandbox | HubSpotSandbox | DataverseSandbox | ZohoSandbox
 
 
 class Waits:
-    """The policy's sleep and clock: waits are recorded and advance the clock, instantly."""
+    """The policy's sleep and clock: waits are recorded and advance the clock, instantly.
+    ``on_sleep`` hooks run at each wait (what the world does while relcrm waits)."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
         self.calls: list[float] = []
+        self.on_sleep: list[Callable[[], None]] = []
 
     def __call__(self) -> float:
         return self.now
@@ -56,6 +79,14 @@ class Waits:
     def sleep(self, seconds: float) -> None:
         self.calls.append(seconds)
         self.now += seconds
+        for hook in self.on_sleep:
+            hook()
+
+    def fresh(self) -> Waits:
+        """The same clock with no waits recorded and no hooks (a new scenario)."""
+        self.calls.clear()
+        self.on_sleep.clear()
+        return self
 
 
 def sample_store(folder: Path) -> tuple[Path, list[Person]]:
@@ -113,6 +144,81 @@ def hubspot_connector(
     return HubSpotConnector(settings, policy=policy, limiter=limiter)
 
 
+def dataverse_connector(
+    sandbox: DataverseSandbox, policy: RetryPolicy, *, timeout_s: float = 30.0, **settings: Any
+) -> DataverseConnector:
+    """A connector from the settings a targets file gives, on the policy's sleep and clock."""
+    values: dict[str, Any] = {
+        "environment_url": sandbox.environment_url,
+        "authority_url": sandbox.authority_url,
+        "tenant_id": sandbox.tenant_id,
+        "client_id": sandbox.client_id,
+        "client_secret": SecretStr(sandbox.client_secret),
+        "ca_file": sandbox.ca_file,
+        "key_poll_s": 1.0,
+        "timeout_s": timeout_s,
+    }
+    values.update(settings)
+    return DataverseConnector(DataverseSettings(_env_file=None, **values), policy=policy)
+
+
+def zoho_connector(
+    sandbox: ZohoSandbox, policy: RetryPolicy, *, timeout_s: float = 30.0, **options: Any
+) -> ZohoConnector:
+    """A connector from the settings a deployment gives, on the policy's sleep."""
+    settings = ZohoSettings(
+        _env_file=None,
+        accounts_url=sandbox.accounts_url,
+        client_id=SecretStr(sandbox.client_id),
+        client_secret=SecretStr(sandbox.client_secret),
+        refresh_token=SecretStr(sandbox.refresh_token),
+        ca_file=sandbox.ca_file,
+        timeout_s=timeout_s,
+    )
+    return ZohoConnector(settings, policy=policy, **options)
+
+
+def connector_for(crm: str, sandbox: Sandbox, waits: Waits, **options: Any) -> Connector:
+    """A fresh connector of ``crm`` on ``sandbox`` (``options``: ``timeout_s``, ``policy``
+    arguments of :func:`policy_for`, ...), its waits recorded on ``waits``."""
+    policy = policy_for(waits, **options.pop("policy", {}))
+    if isinstance(sandbox, SalesforceSandbox):
+        return salesforce_connector(sandbox, policy, **options)
+    if isinstance(sandbox, HubSpotSandbox):
+        return hubspot_connector(sandbox, policy, **options)
+    if isinstance(sandbox, DataverseSandbox):
+        return dataverse_connector(sandbox, policy, **options)
+    assert crm == "zoho"
+    return zoho_connector(sandbox, policy, **options)
+
+
+def exhaust_quota(sandbox: Sandbox) -> None:
+    """Spend the CRM's quota: Salesforce's daily API requests, HubSpot's daily limit,
+    Dataverse's service protection limit for an hour (its one request used), Zoho's
+    credits of the rolling 24 hours."""
+    if isinstance(sandbox, SalesforceSandbox):
+        sandbox.org.api_usage = sandbox.org.config.api_daily_limit
+    elif isinstance(sandbox, HubSpotSandbox):
+        sandbox.set_rate_limits(RateLimits(daily=0))
+    elif isinstance(sandbox, DataverseSandbox):
+        sandbox.set_limits(ServiceLimits(requests=1, window_s=3600.0))
+        assert sandbox.protection.check(sandbox.client_id).allowed  # the one request
+    else:
+        sandbox.set_limits(LimitsConfig(credits=0))
+
+
+def restore_quota(sandbox: Sandbox) -> None:
+    """The CRM's quota back, as its window has passed."""
+    if isinstance(sandbox, SalesforceSandbox):
+        sandbox.org.api_usage = 0
+    elif isinstance(sandbox, HubSpotSandbox):
+        sandbox.set_rate_limits(RateLimits())
+    elif isinstance(sandbox, DataverseSandbox):  # its limits and Zoho's differ in type
+        sandbox.set_limits(sandbox.default_limits)
+    else:
+        sandbox.set_limits(sandbox.default_limits)
+
+
 @dataclass
 class Outcome:
     """Per person, what the CRM and the store say after the runs of a scenario."""
@@ -155,9 +261,23 @@ class World:
         batch_size = options.pop("batch_size", None)
         return self.engine(batch_size=batch_size).run(**options)
 
+    def connector_with(self, **options: Any) -> Connector:
+        """Another connector on this world's sandbox and waits (``timeout_s``, ``policy``
+        arguments of :func:`policy_for`, ...)."""
+        return connector_for(self.crm, self.sandbox, self.waits, **options)
+
     @property
-    def write_path(self) -> str:
+    def write_paths(self) -> list[str]:
         return WRITE_PATHS[self.crm]
+
+    def dropped_writes(self) -> int:
+        """Write calls whose connection the sandbox dropped."""
+        method = WRITE_METHODS[self.crm]
+        return sum(
+            1
+            for c in self.sandbox.log.calls()
+            if c.fault and "dropped" in c.fault and c.method == method
+        )
 
     @property
     def expected(self) -> list[Person]:
@@ -203,17 +323,17 @@ def build_world(
     shutil.copy(template, database)
     store = Store.open(f"sqlite:///{database}")
     waits = waits or Waits()
+    sandbox.reset()
     if isinstance(sandbox, SalesforceSandbox):
-        sandbox.reset()
         seed_org(OrgRest(sandbox), persons)
-        connector = connector or salesforce_connector(sandbox, policy_for(waits))
-        mapping = load_shipped("salesforce-contact")
-        apply_fields(connector, mapping)  # and on the Lead fallback
-    else:
-        sandbox.reset()
+    elif isinstance(sandbox, HubSpotSandbox):
         seed_portal(hubspot_connector(sandbox, policy_for(waits)).client.sdk, persons)
-        connector = connector or hubspot_connector(sandbox, policy_for(waits))
-        mapping = load_shipped("hubspot-contact")
-        apply_fields(connector, mapping)
+    elif isinstance(sandbox, DataverseSandbox):
+        seed_dataverse(sandbox.org, persons)
+    else:
+        seed_zoho(sandbox.org, persons)
+    connector = connector or connector_for(crm, sandbox, waits)
+    mapping = load_shipped(f"{crm}-contact")
+    apply_fields(connector, mapping)  # and on the fallback object (Lead, lead, Leads)
     sandbox.log.clear()
     return World(crm, sandbox, store, connector, mapping, persons, waits)

@@ -19,7 +19,8 @@ items together, one wait per round: written records are never sent twice, one fa
 record never makes its batch be sent again, and a record that still fails after
 ``record_attempts`` tries is reported as it is (the sync engine dead-letters it). Items of
 a call that failed with ``maybe_applied`` are read back (``recover``) before they are sent
-again, and only those whose values did not arrive are re-sent.
+again, and only those whose values did not arrive are re-sent; that round waits at least
+the ``Retry-After`` the failure asked for (a Zoho 500, say).
 
 Every wait is taken from the policy's :class:`RetryBudget`, so the total backoff of a run
 is bounded: once it is spent, a call that still fails is raised at once and a record that
@@ -154,6 +155,9 @@ class _Rounds:
     again: list[int] = field(default_factory=list)
     """Positions whose result is retryable and that have tries left."""
     last_error: TransientError | None = None
+    asked_s: float = 0.0
+    """The longest ``Retry-After`` the round's uncertain failures asked for: the next
+    round (its read-back first) waits at least that."""
     failed_at: float = 0.0
     waits: dict[int, float] = field(default_factory=dict)
 
@@ -319,6 +323,7 @@ class RetryPolicy:
                         rounds.uncertain.add(pos)
                         rounds.drops[pos] = rounds.drops.get(pos, 0) + 1
                     rounds.last_error = exc
+                    rounds.asked_s = max(rounds.asked_s, exc.retry_after or 0.0)
                 return
             except VendorError as exc:
                 settle(where, exc.partial)
@@ -345,6 +350,7 @@ class RetryPolicy:
             read_back()
             todo = sorted(set(rounds.again) | rounds.uncertain)
             rounds.uncertain.clear()
+            rounds.asked_s = 0.0
             if todo:
                 runner(send_one, split([items[p] for p in todo]))
             rounds.failed_at = self.clock()
@@ -363,6 +369,7 @@ class RetryPolicy:
             attempt = state.attempt_number
             if attempt not in rounds.waits:
                 wanted = backoff(attempt, self.initial_wait, self.multiplier, self.max_wait)
+                wanted = max(wanted, rounds.asked_s)
                 waited = self.clock() - rounds.failed_at  # other calls sent since count
                 rounds.waits[attempt] = max(wanted - waited, 0.0)
             return rounds.waits[attempt]
