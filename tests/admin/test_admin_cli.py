@@ -60,7 +60,7 @@ def test_the_admin_workflow(config: Path, sandboxes: Sandboxes) -> None:
     code, problems = check(config)
     assert code == 1
     assert {p["kind"] for ps in problems.values() for p in ps} == {"missing"}
-    assert len(problems["sf-contact"]) == len(problems["hs-contact"]) == 12
+    assert len(problems["sf-contact"]) == len(problems["hs-contact"]) == 15
 
     for sandbox in sandboxes:
         sandbox.log.clear()
@@ -77,7 +77,7 @@ def test_the_admin_workflow(config: Path, sandboxes: Sandboxes) -> None:
     created = {
         line["target"]: line["created"] for line in map(json.loads, applied.stdout.splitlines())
     }
-    assert len(created["sf-contact"]) == len(created["hs-contact"]) == 12
+    assert len(created["sf-contact"]) == len(created["hs-contact"]) == 15
     assert writes(sandboxes)
 
     for sandbox in sandboxes:

@@ -1,6 +1,7 @@
-"""From a profile to the values one mapping sends: transforms, then coercion per type.
+"""From a person to the values one mapping sends: transforms, then coercion per type.
 
-Pure functions, no I/O: the sync engine calls :func:`values_for` per person and gets
+Pure functions, no I/O: the sync engine calls :func:`values_for` per person (their
+profile, and their behaviour facts and stated preferences when the mapping reads them) and gets
 the values to send plus a record of every lossy change (a text cut to the field's
 length) and of every value held back (a number too large for the field, a word the
 restricted picklist does not allow). The CRM would reject such a value and the whole
@@ -32,11 +33,17 @@ from relcrm.mapping.model import (
     Scale0To100,
     Upper,
 )
-from relcrm.mapping.sources import read_source
-from relcrm.models import FieldType, FieldValue, RelationshipProfile
+from relcrm.mapping.sources import NO_PREFERENCES, StatedPreferences, read_source
+from relcrm.models import FieldType, FieldValue, Person, RelationshipProfile
 
 ELLIPSIS: Final = "…"
 """One character, so a cut text loses as little as possible of its length."""
+
+WORD_SEPARATOR: Final = "; "
+"""Between two words of a list (topics) sent to a text field."""
+
+OPTION_SEPARATOR: Final = ";"
+"""Between two options of a multi-select picklist, as Salesforce and HubSpot take them."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ def _as_number(value: Decimal, digits: int) -> float | int:
 
 
 def _text_of(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return WORD_SEPARATOR.join(_text_of(v) for v in value)
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, bool):
@@ -135,8 +144,9 @@ def _transformed(item: FieldMapping, value: Any) -> Any:
     if isinstance(transform, JoinReasons):
         return transform.separator.join(value) or None
     if isinstance(transform, JoinTopics):
-        peeves = value[: transform.limit] if transform.limit else value
-        return transform.separator.join(p.topic for p in peeves) or None
+        items = value[: transform.limit] if transform.limit else value
+        words = (item if isinstance(item, str) else item.topic for item in items)
+        return transform.separator.join(words) or None
     if isinstance(transform, Round):
         return _as_number(_decimal(value, transform.digits), transform.digits)
     if isinstance(transform, Scale0To100):
@@ -183,6 +193,28 @@ def _picklist(item: FieldMapping, value: Any) -> str:
     return word
 
 
+def _multi_picklist(item: FieldMapping, value: Any) -> str | None:
+    """The options, each mapped by ``values``, once each, joined by ``;``. Like a single
+    picklist, a word the restricted list lacks holds the field back: the CRM would
+    reject the record."""
+    words = value if isinstance(value, tuple | list) else (value,)
+    chosen: list[str] = []
+    for word in words:
+        text = _text_of(word)
+        sent = item.values.get(text, text)
+        if OPTION_SEPARATOR in sent:
+            raise _Withheld("contains ';', which separates a multi-select's options", sent)
+        if item.restricted and sent not in item.picklist:
+            raise _Withheld(
+                "not a value of the restricted picklist "
+                f"({', '.join(item.picklist)}); map it with values or add it to picklist",
+                sent,
+            )
+        if sent not in chosen:
+            chosen.append(sent)
+    return OPTION_SEPARATOR.join(chosen) or None
+
+
 def _coerce(item: FieldMapping, value: Any, adjustments: list[Adjustment]) -> FieldValue:
     if value is None:
         return None
@@ -208,23 +240,35 @@ def _coerce(item: FieldMapping, value: Any, adjustments: list[Adjustment]) -> Fi
         return iso_datetime(value)
     if kind is FieldType.PICKLIST:
         return _picklist(item, value)
+    if kind is FieldType.MULTI_PICKLIST:
+        return _multi_picklist(item, value)
     raise AssertionError(f"unhandled field type {kind}")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- public
 
 
-def values_for(profile: RelationshipProfile, mapping: Mapping) -> CoercedValues:
-    """The values ``mapping`` sends for ``profile``, coerced to each field's type.
+def values_for(
+    profile: RelationshipProfile,
+    mapping: Mapping,
+    *,
+    person: Person | None = None,
+    preferences: StatedPreferences = NO_PREFERENCES,
+) -> CoercedValues:
+    """The values ``mapping`` sends for ``profile``'s person, coerced to each field's type.
 
-    Every mapped field is either in ``values`` (possibly ``None``, which clears it) or
-    in ``problems`` (held back, the reason and value named); never both, never neither.
+    ``person`` feeds ``facts.*`` sources and ``preferences`` the ``preferences.*`` ones
+    (absent: those fields are empty). Every mapped field is either in ``values``
+    (possibly ``None``, which clears it) or in ``problems`` (held back, the reason and
+    value named); never both, never neither.
     """
     values: dict[str, FieldValue] = {}
     adjustments: list[Adjustment] = []
     problems: list[FieldProblem] = []
     for item in mapping.fields:
-        raw = read_source(profile, item.source)
+        raw = read_source(
+            profile, item.source, person=person, preferences=preferences, constant=item.value
+        )
         try:
             values[item.name] = _coerce(item, _transformed(item, raw), adjustments)
         except _Withheld as held:

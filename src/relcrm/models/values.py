@@ -79,6 +79,11 @@ def _text(value: ReadValue) -> str:
     return str(value)
 
 
+def _options(value: ReadValue) -> frozenset[str]:
+    """A multi-select picklist's options (``a;b``), whatever their order."""
+    return frozenset(part.strip() for part in _text(value).split(";") if part.strip())
+
+
 def value_holds(
     kind: FieldType | None, sent: ReadValue, read: ReadValue, *, scale: int | None
 ) -> bool:
@@ -87,7 +92,8 @@ def value_holds(
 
     Numbers hold within half a unit of the field's last decimal (``scale``; None: exactly,
     for CRMs whose fields keep what they are sent); a cleared checkbox reads back as
-    false; datetimes hold within a second (:data:`TIME_TOLERANCE_S`); text holds exactly.
+    false; datetimes hold within a second (:data:`TIME_TOLERANCE_S`); a multi-select holds
+    the same options in any order; text holds exactly.
     """
     if kind is FieldType.CHECKBOX:
         wanted = False if _empty(sent) else sent
@@ -118,6 +124,9 @@ def value_holds(
         if a_time is None or b_time is None:
             return False
         return abs((a_time - b_time).total_seconds()) < TIME_TOLERANCE_S
+    if kind is FieldType.MULTI_PICKLIST:
+        # A CRM may give the options back in its own order (the picklist's).
+        return _options(sent) == _options(read)
     if kind is None:
         if isinstance(sent, bool) or isinstance(read, bool):
             return _text(read).strip().lower() == _text(sent).strip().lower()

@@ -22,6 +22,9 @@ class RecordWrite:
     id: str | None
     key: str | None = None
     success: bool = True
+    fields: tuple[str, ...] = ()
+    """The fields the write carried, where the sandbox notes them (Salesforce's sObject
+    Collections, HubSpot's batch update): tests count what a delta sync sent."""
 
 
 @dataclass

@@ -35,6 +35,7 @@ from relcrm.store._tables import (
     checkpoints,
     dead_letters,
     persons,
+    preferences,
     profiles,
     runs,
     sync_records,
@@ -261,6 +262,21 @@ class SyncStateStore(StorePart):
             if len(rows) < page_size:
                 return
             after = rows[-1].id
+
+    def preference_rows(self, person_ids: Iterable[str]) -> dict[str, list[str]]:
+        """``{person_id: [stored JSON of each preference]}``, oldest statement first (ties
+        in id order), unparsed: the sync engine hashes them to see whose preferences
+        changed since their last write, and parses only those. Persons who stated none
+        are absent."""
+        found: dict[str, list[str]] = {}
+        columns = (preferences.c.person_id, preferences.c.data)
+        order = (preferences.c.person_id, preferences.c.stated_at, preferences.c.id)
+        with self._read() as connection:
+            for part in _chunks(sorted(set(person_ids)), IN_LIST_SIZE):
+                query = select(*columns).where(preferences.c.person_id.in_(part)).order_by(*order)
+                for row in connection.execute(query):
+                    found.setdefault(row.person_id, []).append(row.data)
+        return found
 
     def person_pages(
         self, page_size: int = 1_000, *, after: str | None = None

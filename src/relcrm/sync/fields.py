@@ -71,6 +71,7 @@ _COMPATIBLE: dict[FieldType, frozenset[FieldType]] = {
     FieldType.DATE: frozenset({FieldType.DATE}),
     FieldType.DATETIME: frozenset({FieldType.DATETIME}),
     FieldType.PICKLIST: frozenset({FieldType.PICKLIST}),
+    FieldType.MULTI_PICKLIST: frozenset({FieldType.MULTI_PICKLIST}),
 }
 """Mapping type -> CRM types that accept the values relcrm sends for it."""
 
@@ -114,7 +115,7 @@ def _check_field(item: FieldMapping, found: FieldSpec) -> list[MappingProblem]:
             + (" (`relcrm fields apply` grants it on Salesforce)" if found.custom else "")
             + ", or map a writable field",
         )
-    if item.type is FieldType.PICKLIST:
+    if item.type in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
         wanted = sendable_values(item)
         missing = [v for v in wanted if v not in found.picklist_values]
         if missing:

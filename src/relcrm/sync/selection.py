@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from relcrm.errors import FieldProblem
-from relcrm.mapping import Adjustment, Mapping, field_fingerprints, values_for
+from relcrm.mapping import (
+    NO_PREFERENCES,
+    Adjustment,
+    Mapping,
+    StatedPreferences,
+    field_fingerprints,
+    values_for,
+)
 from relcrm.models import FieldValue, Person, RelationshipProfile
 
 
@@ -58,13 +65,15 @@ def decide(
     *,
     cleared: bool,
     full: bool = False,
+    preferences: StatedPreferences = NO_PREFERENCES,
 ) -> Decision:
     """The decision for ``person`` given what was ``pushed`` before (``{field:
     fingerprint}``, None if nothing) and whether their fields were ``cleared`` since.
 
     Consent gates everything: without it, the only write ever made is the one that
     empties the fields relcrm wrote earlier. ``full`` sends every mapped value whatever
-    was pushed, but never to a person without consent.
+    was pushed, but never to a person without consent. ``preferences`` are the person's
+    stated preferences, for the fields that read them (a changed one sends that field).
     """
     if not person.consent.granted:
         if pushed and not cleared:
@@ -73,7 +82,7 @@ def decide(
         return Decision(person, Action.NO_CONSENT)
     if profile is None:
         return Decision(person, Action.NO_PROFILE)
-    coerced = values_for(profile, mapping)
+    coerced = values_for(profile, mapping, person=person, preferences=preferences)
     before = pushed or {}
     changed = {
         name: value

@@ -48,7 +48,7 @@ def field_type_of(type_: str, field_type: str) -> FieldType:
     if type_ == "bool" or (type_ == "enumeration" and field_type == "booleancheckbox"):
         return FieldType.CHECKBOX
     if type_ == "enumeration":
-        return FieldType.PICKLIST
+        return FieldType.MULTI_PICKLIST if field_type == "checkbox" else FieldType.PICKLIST
     if type_ == "number":
         return FieldType.NUMBER
     if type_ == "date":
@@ -58,6 +58,9 @@ def field_type_of(type_: str, field_type: str) -> FieldType:
     if field_type in ("textarea", "html"):
         return FieldType.LONG_TEXT
     return FieldType.TEXT
+
+
+_PICKLISTS = (FieldType.PICKLIST, FieldType.MULTI_PICKLIST)
 
 
 def field_spec(prop: Any) -> FieldSpec:
@@ -72,8 +75,8 @@ def field_spec(prop: Any) -> FieldSpec:
         name=info.name,
         label=str(_get(prop, "label") or info.name),
         type=kind,
-        picklist_values=info.options if kind is FieldType.PICKLIST else (),
-        restricted=kind is FieldType.PICKLIST,
+        picklist_values=info.options if kind in _PICKLISTS else (),
+        restricted=kind in _PICKLISTS,
         updateable=not (read_only or calculated),
         custom=not bool(_get(prop, "hubspot_defined", "hubspotDefined")),
         external_id=bool(_get(prop, "has_unique_value", "hasUniqueValue")),

@@ -25,6 +25,7 @@ SF_TYPES: dict[str, FieldType] = {
     "date": FieldType.DATE,
     "datetime": FieldType.DATETIME,
     "picklist": FieldType.PICKLIST,
+    "multipicklist": FieldType.MULTI_PICKLIST,
 }
 """Salesforce field ``type`` -> relcrm type; ``textarea`` is decided by length."""
 
@@ -46,7 +47,8 @@ def field_spec(field: Mapping[str, Any]) -> FieldSpec | None:
     kind = field_type(field)
     if kind is None:
         return None
-    text_like = kind in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.PICKLIST)
+    picklist = kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST)
+    text_like = picklist or kind in (FieldType.TEXT, FieldType.LONG_TEXT)
     numeric = kind in (FieldType.NUMBER, FieldType.PERCENT)
     length = int(field.get("length") or 0) if text_like else 0
     precision = int(field.get("precision") or 0) if numeric else 0
@@ -62,7 +64,7 @@ def field_spec(field: Mapping[str, Any]) -> FieldSpec | None:
         length=length or None,
         precision=precision or None,
         scale=int(field.get("scale") or 0) if numeric else None,
-        picklist_values=values if kind is FieldType.PICKLIST else (),
+        picklist_values=values if picklist else (),
         restricted=bool(field.get("restrictedPicklist")),
         updateable=bool(field.get("updateable")),
         custom=bool(field.get("custom")),

@@ -73,11 +73,14 @@ def field_metadata(spec: FieldSpec) -> dict[str, Any]:
         meta.update(type="Date")
     elif kind is FieldType.DATETIME:
         meta.update(type="DateTime")
-    elif kind is FieldType.PICKLIST:
+    elif kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
         if not spec.picklist_values:
             raise ConfigurationError(f"picklist {spec.name!r} needs at least one value")
+        if kind is FieldType.MULTI_PICKLIST:
+            meta.update(type="MultiselectPicklist", visibleLines=4)
+        else:
+            meta.update(type="Picklist")
         meta.update(
-            type="Picklist",
             valueSet={
                 "restricted": spec.restricted,
                 "valueSetDefinition": {

@@ -479,8 +479,11 @@ class SalesforceApp:
                     if created is not None:
                         result["created"] = created
                     results.append(result)
+                    sent = tuple(k for k in record if k not in ("attributes", "Id"))
                     writes.append(
-                        RecordWrite(self._type_of(ctx, record), operation, record_id, key)
+                        RecordWrite(
+                            self._type_of(ctx, record), operation, record_id, key, fields=sent
+                        )
                     )
                 except SfError as exc:
                     if exc.code == "JSON_PARSER_ERROR":
