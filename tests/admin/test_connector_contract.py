@@ -17,7 +17,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from typer.testing import CliRunner
 
 from relcrm.cli import app
-from relcrm.connectors import CaseSource, Connector, NoteSink, connector_class, registry
+from relcrm.connectors import (
+    CaseSource,
+    Connector,
+    NoteSink,
+    TaskSink,
+    connector_class,
+    registry,
+)
 from relcrm.connectors.hubspot import HubSpotConnector, HubSpotSettings
 from relcrm.connectors.salesforce import SalesforceConnector, SalesforceSettings
 from relcrm.errors import ConfigurationError
@@ -77,6 +84,7 @@ def test_declared_features_come_with_their_protocols(connector: Connector) -> No
     capabilities = connector.capabilities
     assert capabilities.support_cases == isinstance(connector, CaseSource)
     assert capabilities.history_notes == isinstance(connector, NoteSink)
+    assert capabilities.follow_up_tasks == isinstance(connector, TaskSink)
 
 
 def test_the_built_ins_declare_what_they_do() -> None:

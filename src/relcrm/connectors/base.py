@@ -30,12 +30,16 @@ from relcrm.models import (
     ConnectorCapabilities,
     FieldSpec,
     FieldWrite,
+    FollowUpTask,
     MatchReport,
     NotesReport,
     PerceptionNote,
     ProvisionPlan,
     ReadValue,
+    RecordRef,
     SupportCase,
+    TasksReport,
+    TaskState,
     WriteResult,
 )
 
@@ -142,4 +146,30 @@ class NoteSink(Protocol):
     def add_perception_notes(self, notes: Sequence[PerceptionNote]) -> NotesReport:
         """A note for each perception that has none yet on its record; a re-run creates
         nothing twice (each note carries its perception's id)."""
+        ...
+
+
+@runtime_checkable
+class TaskSink(Protocol):
+    """A connector that creates follow-up tasks for the owner of a person's record
+    (``capabilities.follow_up_tasks``; a mapping's ``[outreach]``)."""
+
+    def create_tasks(self, tasks: Sequence[FollowUpTask]) -> TasksReport:
+        """Create each task on its record, assigned to the record's owner, its body ending
+        with the task's marker. Creating is never retried blindly: a call that may have
+        reached the CRM is reported rejected, and the caller finds it with
+        :meth:`find_tasks` before trying again."""
+        ...
+
+    def find_tasks(self, records: Sequence[RecordRef], keys: Sequence[str]) -> dict[str, str]:
+        """``{task key: task id}`` for the tasks on ``records`` whose body carries the
+        marker of one of ``keys`` (a killed run's task that the CRM did create)."""
+        ...
+
+    def close_tasks(self, task_ids: Sequence[str]) -> TasksReport:
+        """Mark the tasks completed; a task already closed or deleted counts as closed."""
+        ...
+
+    def task_states(self, task_ids: Sequence[str]) -> dict[str, TaskState]:
+        """Whether each task is open, closed, or missing in the CRM."""
         ...

@@ -6,7 +6,8 @@ values, but never talks to a CRM, a store or a connector. The sync engine wires 
 - :func:`load_mapping` reads and validates a TOML mapping file; :func:`load_shipped`
   and :func:`shipped_mappings` give the ready-made ones; :func:`mapping_json_schema` is
   the file's JSON Schema for editors.
-- :func:`values_for` turns a profile into the values one mapping sends, with what was
+- :func:`values_for` turns a profile (with the person's behaviour facts and stated
+  preferences, :class:`StatedPreferences`) into the values one mapping sends, with what was
   cut and what was held back; :func:`fingerprint` hashes them to send only changes.
 - :func:`unsupported` / :func:`require_supported` check a mapping against what its
   connector declares (``ConnectorCapabilities``) before anything runs.
@@ -15,6 +16,8 @@ values, but never talks to a CRM, a store or a connector. The sync engine wires 
 from relcrm.mapping.capabilities import require_supported, unsupported
 from relcrm.mapping.coerce import (
     ELLIPSIS,
+    OPTION_SEPARATOR,
+    WORD_SEPARATOR,
     Adjustment,
     CoercedValues,
     field_fingerprint,
@@ -46,13 +49,32 @@ from relcrm.mapping.model import (
     mapping_problems,
     parse_mapping,
 )
+from relcrm.mapping.outreach import OutreachSettings
 from relcrm.mapping.shipped import load_shipped, shipped_mappings
-from relcrm.mapping.sources import SOURCE_PATHS, SourceInfo, SourceKind, read_source, source_info
+from relcrm.mapping.sources import (
+    CONSTANT,
+    FACT_SOURCES,
+    NO_PREFERENCES,
+    PREFERENCE_SOURCES,
+    SOURCE_PATHS,
+    SourceInfo,
+    SourceKind,
+    SourceOrigin,
+    StatedPreferences,
+    read_source,
+    source_info,
+)
 
 __all__ = [
+    "CONSTANT",
     "ELLIPSIS",
+    "FACT_SOURCES",
     "FORMAT_VERSION",
+    "NO_PREFERENCES",
+    "OPTION_SEPARATOR",
+    "PREFERENCE_SOURCES",
     "SOURCE_PATHS",
+    "WORD_SEPARATOR",
     "Adjustment",
     "CoercedValues",
     "ConsentField",
@@ -64,10 +86,13 @@ __all__ = [
     "Lower",
     "Mapping",
     "Match",
+    "OutreachSettings",
     "Round",
     "Scale0To100",
     "SourceInfo",
     "SourceKind",
+    "SourceOrigin",
+    "StatedPreferences",
     "Transform",
     "Upper",
     "crm_holds",

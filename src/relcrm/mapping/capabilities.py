@@ -3,7 +3,8 @@
 Connectors declare their features as data (:class:`relcrm.models.ConnectorCapabilities`),
 so a mapping that asks for more (``match.fallback`` objects on a CRM that keeps people in
 one object, an object the connector does not write, matching by an external id where the
-connector cannot, creating records where it cannot upsert) is refused when the targets
+connector cannot, creating records where it cannot upsert,
+follow-up tasks where it has none) is refused when the targets
 file is loaded (``relcrm mapping check``, ``relcrm sync``...) and when a sync engine is
 built, not found out halfway through a run.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from relcrm.errors import ConfigurationError, FieldProblem
 from relcrm.mapping.model import Mapping
-from relcrm.models import ConnectorCapabilities
+from relcrm.models import ConnectorCapabilities, FieldType
 
 
 def unsupported(mapping: Mapping, capabilities: ConnectorCapabilities) -> list[FieldProblem]:
@@ -30,6 +31,20 @@ def unsupported(mapping: Mapping, capabilities: ConnectorCapabilities) -> list[F
                 ", ".join(fallback),
             )
         )
+    for index, item in enumerate(mapping.fields):
+        if item.type not in capabilities.field_types:
+            instead = (
+                '; use type = "text" with a length (the options are joined by "; ")'
+                if item.type is FieldType.MULTI_PICKLIST
+                else ""
+            )
+            problems.append(
+                FieldProblem(
+                    f"fields[{index}].type",
+                    f"connector {name!r} does not write {item.type} fields ({item.name}){instead}",
+                    item.type.value,
+                )
+            )
     key = "email" if mapping.match.by == "email" else "external_id"
     if key not in capabilities.match_by:
         can = ", ".join(sorted(capabilities.match_by)) or "nothing"
@@ -51,6 +66,7 @@ def unsupported(mapping: Mapping, capabilities: ConnectorCapabilities) -> list[F
                 "true",
             )
         )
+    problems.extend(_outreach_unsupported(mapping, capabilities))
     if capabilities.objects:
         allowed = {o.casefold() for o in capabilities.objects}
         listed = ", ".join(capabilities.objects)
@@ -73,6 +89,22 @@ def unsupported(mapping: Mapping, capabilities: ConnectorCapabilities) -> list[F
                         )
                     )
     return problems
+
+
+def _outreach_unsupported(
+    mapping: Mapping, capabilities: ConnectorCapabilities
+) -> list[FieldProblem]:
+    """``[outreach] create_task`` on a connector that does not declare follow-up tasks."""
+    if not mapping.outreach.create_task or capabilities.follow_up_tasks:
+        return []
+    return [
+        FieldProblem(
+            "outreach.create_task",
+            f"connector {capabilities.name!r} does not create follow-up tasks (its "
+            "capabilities say follow_up_tasks = false); remove [outreach] create_task",
+            "true",
+        )
+    ]
 
 
 def require_supported(

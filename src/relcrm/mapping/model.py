@@ -30,7 +30,15 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from relcrm.errors import FieldProblem, InvalidFileError, shorten
-from relcrm.mapping.sources import SOURCE_PATHS, SourceKind, source_info
+from relcrm.mapping.outreach import OutreachSettings
+from relcrm.mapping.sources import (
+    CONSTANT,
+    SOURCE_PATHS,
+    SourceInfo,
+    SourceKind,
+    SourceOrigin,
+    source_info,
+)
 from relcrm.models import FieldSpec, FieldType, FieldValue, Person, problems_from
 
 FORMAT_VERSION: Final = 1
@@ -71,12 +79,13 @@ class JoinReasons(_Transform):
 
 
 class JoinTopics(_Transform):
-    """The pet peeves' topics as one text (worst first), for a text field."""
+    """The pet peeves' topics (worst first), or a person's chosen topics
+    (``preferences.topic``), as one text, for a text field."""
 
     kind: Literal["join_topics"]
     separator: str = Field(default="; ", description="put between two topics")
     limit: int | None = Field(default=None, ge=1, description="keep at most this many topics")
-    accepts: ClassVar[frozenset[SourceKind]] = frozenset({SourceKind.TOPICS})
+    accepts: ClassVar[frozenset[SourceKind]] = frozenset({SourceKind.TOPICS, SourceKind.WORDS})
 
 
 class Round(_Transform):
@@ -160,6 +169,7 @@ _FITS: Final[dict[FieldType, frozenset[SourceKind]]] = {
     FieldType.CHECKBOX: frozenset({SourceKind.BOOL}),
     FieldType.DATE: frozenset({SourceKind.DATETIME}),
     FieldType.PICKLIST: frozenset({SourceKind.CHOICE, SourceKind.TEXT}),
+    FieldType.MULTI_PICKLIST: frozenset({SourceKind.WORDS, SourceKind.CHOICE, SourceKind.TEXT}),
 }
 _FITS[FieldType.LONG_TEXT] = _FITS[FieldType.TEXT]
 _FITS[FieldType.PERCENT] = _FITS[FieldType.NUMBER]
@@ -168,7 +178,28 @@ _FITS[FieldType.DATETIME] = _FITS[FieldType.DATE]
 _NEEDS: Final = {
     SourceKind.TEXTS: 'transform = "join_reasons"',
     SourceKind.TOPICS: 'transform = "join_topics"',
+    SourceKind.WORDS: 'type = "multi_picklist", or a text field (the words joined by "; ")',
 }
+_PICKLISTS: Final = frozenset({FieldType.PICKLIST, FieldType.MULTI_PICKLIST})
+
+ConstantValue = str | bool | int | float
+"""A constant a field receives for every person (``value = "relcrm"``)."""
+
+_CONSTANT_KINDS: Final[tuple[tuple[type, SourceKind], ...]] = (
+    (bool, SourceKind.BOOL),  # before int: a bool is an int to Python
+    (int, SourceKind.NUMBER),
+    (float, SourceKind.NUMBER),
+    (str, SourceKind.TEXT),
+)
+
+
+def _constant_shorthand(data: Any) -> Any:
+    """``value = ...`` alone means ``source = "constant"``: the admin writes one key."""
+    if isinstance(data, dict) and "value" in data and "source" not in data:
+        return {**data, "source": CONSTANT}
+    return data
+
+
 """The transform that makes a list source fit one field, offered in the error."""
 
 
@@ -184,14 +215,20 @@ def _invalid(code: str, problems: list[FieldProblem]) -> PydanticCustomError:
 
 
 class FieldMapping(_Strict):
-    """One CRM field: its name and shape, the profile attribute that feeds it, and how."""
+    """One CRM field: its name and shape, the source that feeds it, and how."""
 
     name: Annotated[
         str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^#\s]\S*$")
     ] = Field(description="the field's API name in the CRM (relcrm_Health__c, relcrm_health)")
     source: str = Field(
-        description="the RelationshipProfile attribute that feeds the field (trend.direction)",
+        description="what feeds the field: a RelationshipProfile attribute (trend.direction), "
+        "a preference (preferences.channel), a behaviour fact (facts.renewals), or "
+        '"constant" (implied by value)',
         json_schema_extra={"enum": list(SOURCE_PATHS)},
+    )
+    value: ConstantValue | None = Field(
+        default=None,
+        description='a constant sent for every person (source = "constant" is implied)',
     )
     type: FieldType = Field(description="the field's type, in relcrm's CRM-neutral words")
     label: str | None = Field(default=None, description="the label a CRM user sees")
@@ -208,6 +245,11 @@ class FieldMapping(_Strict):
     )
     transform: Transform | None = Field(default=None, description="applied before coercion")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return _constant_shorthand(data)
+
     @field_validator("source")
     @classmethod
     def _known_source(cls, value: str) -> str:
@@ -215,14 +257,23 @@ class FieldMapping(_Strict):
         return value
 
     @property
+    def info(self) -> SourceInfo:
+        """What the source holds; a constant's kind is its value's."""
+        info = source_info(self.source)
+        if info.origin is SourceOrigin.CONSTANT and self.value is not None:
+            kind = next(k for t, k in _CONSTANT_KINDS if isinstance(self.value, t))
+            return SourceInfo(CONSTANT, kind, False, (), SourceOrigin.CONSTANT)
+        return info
+
+    @property
     def source_kind(self) -> SourceKind:
         """The kind of value the field receives: the source's, after the transform."""
-        kind = source_info(self.source).kind
+        kind = self.info.kind
         return self.transform.result_kind(kind) if self.transform is not None else kind
 
     def choices(self) -> tuple[str, ...]:
         """The words a choice source can yield after the transform (empty otherwise)."""
-        words = source_info(self.source).choices
+        words = self.info.choices
         if isinstance(self.transform, Lower):
             return tuple(w.lower() for w in words)
         if isinstance(self.transform, Upper):
@@ -250,11 +301,22 @@ class FieldMapping(_Strict):
         return self
 
     def _problems(self) -> list[FieldProblem]:
-        info = source_info(self.source)
+        info = self.info
         problems: list[FieldProblem] = []
 
         def bad(key: str, problem: str, value: object = None) -> None:
             problems.append(FieldProblem(key, problem, None if value is None else shorten(value)))
+
+        if info.origin is SourceOrigin.CONSTANT and self.value is None:
+            bad("value", 'source = "constant" needs the value to send (value = ...)')
+            return problems
+        if info.origin is not SourceOrigin.CONSTANT and self.value is not None:
+            bad(
+                "value",
+                f"a field reads either a source or a constant, not both (source = {self.source})",
+                self.value,
+            )
+            return problems
 
         kind = info.kind
         if self.transform is not None:
@@ -307,7 +369,7 @@ class FieldMapping(_Strict):
                 if (given := getattr(self, key)) is not None:
                     bad(key, f"only numbers have a {key}, not a {self.type} field", given)
 
-        if self.type is FieldType.PICKLIST:
+        if self.type in _PICKLISTS:
             if not self.picklist:
                 bad("picklist", "a picklist field needs its values (picklist = [...])")
             seen: set[str] = set()
@@ -316,6 +378,10 @@ class FieldMapping(_Strict):
                     bad("picklist", "listed twice", value)
                 seen.add(value)
             choices = self.choices()
+            if isinstance(self.value, str) and self.restricted:
+                sent = self.values.get(self.value, self.value)
+                if sent not in self.picklist:
+                    bad("value", "not a value of the restricted picklist", sent)
             for key, target in self.values.items():
                 if choices and key not in choices:
                     bad(
@@ -419,6 +485,10 @@ class Mapping(_Strict):
         description="the CRM fields written, each fed by one profile attribute",
         json_schema_extra={"minItems": 1},
     )
+    outreach: OutreachSettings = Field(
+        default_factory=OutreachSettings,
+        description="follow-up tasks for the record's owner (relcrm.mapping.outreach)",
+    )
 
     @field_validator("fields")
     @classmethod
@@ -510,6 +580,12 @@ class Mapping(_Strict):
     def field_specs(self) -> tuple[FieldSpec, ...]:
         """The fields as specs, in file order, for planning and provisioning."""
         return tuple(item.spec() for item in self.fields)
+
+    @property
+    def reads_preferences(self) -> bool:
+        """Whether a field reads a stated preference: the sync engine then reads each
+        person's preferences, and a new statement marks the person changed."""
+        return any(item.info.origin is SourceOrigin.PREFERENCE for item in self.fields)
 
     def field_names(self) -> frozenset[str]:
         """The only field names a write for this target may carry."""

@@ -62,6 +62,13 @@ from relcrm.models.scores import (
     nps_category,
 )
 from relcrm.models.support import SupportCase
+from relcrm.models.tasks import (
+    FollowUpTask,
+    TaskPriority,
+    TasksReport,
+    TaskState,
+    task_keys_in,
+)
 from relcrm.models.values import value_holds
 
 PUBLIC_MODELS: tuple[type[FrozenModel], ...] = (
@@ -99,6 +106,7 @@ __all__ = [
     "FieldType",
     "FieldValue",
     "FieldWrite",
+    "FollowUpTask",
     "FrozenModel",
     "HealthBand",
     "MatchKey",
@@ -126,6 +134,9 @@ __all__ = [
     "Segment",
     "SocialHandle",
     "SupportCase",
+    "TaskPriority",
+    "TaskState",
+    "TasksReport",
     "TextAnalysis",
     "Trend",
     "TrendDirection",
@@ -135,5 +146,6 @@ __all__ = [
     "perception_id_for",
     "problems_from",
     "record_error",
+    "task_keys_in",
     "value_holds",
 ]

@@ -29,6 +29,10 @@ class FieldType(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
     PICKLIST = "picklist"
+    MULTI_PICKLIST = "multi_picklist"
+    """Several options at once, sent as one text with ``;`` between them (Salesforce's
+    multi-select picklist, HubSpot's checkbox enumeration); a connector that has none
+    leaves it out of ``ConnectorCapabilities.field_types``."""
 
 
 FieldValue = str | float | int | bool | None
@@ -129,7 +133,8 @@ class ConnectorCapabilities(FrozenModel):
 
     A feature declared here comes with its method: ``support_cases`` with
     :class:`relcrm.connectors.CaseSource`, ``history_notes`` with
-    :class:`relcrm.connectors.NoteSink` (the contract suite checks that they agree).
+    :class:`relcrm.connectors.NoteSink`, ``follow_up_tasks`` with
+    :class:`relcrm.connectors.TaskSink` (the contract suite checks that they agree).
     """
 
     name: str
@@ -168,6 +173,9 @@ class ConnectorCapabilities(FrozenModel):
     """The connector reads support cases (``read_cases``: :class:`CaseSource`)."""
     history_notes: bool = False
     """The connector writes perceptions as notes on the record's timeline (:class:`NoteSink`)."""
+    follow_up_tasks: bool = False
+    """The connector creates, closes and reads follow-up tasks for the owner of a person's
+    record (:class:`TaskSink`): a mapping's ``[outreach] create_task``."""
     rate_policy: RatePolicy | None = None
     """The request limit the connector paces itself by; None when the CRM sets none."""
 

@@ -30,6 +30,9 @@ CountKey = Literal[
     "recovered",
     "consent_granted",
     "consent_withdrawn",
+    "tasks_created",
+    "tasks_closed",
+    "tasks_rejected",
 ]
 
 COUNT_KEYS: Final[tuple[CountKey, ...]] = get_args(CountKey)
@@ -90,6 +93,12 @@ class RunCounts:
     """Persons whose consent the CRM's consent field granted at the run's start."""
     consent_withdrawn: int = 0
     """Persons whose consent the CRM's consent field withdrew at the run's start."""
+    tasks_created: int = 0
+    """Follow-up tasks created for record owners (``[outreach]``; a dry run: would be)."""
+    tasks_closed: int = 0
+    """Follow-up tasks closed because the person recovered (``close_when_recovered``)."""
+    tasks_rejected: int = 0
+    """Follow-up tasks the CRM refused to create or close (logged with its reason)."""
 
     def __getitem__(self, key: CountKey) -> int:
         _check(key)

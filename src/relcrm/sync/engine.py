@@ -41,7 +41,12 @@ from relcrm.connectors.errors import (
     VendorError,
 )
 from relcrm.errors import ConfigurationError, ExitCode, FieldProblem
-from relcrm.mapping import Mapping, crm_holds, require_supported
+from relcrm.mapping import (
+    Mapping,
+    StatedPreferences,
+    crm_holds,
+    require_supported,
+)
 from relcrm.models import (
     FieldWrite,
     Person,
@@ -59,6 +64,7 @@ from relcrm.sync.consent_pull import pull_consent
 from relcrm.sync.counts import CARRIED_ON_RESUME, COUNT_KEYS, RunCounts
 from relcrm.sync.fields import MappingProblem, Severity, check_mapping, has_errors
 from relcrm.sync.lease import Holder, LeasePolicy, TargetLease, target_lease_name
+from relcrm.sync.outreach import Outreach
 from relcrm.sync.selection import Action, Decision, decide
 
 logger = logging.getLogger(__name__)
@@ -141,7 +147,8 @@ class SyncReport:
             "run_id": self.run_id,
             "dry_run": self.dry_run,
             "resumed": self.resumed,
-            "status": self.status,
+            # A dry run decides and counts; its status says so, not "succeeded".
+            "status": "dry run" if self.dry_run else self.status,
             "counts": self.counts.as_dict(),
             "api_calls": self.api_calls,
             "duration_s": round(self.duration_s, 3),
@@ -253,6 +260,10 @@ class SyncEngine:
         )
         """Persons without a remembered record are upserted by their key, not matched."""
         self._mapping_key = mapping.model_dump_json().encode() + b"\x00"
+        self._outreach = Outreach(store, connector, mapping, self.target, self.now)
+        """Follow-up tasks for record owners (the mapping's ``[outreach]``)."""
+        self._reads_preferences = mapping.reads_preferences
+        """Preferences are read (and hashed into each person's row) only when mapped."""
 
     # ------------------------------------------------------------------ public
 
@@ -347,6 +358,8 @@ class SyncEngine:
                 report.counts["consent_granted"] += len(pulled.granted)
                 report.counts["consent_withdrawn"] += len(pulled.withdrawn)
             self._run_pages(state, full=full, dry_run=dry_run, progress=progress)
+            if not dry_run:
+                self._outreach.settle(report.counts, check=self._check_lease)
             status: RunStatus = (
                 "partial" if report.counts["rejected"] or report.counts["failed"] else "succeeded"
             )
@@ -452,6 +465,11 @@ class SyncEngine:
         self._lease = hold
         try:
             self._run_pages(state, full=full, dry_run=False, progress=progress)
+            self._outreach.settle(
+                report.counts,
+                belongs=lambda person_id: _in_partition(person_id, slice_),
+                check=self._check_lease,
+            )
             status: RunStatus = (
                 "partial" if report.counts["rejected"] or report.counts["failed"] else "succeeded"
             )
@@ -508,11 +526,16 @@ class SyncEngine:
             if not rows:
                 continue
             pushed = self.store.field_fingerprints(self.target, [row.id for row in rows])
+            stated = (
+                self.store.preference_rows([row.id for row in rows])
+                if self._reads_preferences
+                else {}
+            )
             page: list[tuple[Person, RelationshipProfile | None, str]] = []
             unchanged: dict[str, dict[str, str]] = {}
             settled: list[str] = []
             for row in rows:
-                row_hash = self._row_hash(row)
+                row_hash = self._row_hash(row, stated.get(row.id, ()))
                 if not full and pushed.get(row.id, {}).get(ROW_KEY) == row_hash:
                     # Person, profile and mapping are as they were when this person's
                     # values were last confirmed: nothing can have changed.
@@ -522,6 +545,7 @@ class SyncEngine:
                         settled.append(row.id)  # the CRM has these values after all
                     continue
                 page.append((row.parsed_person(), row.parsed_profile(), row_hash))
+            self._outreach.consider([(p, f) for p, f, _ in page], counts, dry_run=dry_run)
             withdrawn = [p.id for p, _, _ in page if not p.consent.granted and p.id in pushed]
             cleared = self.store.cleared(self.target, withdrawn) if withdrawn else set()
             for person, profile, row_hash in page:
@@ -535,6 +559,7 @@ class SyncEngine:
                     pushed.get(person.id),
                     cleared=person.id in cleared,
                     full=full,
+                    preferences=StatedPreferences.from_json(stated.get(person.id, ())),
                 )
                 if decision.action is Action.SEND:
                     decision.fingerprints[ROW_KEY] = row_hash  # stored once confirmed
@@ -559,13 +584,23 @@ class SyncEngine:
         if pending.decisions:
             self._flush(state, pending, progress, read, total)
 
-    def _row_hash(self, row: PersonRowText) -> str:
-        """What a person's values depend on: their stored row, their profile's, and the
-        mapping. Equal to the hash stored at the last confirmed write means unchanged."""
+    def _check_lease(self) -> None:
+        """Never write once another run holds the target (or this worker's partition)."""
+        if self._lease is not None:
+            self._lease.check()
+
+    def _row_hash(self, row: PersonRowText, preferences: Sequence[str] = ()) -> str:
+        """What a person's values depend on: their stored row, their profile's, the
+        mapping, and (when it reads them) their stated preferences, so a new statement
+        marks the person changed. Equal to the hash stored at the last confirmed write
+        means unchanged."""
         digest = hashlib.sha256(self._mapping_key)
         digest.update(row.person.encode())
         digest.update(b"\x00")
         digest.update((row.profile or "").encode())
+        for text in preferences:  # none unless the mapping reads preferences
+            digest.update(b"\x1e")
+            digest.update(text.encode())
         return digest.hexdigest()[:32]
 
     def _count_decision(self, state: _RunState, decision: Decision) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 import httpx
+from pydantic_settings import BaseSettings
 
 from relcrm.connectors.dataverse.client import DataverseClient
 from relcrm.connectors.dataverse.describe import ENTITY_SETS, TABLE_ALIASES, Schema, field_spec
@@ -21,6 +22,7 @@ from relcrm.connectors.dataverse.provisioning import MAX_NAME, MEMO_MAX, STRING_
 from relcrm.connectors.dataverse.ratelimit import RequestWindow
 from relcrm.connectors.dataverse.reading import read_raw
 from relcrm.connectors.dataverse.settings import DataverseSettings
+from relcrm.connectors.dataverse.tasks import TaskWriter
 from relcrm.connectors.dataverse.values import normalise
 from relcrm.connectors.dataverse.writer import Writer
 from relcrm.connectors.retry import RetryPolicy
@@ -30,10 +32,14 @@ from relcrm.models import (
     FieldSpec,
     FieldType,
     FieldWrite,
+    FollowUpTask,
     MatchReport,
     ProvisionPlan,
     RatePolicy,
     ReadValue,
+    RecordRef,
+    TasksReport,
+    TaskState,
     WriteResult,
 )
 
@@ -43,7 +49,7 @@ CAPABILITIES = ConnectorCapabilities(
     name="dataverse",
     max_batch_size=500,
     bulk_threshold=None,
-    field_types=frozenset(FieldType),
+    field_types=frozenset(FieldType) - {FieldType.MULTI_PICKLIST},  # not provisioned yet
     max_field_name_length=MAX_NAME,
     max_text_length=STRING_MAX,
     max_long_text_length=MEMO_MAX,
@@ -56,6 +62,7 @@ CAPABILITIES = ConnectorCapabilities(
     all_or_nothing_batches=True,
     support_cases=False,
     history_notes=False,
+    follow_up_tasks=True,  # a task regarding the contact/lead, for its owner (create_tasks)
     rate_policy=RatePolicy(requests=6000, window_s=300, scope="user"),
 )
 """UpdateMultiple is all-or-nothing on standard tables (the writer isolates bad records);
@@ -78,7 +85,7 @@ def table(name: str) -> str:
 class DataverseConnector:
     """Describe, provision, match and write against one Dataverse environment."""
 
-    settings_class: ClassVar[type[DataverseSettings]] = DataverseSettings
+    settings_class: ClassVar[type[BaseSettings]] = DataverseSettings
     declared_capabilities: ClassVar[ConnectorCapabilities] = CAPABILITIES
 
     @classmethod
@@ -101,6 +108,7 @@ class DataverseConnector:
         self.schema = Schema(self.client)
         self.provisioner = Provisioner(self.client, self.schema, self.settings)
         self.writer = Writer(self.client, self.schema, batch_size=self.settings.batch_size)
+        self.tasks = TaskWriter(self.client)
         self._capabilities = self.declared_capabilities.model_copy(
             update={
                 "rate_policy": RatePolicy(
@@ -187,3 +195,19 @@ class DataverseConnector:
         """Write a batch; one result per write, in order, never raising for one bad record
         (each write goes to the table its record is in: a lead found by fallback)."""
         return self.writer.write(table(object_name), writes)
+
+    def create_tasks(self, tasks: Sequence[FollowUpTask]) -> TasksReport:
+        """A task regarding each record for the record's owner (see ``tasks``)."""
+        return self.tasks.create(tasks)
+
+    def find_tasks(self, records: Sequence[RecordRef], keys: Sequence[str]) -> dict[str, str]:
+        """``{task key: activityid}`` of the tasks regarding ``records`` with those keys."""
+        return self.tasks.find(records, keys)
+
+    def close_tasks(self, task_ids: Sequence[str]) -> TasksReport:
+        """Complete the tasks (a deleted one counts as closed)."""
+        return self.tasks.close(task_ids)
+
+    def task_states(self, task_ids: Sequence[str]) -> dict[str, TaskState]:
+        """Whether each task is open, closed or gone."""
+        return self.tasks.states(task_ids)

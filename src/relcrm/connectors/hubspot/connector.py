@@ -21,6 +21,7 @@ from relcrm.connectors.hubspot.provisioning import MAX_NAME, Provisioner
 from relcrm.connectors.hubspot.ratelimit import RateLimiter
 from relcrm.connectors.hubspot.reading import read_values
 from relcrm.connectors.hubspot.settings import HubSpotSettings
+from relcrm.connectors.hubspot.tasks import TaskWriter
 from relcrm.connectors.hubspot.tickets import TicketReader
 from relcrm.connectors.hubspot.writer import MAX_BATCH, Writer
 from relcrm.connectors.retry import RetryPolicy
@@ -30,13 +31,17 @@ from relcrm.models import (
     FieldSpec,
     FieldType,
     FieldWrite,
+    FollowUpTask,
     MatchReport,
     NotesReport,
     PerceptionNote,
     ProvisionPlan,
     RatePolicy,
     ReadValue,
+    RecordRef,
     SupportCase,
+    TasksReport,
+    TaskState,
     WriteResult,
 )
 
@@ -60,6 +65,7 @@ CAPABILITIES = ConnectorCapabilities(
     all_or_nothing_batches=False,  # a 207 answers per input (the writer splits a 400 too)
     support_cases=True,  # tickets, with their requester contact (read_cases)
     history_notes=True,  # a note per perception on the contact (add_perception_notes)
+    follow_up_tasks=True,  # a task on the contact for its owner (create_tasks)
     rate_policy=RatePolicy(
         requests=DEFAULT_RATE_LIMIT, window_s=DEFAULT_RATE_WINDOW_S, scope="org"
     ),
@@ -116,6 +122,7 @@ class HubSpotConnector:
         self.matcher = Matcher(self.client)
         self.provisioner = Provisioner(self.client)
         self.notes = NoteWriter(self.client)
+        self.tasks = TaskWriter(self.client)
         self.tickets = TicketReader(self.client)
 
     def __repr__(self) -> str:
@@ -225,3 +232,19 @@ class HubSpotConnector:
         first, at most ``limit``, each with its requester contact; read lazily, page by
         page (see ``tickets``)."""
         return self.tickets.read(since, limit=limit)
+
+    def create_tasks(self, tasks: Sequence[FollowUpTask]) -> TasksReport:
+        """A task on each contact for the contact's owner (see ``tasks``)."""
+        return self.tasks.create(tasks)
+
+    def find_tasks(self, records: Sequence[RecordRef], keys: Sequence[str]) -> dict[str, str]:
+        """``{task key: task id}`` of the contacts' tasks carrying those keys."""
+        return self.tasks.find(records, keys)
+
+    def close_tasks(self, task_ids: Sequence[str]) -> TasksReport:
+        """Mark the tasks COMPLETED (a deleted one counts as closed)."""
+        return self.tasks.close(task_ids)
+
+    def task_states(self, task_ids: Sequence[str]) -> dict[str, TaskState]:
+        """Whether each task is open, closed or gone."""
+        return self.tasks.states(task_ids)

@@ -30,16 +30,21 @@ from relcrm.connectors.salesforce.provisioning import MAX_NAME, Provisioner
 from relcrm.connectors.salesforce.reading import read_values
 from relcrm.connectors.salesforce.settings import SalesforceSettings
 from relcrm.connectors.salesforce.soql import check_name
+from relcrm.connectors.salesforce.tasks import TaskWriter
 from relcrm.connectors.salesforce.writer import BULK_THRESHOLD, MAX_BATCH, Writer
 from relcrm.models import (
     ConnectorCapabilities,
     FieldSpec,
     FieldType,
     FieldWrite,
+    FollowUpTask,
     MatchReport,
     ProvisionPlan,
     ReadValue,
+    RecordRef,
     SupportCase,
+    TasksReport,
+    TaskState,
     WriteResult,
 )
 
@@ -60,6 +65,7 @@ CAPABILITIES = ConnectorCapabilities(
     all_or_nothing_batches=False,  # allOrNone=false: one result per record
     support_cases=True,  # Case, with its ContactId (read_cases)
     history_notes=False,
+    follow_up_tasks=True,  # Task on the Contact/Lead, for the record's owner
     # No pacing: Salesforce sets no per-second or per-minute request rate. Its limit is
     # the org's rolling 24-hour API request allocation, which depends on the edition and
     # the licences (so no figure here would be right) and is shared with every other
@@ -109,6 +115,7 @@ class SalesforceConnector:
         self.matcher = Matcher(self.client, objects=match_objects, filters=match_filters)
         self.provisioner = Provisioner(self.client, user_id=self.settings.user_id)
         self.cases = CaseReader(self.client)
+        self.tasks = TaskWriter(self.client)
 
     @property
     def capabilities(self) -> ConnectorCapabilities:
@@ -192,3 +199,19 @@ class SalesforceConnector:
         """Cases modified at or after ``since`` (aware; all when None), oldest change
         first, at most ``limit``; read lazily, page by page (see ``cases``)."""
         return self.cases.read(since, limit=limit)
+
+    def create_tasks(self, tasks: Sequence[FollowUpTask]) -> TasksReport:
+        """A Task on each record (``WhoId``) for the record's owner (see ``tasks``)."""
+        return self.tasks.create(tasks)
+
+    def find_tasks(self, records: Sequence[RecordRef], keys: Sequence[str]) -> dict[str, str]:
+        """``{task key: Task Id}`` of the Tasks on ``records`` carrying those keys."""
+        return self.tasks.find(records, keys)
+
+    def close_tasks(self, task_ids: Sequence[str]) -> TasksReport:
+        """Mark the Tasks Completed (a deleted one counts as closed)."""
+        return self.tasks.close(task_ids)
+
+    def task_states(self, task_ids: Sequence[str]) -> dict[str, TaskState]:
+        """Whether each Task is open, closed or gone."""
+        return self.tasks.states(task_ids)

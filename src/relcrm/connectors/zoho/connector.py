@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 import httpx
+from pydantic_settings import BaseSettings
 
 from relcrm.connectors.retry import RetryPolicy
 from relcrm.connectors.zoho.client import ZohoClient
@@ -23,6 +24,7 @@ from relcrm.connectors.zoho.matching import Matcher
 from relcrm.connectors.zoho.provisioning import MAX_NAME, Provisioner
 from relcrm.connectors.zoho.reading import read_values
 from relcrm.connectors.zoho.settings import ZohoSettings
+from relcrm.connectors.zoho.tasks import TaskWriter
 from relcrm.connectors.zoho.writer import MAX_BATCH, Writer
 from relcrm.errors import ConfigurationError
 from relcrm.models import (
@@ -30,10 +32,14 @@ from relcrm.models import (
     FieldSpec,
     FieldType,
     FieldWrite,
+    FollowUpTask,
     MatchReport,
     ProvisionPlan,
     RatePolicy,
     ReadValue,
+    RecordRef,
+    TasksReport,
+    TaskState,
     WriteResult,
 )
 
@@ -76,7 +82,7 @@ def capabilities_for(settings: ZohoSettings) -> ConnectorCapabilities:
         name=SYSTEM,
         max_batch_size=MAX_BATCH,
         bulk_threshold=None,
-        field_types=frozenset(FieldType),
+        field_types=frozenset(FieldType) - {FieldType.MULTI_PICKLIST},  # not provisioned yet
         max_field_name_length=MAX_NAME,
         max_text_length=255,
         max_long_text_length=32_000,
@@ -89,6 +95,7 @@ def capabilities_for(settings: ZohoSettings) -> ConnectorCapabilities:
         all_or_nothing_batches=False,
         support_cases=False,
         history_notes=False,
+        follow_up_tasks=True,  # a Tasks record on the contact/lead, for its owner
         rate_policy=(
             RatePolicy(requests=budget, window_s=DAY_S, scope="org") if budget is not None else None
         ),
@@ -111,7 +118,7 @@ def _check_module(name: str) -> str:
 class ZohoConnector:
     """Describe, provision, match, write and read back against one Zoho CRM org."""
 
-    settings_class: ClassVar[type[ZohoSettings]] = ZohoSettings
+    settings_class: ClassVar[type[BaseSettings]] = ZohoSettings
     declared_capabilities: ClassVar[ConnectorCapabilities] = DECLARED
 
     @classmethod
@@ -138,6 +145,7 @@ class ZohoConnector:
         self._schema_lock = threading.Lock()
         self.matcher = Matcher(self.client)
         self.provisioner = Provisioner(self.client)
+        self.tasks = TaskWriter(self.client)
         self.writer = Writer(
             self.client,
             self.schema,
@@ -248,3 +256,19 @@ class ZohoConnector:
         A write goes to its record's module (a person matched in Leads is written there);
         one without a record is upserted into ``object_name``."""
         return self.writer.write(_check_module(object_name), writes)
+
+    def create_tasks(self, tasks: Sequence[FollowUpTask]) -> TasksReport:
+        """A task on each record for the record's owner (see ``tasks``)."""
+        return self.tasks.create(tasks)
+
+    def find_tasks(self, records: Sequence[RecordRef], keys: Sequence[str]) -> dict[str, str]:
+        """``{task key: task id}`` of the records' tasks carrying those keys."""
+        return self.tasks.find(records, keys)
+
+    def close_tasks(self, task_ids: Sequence[str]) -> TasksReport:
+        """Complete the tasks (a deleted one counts as closed)."""
+        return self.tasks.close(task_ids)
+
+    def task_states(self, task_ids: Sequence[str]) -> dict[str, TaskState]:
+        """Whether each task is open, closed or gone."""
+        return self.tasks.states(task_ids)

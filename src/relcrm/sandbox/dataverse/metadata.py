@@ -436,4 +436,6 @@ def default_entities() -> dict[str, Entity]:
     lead.add(
         _options("Picklist", "leadqualitycode", "Rating", [(1, "Hot"), (2, "Warm"), (3, "Cold")])
     )
-    return {contact.logical_name: contact, lead.logical_name: lead}
+    from relcrm.sandbox.dataverse.tasks import extend  # builds on this module
+
+    return extend({contact.logical_name: contact, lead.logical_name: lead})

@@ -40,6 +40,7 @@ from relcrm.sandbox._faults import FaultInjector
 from relcrm.sandbox._requestlog import RecordWrite
 from relcrm.sandbox.dataverse import errors as E
 from relcrm.sandbox.dataverse import metadata as M
+from relcrm.sandbox.dataverse import tasks as T
 from relcrm.sandbox.dataverse.metadata import Attribute, Entity, EntityKey
 
 WriteSink = Callable[[RecordWrite], None]
@@ -279,9 +280,13 @@ class Organization:
         """The writable values of a body: annotations and read-only columns dropped,
         each value checked and converted."""
         clean: dict[str, Any] = {}
+        binds: dict[str, Any] = {}
         for name, raw in body.items():
+            if name.endswith("@odata.bind"):
+                binds[name.removesuffix("@odata.bind")] = raw  # a lookup (tasks.lookups)
+                continue
             if "@" in name:
-                continue  # @odata.type, lookups' @odata.bind (not modelled)
+                continue  # @odata.type and other annotations
             attribute = entity.attributes.get(name)
             if attribute is None:
                 raise E.payload_error(
@@ -297,6 +302,7 @@ class Organization:
             if not writable:
                 continue  # [memory] read-only columns are ignored, not refused
             clean[name] = self._coerce(entity, attribute, raw, record_id)
+        clean.update(T.lookups(self, entity, binds, record_id, creating=creating))
         return clean
 
     # -- keys --------------------------------------------------------------------------
@@ -343,6 +349,7 @@ class Organization:
             parts = [values.get("firstname"), values.get("lastname")]
             values["fullname"] = " ".join(p for p in parts if p) or None
         values["modifiedon"] = _now_text()
+        T.derive(entity, values)
 
     def create(
         self,

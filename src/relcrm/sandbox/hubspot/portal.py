@@ -17,6 +17,7 @@ from typing import Any
 from relcrm.sandbox._faults import FaultInjector
 from relcrm.sandbox._requestlog import RecordWrite
 from relcrm.sandbox.hubspot import errors as E
+from relcrm.sandbox.hubspot import tasks as K
 from relcrm.sandbox.hubspot import tickets as T
 from relcrm.sandbox.hubspot.errors import HsError
 from relcrm.sandbox.hubspot.schema import (
@@ -68,6 +69,7 @@ ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("contacts", "companies"): 279,
     ("companies", "contacts"): 280,
     **T.TICKET_ASSOCIATION_TYPES,
+    **K.TASK_ASSOCIATION_TYPES,
 }
 TRANSIENT_CATEGORY = "INTERNAL_ERROR"
 """Category of the fault plan's per-input failures (the sandbox's convention: retryable)."""
@@ -470,6 +472,8 @@ class Portal:
                     self._index(obj, name)[value.lower()] = rec.id
         if obj == "tickets":
             T.derive(rec.properties, clean)
+        if obj == "tasks":
+            K.derive(rec.properties, clean)
         now = iso_now()
         rec.updated_at = now
         rec.properties[MODIFIED_PROPERTY[obj]] = now
@@ -560,6 +564,8 @@ class Portal:
                 )
             if obj == "tickets" and T.missing_on_create(clean):
                 raise self._invalid(T.missing_on_create(clean))
+            if obj == "tasks" and K.missing_on_create(clean):
+                raise self._invalid(K.missing_on_create(clean))
             rec = self._insert(obj, clean)
             for to_type, to_id, type_id in links:
                 self.associate(obj, rec.id, to_type, to_id, type_id)
@@ -724,6 +730,8 @@ class Portal:
             checked = [self.check_values(obj, i.get("properties"), creating=True) for i in inputs]
             if obj == "tickets":
                 checked = [(c, p or T.missing_on_create(c)) for c, p in checked]
+            if obj == "tasks":
+                checked = [(c, p or K.missing_on_create(c)) for c, p in checked]
             pending: dict[str, str] = {}
             for clean, _problems in checked:
                 holder = self._unique_conflict(obj, clean, None)
@@ -798,7 +806,11 @@ class Portal:
                     sink(RecordWrite(obj, "update", rec.id, key, success=False))
                     continue
                 self._apply(obj, rec, clean)
-                sink(RecordWrite(obj, "update", rec.id, rec.properties.get("email")))
+                sink(
+                    RecordWrite(
+                        obj, "update", rec.id, rec.properties.get("email"), fields=tuple(clean)
+                    )
+                )
                 results.append(self.render(obj, rec, None, written=clean))
             if missing:
                 errors.append(

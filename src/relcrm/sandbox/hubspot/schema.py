@@ -19,6 +19,7 @@ OBJECT_TYPE_IDS: dict[str, str] = {
     "companies": "0-2",
     "notes": "0-46",
     "tickets": "0-5",
+    "tasks": "0-27",
 }
 OBJECT_ALIASES: dict[str, str] = {
     "contacts": "contacts",
@@ -33,12 +34,16 @@ OBJECT_ALIASES: dict[str, str] = {
     "tickets": "tickets",
     "ticket": "tickets",
     "0-5": "tickets",
+    "tasks": "tasks",
+    "task": "tasks",
+    "0-27": "tasks",
 }
 SINGULAR: dict[str, str] = {
     "contacts": "CONTACT",
     "companies": "COMPANY",
     "notes": "NOTE",
     "tickets": "TICKET",
+    "tasks": "TASK",
 }
 
 PROPERTY_TYPES: frozenset[str] = frozenset(
@@ -308,6 +313,8 @@ def default_groups(object_type: str) -> list[GroupDef]:
 
 def default_properties(object_type: str) -> list[PropertyDef]:
     """HubSpot's own properties for ``object_type`` (a representative subset)."""
+    from relcrm.sandbox.hubspot.tasks import owner_property  # builds on this module
+
     if object_type == "contacts":
         g = "contactinformation"
         return [
@@ -338,6 +345,7 @@ def default_properties(object_type: str) -> list[PropertyDef]:
             _p("createdate", "Create Date", "datetime", "date", g),
             _p("lastmodifieddate", "Last Modified Date", "datetime", "date", g,
                read_only=True),
+            owner_property("sales_properties"),
         ]  # fmt: skip
     if object_type == "companies":
         g = "companyinformation"
@@ -359,6 +367,10 @@ def default_properties(object_type: str) -> list[PropertyDef]:
         ]  # fmt: skip
     if object_type == "tickets":
         return ticket_properties()
+    if object_type == "tasks":
+        from relcrm.sandbox.hubspot.tasks import task_properties  # builds on this module
+
+        return task_properties()
     g = "engagement"
     return [
         _p("hs_note_body", "Note body", "string", "html", g),
@@ -391,6 +403,14 @@ DEFAULT_RETURNED: dict[str, tuple[str, ...]] = {
         "hs_ticket_priority",
         "subject",
     ),
+    "tasks": (
+        "hs_createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "hs_task_status",
+        "hs_task_subject",
+        "hs_timestamp",
+    ),
 }
 """Properties a read returns when the caller names none (as the real API does)."""
 
@@ -399,12 +419,14 @@ MODIFIED_PROPERTY: dict[str, str] = {
     "companies": "hs_lastmodifieddate",
     "notes": "hs_lastmodifieddate",
     "tickets": "hs_lastmodifieddate",
+    "tasks": "hs_lastmodifieddate",
 }
 CREATED_PROPERTY: dict[str, str] = {
     "contacts": "createdate",
     "companies": "createdate",
     "notes": "hs_createdate",
     "tickets": "createdate",
+    "tasks": "hs_createdate",
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from relcrm.sandbox._faults import FaultInjector
-from relcrm.sandbox.salesforce import cases
+from relcrm.sandbox.salesforce import cases, tasks
 from relcrm.sandbox.salesforce import errors as E
 from relcrm.sandbox.salesforce.errors import SfError
 from relcrm.sandbox.salesforce.ids import IdFactory, counter_of, looks_like_id, to18
@@ -751,6 +751,9 @@ class OrgView:
             raise bad
         if full not in self.org.index:
             raise SfError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
+        target = self.org.records.get(self.org.index[full], {}).get(full)
+        if target is not None and target.get("IsDeleted"):  # in the recycle bin
+            raise SfError("ENTITY_IS_DELETED", "entity is deleted", [fdef.name])
         return full
 
     def clean(
@@ -981,6 +984,8 @@ class OrgView:
             row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
         elif name == "Case":
             cases.derive(self.org, row, creating=creating, stamp=now())
+        elif name == "Task":
+            tasks.derive(row)
         elif name == "Opportunity":
             stage = row.get("StageName") or ""
             row["IsClosed"] = stage.startswith("Closed")

@@ -962,11 +962,14 @@ def standard_objects() -> list[ObjectDef]:
         updateable=False,
         url_style="minimal",
     )
+    from relcrm.sandbox.salesforce.tasks import task_object  # builds on this module
+
     return [
         contact,
         lead,
         account,
         case,
+        task_object(),
         opportunity,
         user,
         organization,

@@ -26,6 +26,7 @@ from typing import Any
 from relcrm.sandbox._faults import FaultInjector
 from relcrm.sandbox._requestlog import RecordWrite
 from relcrm.sandbox.zoho import errors as E
+from relcrm.sandbox.zoho import tasks
 from relcrm.sandbox.zoho.schema import (
     API_NAME_MAX,
     API_NAME_RE,
@@ -153,9 +154,10 @@ class Org:
             elif name == "Modified_Time":
                 out[name] = render(None, record.modified, self.zone)
             elif name == "Owner":
-                out[name] = self._user()
+                out[name] = tasks.shown(record.values.get("Owner")) or self._user()
             elif name in specs:
-                out[name] = render(specs[name], record.values.get(name), self.zone)
+                value = render(specs[name], record.values.get(name), self.zone)
+                out[name] = tasks.shown(value)
         return out
 
     # ------------------------------------------------------------------ fields
@@ -319,13 +321,16 @@ class Org:
                 continue
             path = f"$.data[{index}].{name}"
             spec = specs.get(name)
-            if spec is None or spec.read_only or spec.data_type in ("ownerlookup", "lookup"):
+            if spec is None or spec.read_only:
                 if name in SYSTEM_FIELDS and name != "Owner":
                     return None, E.invalid_data(name, path)
                 if spec is None:
                     return None, E.invalid_data(name, path)
-                continue  # a lookup's value: accepted, not emulated
+                continue
             try:
+                if spec.data_type in ("ownerlookup", "lookup"):  # the id must name something
+                    out[name] = tasks.lookup_value(self, spec, value, raw)
+                    continue
                 out[name] = accept(spec, value)
             except ValueProblem as problem:
                 return None, E.invalid_data(name, path, **problem.details)
@@ -560,6 +565,8 @@ class Org:
             if spec is None:
                 raise E.invalid_query(f"the field {name} does not exist")
             held = render(spec, record.values.get(name), self.zone)
+            if isinstance(held, dict):  # a lookup matches by the id it holds
+                held = held.get("id")
         if held is None:
             return False
         text = str(held).casefold()

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-MODULES: tuple[str, ...] = ("Contacts", "Leads")
+MODULES: tuple[str, ...] = ("Contacts", "Leads", "Tasks")
 
 TEXT_MAX = 255
 INTEGER_MAX_DIGITS = 9
@@ -159,7 +159,11 @@ def _f(api_name: str, label: str, data_type: str, **kw: Any) -> FieldDef:
 
 
 def default_fields(module: str) -> list[FieldDef]:
-    """The standard fields of a fresh org's ``Contacts`` or ``Leads`` (a subset)."""
+    """The standard fields of a fresh org's ``Contacts``, ``Leads`` or ``Tasks`` (a subset)."""
+    if module == "Tasks":
+        from relcrm.sandbox.zoho.tasks import task_fields  # builds on this module
+
+        return task_fields()
     common = [
         _f("First_Name", "First Name", "text", length=40),
         _f("Last_Name", "Last Name", "text", length=80, system_mandatory=True),
