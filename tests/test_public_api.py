@@ -65,6 +65,11 @@ EXPECTED = {
     "load_mapping",
     "load_shipped",
     "profile_and_save",
+    # the relationship report (issue 14)
+    "RelationshipReport",
+    "ReportOptions",
+    "build_report",
+    "write_report",
     "push_profiles",
     "retry_dead_letters",
     "run_pipeline",

@@ -47,6 +47,7 @@ from relcrm.models import (
     SocialHandle,
 )
 from relcrm.profile import ProfileConfig, build_profile
+from relcrm.report import RelationshipReport, ReportOptions, build_report, write_report
 from relcrm.sources.interchange import read_interchange, write_interchange
 from relcrm.store import Store, open_store
 from relcrm.sync import (
@@ -120,7 +121,9 @@ __all__ = [
     "ProfileRun",
     "Provenance",
     "RelationshipProfile",
+    "RelationshipReport",
     "RelcrmError",
+    "ReportOptions",
     "RunCounts",
     "SchemaVersionError",
     "Segment",
@@ -134,6 +137,7 @@ __all__ = [
     "available_connectors",
     "build_connector",
     "build_profile",
+    "build_report",
     "check_mapping",
     "forget",
     "generate_sample",
@@ -152,4 +156,5 @@ __all__ = [
     "run_pipeline",
     "run_sync",
     "write_interchange",
+    "write_report",
 ]

@@ -321,6 +321,14 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "a batch was about to write fields outside the mapping (a bug); it was refused",
         "report it as a bug, with the field names from the message",
     ),
+    CodeEntry(
+        "sync.unknown_person",
+        "PreviewUnknownPersonError",
+        _CONFIG,
+        "relcrm mapping preview was given a person id the store does not hold; the other "
+        "ids were previewed",
+        "check the id (relcrm profile lists the persons) or ingest the person first",
+    ),
     # ------------------------------------------------------------------ push
     CodeEntry(
         "push.profile_without_person",
@@ -540,6 +548,106 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "a mapped field cannot be a Zoho custom field (its API name, a label over 25 "
         "characters, or text over 255)",
         "fix the mapping as the message says",
+    ),
+    # ------------------------------------------------------------------ voice
+    CodeEntry(
+        "voice.invalid_settings",
+        "VoiceSettingsError",
+        _CONFIG,
+        "the feedback page's settings cannot work: no signing key in RELCRM_VOICE_KEYS, a "
+        "key under 32 characters, a bad duration or base URL",
+        "set RELCRM_VOICE_KEYS (random keys of 32+ characters, newest first) and fix the "
+        "setting the message names",
+    ),
+    CodeEntry(
+        "voice.unknown_person",
+        "StoreError",
+        _CONFIG,
+        "relcrm voice link was given a person id the store does not hold",
+        "check the id (relcrm profile lists the persons) or ingest the person first",
+    ),
+    CodeEntry(
+        "voice.gone",
+        "StoreError",
+        _CONFIG,
+        "an answer arrived for a link whose person was erased since the page opened; "
+        "nothing was recorded",
+        "nothing: the person asked to be forgotten",
+    ),
+    CodeEntry(
+        "voice.answer_refused",
+        "StoreError",
+        _CONFIG,
+        "the ingest refused the page's answer (the person was forgotten, or the answer "
+        "was invalid); the link can answer again",
+        "read the message; a forgotten person comes back only by giving consent again",
+    ),
+    CodeEntry(
+        "voice.invalid_link",
+        "VoiceLinkError",
+        _CONFIG,
+        "a page request with a link that is malformed, badly signed, of another purpose, "
+        "or no longer in the store (HTTP 404)",
+        "nothing on the server; the customer uses the whole link, or asks for a new one",
+    ),
+    CodeEntry(
+        "voice.expired_link",
+        "VoiceLinkError",
+        _CONFIG,
+        "a page request with a link past its expiry (HTTP 410)",
+        "issue a new link (relcrm voice link PERSON_ID)",
+    ),
+    CodeEntry(
+        "voice.stale_form",
+        "VoiceLinkError",
+        _CONFIG,
+        "a form sent without the token its page served, with a token of another link, or "
+        "too late (HTTP 403)",
+        "nothing; the customer opens the link again (RELCRM_VOICE_FORM_TTL sets how long "
+        "a form lasts)",
+    ),
+    CodeEntry(
+        "voice.already_answered",
+        "VoiceLinkError",
+        _CONFIG,
+        "a second answer through a feedback link, which answers once (HTTP 409); "
+        "preferences can still be changed",
+        "nothing; issue a new link if another answer is wanted",
+    ),
+    CodeEntry(
+        "voice.rate_limited",
+        "VoiceLinkError",
+        _CONFIG,
+        "too many requests for one link or from one address in the window (HTTP 429, with "
+        "Retry-After)",
+        "nothing if it is abuse; raise RELCRM_VOICE_LINK_RATE or "
+        "RELCRM_VOICE_ADDRESS_RATE if real visitors hit it (check --forwarded-allow-ips "
+        "behind a proxy)",
+    ),
+    CodeEntry(
+        "voice.bad_request",
+        "VoiceLinkError",
+        _CONFIG,
+        "a form post the page cannot read: not url-encoded UTF-8, or over 32 KiB (HTTP "
+        "400, 413 or 415)",
+        "nothing; only the page's own form is accepted",
+    ),
+    # ------------------------------------------------------------------ report
+    CodeEntry(
+        "report.invalid_option",
+        "ConfigurationError",
+        _CONFIG,
+        "relcrm report was given an option it cannot use: a --since that is not days or "
+        "weeks, a --link that is not TARGET=http(s) URL with {object} and {id}, an --as-of "
+        "without a time zone",
+        "fix the option the message names and run again",
+    ),
+    CodeEntry(
+        "report.write_failed",
+        "ConfigurationError",
+        _CONFIG,
+        "the report's HTML file cannot be written (no such folder, no permission, disk full)",
+        "choose another --out, in a folder that exists and you may write to",
     ),
     # ------------------------------------------------------------------ demo
     CodeEntry(

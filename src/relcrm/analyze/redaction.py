@@ -386,7 +386,7 @@ def _looks_like_phone(text: str) -> bool:
         return digits.startswith("0") and 9 <= len(digits) <= 12
     if not international and len(groups) == 2 and not text.startswith(("0", "(")):
         return False  # 48213 48213: two numbers; two-group phones have a trunk 0
-    if not international and sum(len(group) > 4 for group in groups) > 1:
+    if not international and not text.startswith("0") and sum(len(g) > 4 for g in groups) > 1:
         return False  # 9 48213 48213: national numbers have at most one long group
     if any(len(group) == 1 for group in groups[(2 if international else 1) :]):
         return False  # "1 2 3 4 5 6 7" is a list, not a phone

@@ -846,9 +846,12 @@ def fields_apply(
 from relcrm.cli import analyze_command as _analyze_command  # noqa: E402
 from relcrm.cli import demo_command as _demo_command  # noqa: E402
 from relcrm.cli import init_command as _init_command  # noqa: E402
+from relcrm.cli import preview_command as _preview_command  # noqa: E402, F401
 from relcrm.cli import privacy_commands as _privacy_commands  # noqa: E402
+from relcrm.cli import report_command as _report_command  # noqa: E402
 from relcrm.cli import sandbox_command as _sandbox_command  # noqa: E402
 from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
+from relcrm.cli import voice_command as _voice_command  # noqa: E402
 
 __all__ = [
     "ORG_FILE",
@@ -857,8 +860,10 @@ __all__ = [
     "_demo_command",
     "_init_command",
     "_privacy_commands",
+    "_report_command",
     "_sandbox_command",
     "_sync_commands",
+    "_voice_command",
     "app",
     "main",
     "require_store",

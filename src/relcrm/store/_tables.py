@@ -275,3 +275,66 @@ run_partitions = Table(
     PrimaryKeyConstraint("run_id", "partition", name="pk_run_partitions"),
 )
 """The slices of a run several workers share; see relcrm.store.partitions."""
+
+# -- the feedback page's links (version 9) ---------------------------------------------------
+
+VOICE_LINK_ID_LENGTH = 32
+"""A link id: 16 random bytes in hex, the only thing a signed link carries."""
+
+voice_links = Table(
+    "voice_links",
+    metadata,
+    Column("id", String(VOICE_LINK_ID_LENGTH), primary_key=True),
+    Column("person_id", PersonIdType, ForeignKey("persons.id"), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_voice_links_person_id", "person_id"),
+)
+"""The links ``relcrm voice link`` issued: whose page each opaque id opens, until when,
+and when its one answer was taken (the nonce: set once, never reset); see
+relcrm.store.voice_links. Erased with the person."""
+
+# -- follow-up tasks in the CRMs (version 10) ------------------------------------------------
+
+outreach_tasks = Table(
+    "outreach_tasks",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("target", String(64), nullable=False),
+    Column("person_id", PersonIdType, nullable=False),
+    Column("reason_hash", String(32), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("crm_object", String(64), nullable=True),
+    Column("record_id", String(64), nullable=True),
+    Column("task_id", String(64), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_outreach_tasks_target_person", "target", "person_id"),
+    Index("ix_outreach_tasks_target_status", "target", "status"),
+)
+"""One follow-up task per (target, person, outreach reason) relcrm wanted, created or closed
+in a CRM: wanted -> creating (the intent, stored before the call) -> open -> closing ->
+closed, or failed; see relcrm.store.outreach_tasks. Erased with the person."""
+
+# -- profile history (version 11) ------------------------------------------------------------
+
+profile_history = Table(
+    "profile_history",
+    metadata,
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("person_id", PersonIdType, nullable=False),
+    Column("segment", String(32), nullable=False),
+    Column("health", Float, nullable=False),
+    Column("band", String(16), nullable=False),
+    Column("attitude", Float, nullable=False),
+    Column("behavioural_loyalty", Float, nullable=True),
+    PrimaryKeyConstraint("as_of", "person_id", name="pk_profile_history"),
+    Index("ix_profile_history_person_id", "person_id"),
+)
+"""Each profiling run's figures per person (one row per clock and person, a rerun at the same
+clock replaces its rows), kept for RELCRM_PROFILE_HISTORY_DAYS: what the report's movement
+and trend are drawn from; see relcrm.store.profile_history. Erased with the person."""

@@ -281,6 +281,64 @@ def _v8_run_partitions(connection: Connection) -> None:
     md.tables["run_partitions"].create(connection)
 
 
+def _v9_voice_links(connection: Connection) -> None:
+    md = MetaData()
+    Table("persons", md, Column("id", _PERSON_ID, primary_key=True))
+    Table(
+        "voice_links",
+        md,
+        Column("id", String(32), primary_key=True),
+        Column("person_id", _PERSON_ID, ForeignKey("persons.id"), nullable=False),
+        Column("purpose", String(16), nullable=False),
+        Column("issued_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("answered_at", DateTime(timezone=True), nullable=True),
+        Index("ix_voice_links_person_id", "person_id"),
+    )
+    md.tables["voice_links"].create(connection)
+
+
+def _v10_outreach_tasks(connection: Connection) -> None:
+    md = MetaData()
+    Table(
+        "outreach_tasks",
+        md,
+        Column("key", String(32), primary_key=True),
+        Column("target", String(64), nullable=False),
+        Column("person_id", _PERSON_ID, nullable=False),
+        Column("reason_hash", String(32), nullable=False),
+        Column("subject", String(255), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("crm_object", String(64), nullable=True),
+        Column("record_id", String(64), nullable=True),
+        Column("task_id", String(64), nullable=True),
+        Column("error", Text, nullable=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Index("ix_outreach_tasks_target_person", "target", "person_id"),
+        Index("ix_outreach_tasks_target_status", "target", "status"),
+    )
+    md.tables["outreach_tasks"].create(connection)
+
+
+def _v11_profile_history(connection: Connection) -> None:
+    md = MetaData()
+    Table(
+        "profile_history",
+        md,
+        Column("as_of", DateTime(timezone=True), nullable=False),
+        Column("person_id", _PERSON_ID, nullable=False),
+        Column("segment", String(32), nullable=False),
+        Column("health", Float, nullable=False),
+        Column("band", String(16), nullable=False),
+        Column("attitude", Float, nullable=False),
+        Column("behavioural_loyalty", Float, nullable=True),
+        PrimaryKeyConstraint("as_of", "person_id", name="pk_profile_history"),
+        Index("ix_profile_history_person_id", "person_id"),
+    )
+    md.tables["profile_history"].create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "persons, their identities, and perceptions", _v1_persons_identities_perceptions),
     Migration(2, "relationship profiles", _v2_profiles),
@@ -290,6 +348,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "an audit log of erasures, and the store's audit salt", _v6_audit_log),
     Migration(7, "leases: one writer per target (or partition) at a time", _v7_leases),
     Migration(8, "partitions of runs that several workers share", _v8_run_partitions),
+    Migration(9, "voice links: the page's opaque link ids and answer nonces", _v9_voice_links),
+    Migration(10, "follow-up tasks relcrm created in the CRMs", _v10_outreach_tasks),
+    Migration(11, "profile history: segment and health per run", _v11_profile_history),
 )
 """Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
 

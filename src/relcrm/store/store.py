@@ -46,9 +46,13 @@ from relcrm.store.identities import (
 )
 from relcrm.store.leases import LeaseStore
 from relcrm.store.migrations import migrate
+from relcrm.store.outreach_tasks import OutreachTaskStore
 from relcrm.store.partitions import SharedRunStore
+from relcrm.store.profile_history import ProfileHistoryStore
+from relcrm.store.report_reads import ReportReadStore
 from relcrm.store.sync_state import ErasureReport, SyncStateStore
 from relcrm.store.unresolved_posts import UnresolvedPostStore
+from relcrm.store.voice_links import VoiceLinkStore
 
 _T = TypeVar("_T")
 
@@ -187,7 +191,17 @@ def _identity_conflict(
     )
 
 
-class Store(SyncStateStore, UnresolvedPostStore, AuditStore, LeaseStore, SharedRunStore):
+class Store(
+    SyncStateStore,
+    UnresolvedPostStore,
+    AuditStore,
+    LeaseStore,
+    SharedRunStore,
+    VoiceLinkStore,
+    OutreachTaskStore,
+    ProfileHistoryStore,
+    ReportReadStore,
+):
     """The state store. Open it with :meth:`open` (or :func:`open_store`) and close it,
     ideally with ``with``; one instance may be shared by the threads of one process.
 
@@ -476,6 +490,9 @@ class Store(SyncStateStore, UnresolvedPostStore, AuditStore, LeaseStore, SharedR
         """
         with self._write() as connection:
             records, targets = self._erase_sync_state(connection, person_id)
+            self._erase_voice_links(connection, person_id)
+            self._erase_outreach_tasks(connection, person_id)
+            self._erase_profile_history(connection, person_id)
             for table in (identities, perceptions, preferences, profiles):
                 connection.execute(delete(table).where(table.c.person_id == person_id))
             result = connection.execute(delete(persons).where(persons.c.id == person_id))
@@ -683,6 +700,7 @@ class Store(SyncStateStore, UnresolvedPostStore, AuditStore, LeaseStore, SharedR
                     ),
                     [_profile_row(profile) for profile in latest.values()],
                 )
+                self._record_history(connection, list(latest.values()))
             written += len(latest)
         return written
 

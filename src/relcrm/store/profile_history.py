@@ -1,0 +1,182 @@
+"""Profile history: each profiling run's segment and health per person, kept for a while.
+
+The ``profiles`` table holds only each person's latest profile; the relationship report
+shows how segments moved since the last run and how health went week by week, so every
+save of profiles also records a compact row per person and clock (not the whole profile:
+100,000 persons a run would otherwise cost 150 MB a run). Rows older than the retention
+(``RELCRM_PROFILE_HISTORY_DAYS``, default 400 days, before the newest clock saved) are
+deleted as new ones arrive; 0 keeps no history at all.
+
+These methods are mixed into :class:`relcrm.store.Store`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import Connection, case, delete, func, select
+
+from relcrm.errors import ConfigurationError
+from relcrm.models import RelationshipProfile
+from relcrm.store._part import StorePart, from_column, to_utc
+from relcrm.store._tables import profile_history
+from relcrm.store.report_reads import refusing_persons
+
+HISTORY_DAYS_ENV: Final = "RELCRM_PROFILE_HISTORY_DAYS"
+DEFAULT_HISTORY_DAYS: Final = 400
+"""A bit over a year: enough for a year-on-year look at the trend."""
+
+
+def history_retention_days(environ: dict[str, str] | None = None) -> int:
+    """Days of profile history to keep, from ``RELCRM_PROFILE_HISTORY_DAYS``.
+
+    Raises :class:`ConfigurationError` for a value that is not a whole number of days >= 0.
+    """
+    raw = (os.environ if environ is None else environ).get(HISTORY_DAYS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_HISTORY_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise ConfigurationError(
+            f"{HISTORY_DAYS_ENV} must be a whole number of days (0 or more), got {raw!r}",
+            hint=f"unset it for the default ({DEFAULT_HISTORY_DAYS}), or set 0 to keep none",
+        )
+    return days
+
+
+@dataclass(frozen=True)
+class HistoryRun:
+    """One profiling clock in the history, with the figures of consenting persons.
+
+    ``segments`` counts every person (headcounts); ``health_sum`` and ``consenting`` are
+    over consenting persons only, whose feelings the report may summarise.
+    """
+
+    as_of: datetime
+    persons: int
+    segments: dict[str, int]
+    consenting: int
+    health_sum: float
+
+    @property
+    def mean_health(self) -> float | None:
+        return self.health_sum / self.consenting if self.consenting else None
+
+
+def history_rows(profiles_: Sequence[RelationshipProfile]) -> list[dict[str, Any]]:
+    """The history rows of ``profiles_`` (one per person and clock; the last one wins)."""
+    rows = {
+        (p.as_of, p.person_id): {
+            "as_of": to_utc(p.as_of),
+            "person_id": p.person_id,
+            "segment": p.segment.value,
+            "health": p.health,
+            "band": p.band.value,
+            "attitude": p.attitude,
+            "behavioural_loyalty": p.behavioural_loyalty,
+        }
+        for p in profiles_
+    }
+    return list(rows.values())
+
+
+class ProfileHistoryStore(StorePart):
+    """The profile history's part of the store (mixed into :class:`relcrm.store.Store`)."""
+
+    _history_days: int | None = None
+
+    def _record_history(self, connection: Connection, chunk: Sequence[RelationshipProfile]) -> None:
+        """Inside the caller's transaction (the save of ``chunk``): add its history rows and
+        drop the rows past the retention."""
+        if self._history_days is None:
+            self._history_days = history_retention_days()
+        if self._history_days == 0 or not chunk:
+            return
+        rows = history_rows(chunk)
+        insert = self._insert(profile_history)
+        keep = {"segment", "health", "band", "attitude", "behavioural_loyalty"}
+        connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=[profile_history.c.as_of, profile_history.c.person_id],
+                set_={name: insert.excluded[name] for name in keep},
+            ),
+            rows,
+        )
+        horizon = max(row["as_of"] for row in rows) - timedelta(days=self._history_days)
+        connection.execute(delete(profile_history).where(profile_history.c.as_of < horizon))
+
+    @staticmethod
+    def _erase_profile_history(connection: Connection, person_id: str) -> None:
+        connection.execute(delete(profile_history).where(profile_history.c.person_id == person_id))
+
+    def history_runs(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[HistoryRun]:
+        """Every profiling clock in the history within ``[since, until]``, oldest first."""
+        with self._read() as connection:
+            refusing = profile_history.c.person_id.in_(refusing_persons(connection))
+            consenting = case((refusing, 0), else_=1)
+            query = select(
+                profile_history.c.as_of,
+                profile_history.c.segment,
+                consenting,
+                func.count(),
+                func.sum(profile_history.c.health),
+            )
+            if since is not None:
+                query = query.where(profile_history.c.as_of >= to_utc(since))
+            if until is not None:
+                query = query.where(profile_history.c.as_of <= to_utc(until))
+            query = query.group_by(profile_history.c.as_of, profile_history.c.segment, consenting)
+            rows = connection.execute(query).all()
+        runs: dict[datetime, HistoryRun] = {}
+        for as_of, segment, consent, count, health_sum in rows:
+            moment = from_column(as_of)
+            run = runs.get(moment) or HistoryRun(moment, 0, {}, 0, 0.0)
+            segments = dict(run.segments)
+            segments[str(segment)] = segments.get(str(segment), 0) + int(count)
+            agreed = bool(consent)
+            runs[moment] = HistoryRun(
+                moment,
+                run.persons + int(count),
+                segments,
+                run.consenting + (int(count) if agreed else 0),
+                run.health_sum + (float(health_sum or 0.0) if agreed else 0.0),
+            )
+        return [runs[key] for key in sorted(runs)]
+
+    def previous_history_clock(self, before: datetime) -> datetime | None:
+        """The newest profiling clock in the history earlier than ``before``: the state the
+        last report (after the previous profiling run) showed; None if there is none."""
+        with self._read() as connection:
+            value = connection.scalar(
+                select(func.max(profile_history.c.as_of)).where(
+                    profile_history.c.as_of < to_utc(before)
+                )
+            )
+        return None if value is None else from_column(value)
+
+    def history_segments(self, clock: datetime) -> dict[str, str]:
+        """``{person_id: segment}`` as the profiling run at ``clock`` saved them."""
+        query = select(profile_history.c.person_id, profile_history.c.segment).where(
+            profile_history.c.as_of == to_utc(clock)
+        )
+        with self._read() as connection:
+            return {str(pid): str(segment) for pid, segment in connection.execute(query)}
+
+
+__all__ = [
+    "DEFAULT_HISTORY_DAYS",
+    "HISTORY_DAYS_ENV",
+    "HistoryRun",
+    "ProfileHistoryStore",
+    "history_retention_days",
+    "history_rows",
+]
