@@ -31,7 +31,8 @@ from relcrm.models import RelationshipProfile, Segment
 from relcrm.sandbox._server import stop_signals_interrupt
 
 if TYPE_CHECKING:
-    from relcrm.demo import CrmDemo, DemoResult
+    from relcrm.demo import CrmDemo, DemoResult, DemoTask
+    from relcrm.sync.preview import PersonPreview
 
 
 def _print_read_back(
@@ -53,8 +54,86 @@ def _print_read_back(
     out.print(table)
 
 
-def _print_crm(part: CrmDemo, result: DemoResult) -> bool:
-    """One CRM's part; False when the CRM rejected something."""
+BRIEF_SOURCES = ("segment", "needs_outreach", "health")
+"""What the twins' read-back shows after the first CRM's full table: the fields that tell
+them apart (each CRM holds them all; the tests check every one)."""
+
+
+def _print_read_back_brief(part: CrmDemo, twins: Sequence[str]) -> None:
+    """The twins' telling fields in one line each, as read back from ``part``'s CRM."""
+    if part.mapping is None or not all(twin in part.read_back for twin in twins):
+        return
+    names = {item.source: item.name for item in part.mapping.fields}
+    shown = [names[source] for source in BRIEF_SOURCES if source in names]
+    out.print(f"the twins in {part.crm}, read back:", highlight=False)
+    for twin in twins:
+        values = ", ".join(f"{name} = {part.read_back[twin].get(name)}" for name in shown)
+        out.print(f"  {twin}: {values}", highlight=False, markup=False)
+
+
+PREFERENCE_SOURCES = ("preferences.channel", "preferences.topic")
+"""The trapped twin's stated preferences the demo shows as each CRM stores them."""
+
+
+def _task_line(task: DemoTask) -> str:
+    return (
+        f'"{task.subject}" for {task.owner} (priority {task.priority}, status {task.status}, '
+        f"id {task.task_id})"
+    )
+
+
+def _print_outreach(part: CrmDemo, twins: Sequence[str]) -> None:
+    """The follow-up tasks on the twins' records and the trapped twin's preferences, as
+    read back from ``part``'s CRM (only where the demo turned tasks on)."""
+    if part.tasks is None or part.mapping is None:
+        return
+    out.print(
+        f"follow-up tasks: {part.first.counts['tasks_created']} created, one per person "
+        "who needs a human now, for the owner of their record; on the twins, read back:",
+        highlight=False,
+    )
+    for twin in twins:
+        tasks = part.tasks.get(twin, [])
+        shown = "; ".join(_task_line(t) for t in tasks) if tasks else "no task"
+        out.print(f"  {twin}: {shown}", highlight=False, markup=False)
+    trapped = twins[-1]
+    names = {item.source: item.name for item in part.mapping.fields}
+    stored = [
+        f"{names[source]} = {part.read_back.get(trapped, {}).get(names[source])}"
+        for source in PREFERENCE_SOURCES
+        if source in names
+    ]
+    if stored:
+        out.print(
+            f"{trapped}'s stated preferences, read back: " + ", ".join(stored),
+            highlight=False,
+            markup=False,
+        )
+
+
+def _short(value: object, width: int = 48) -> str:
+    text = "(empty)" if value is None else " / ".join(str(value).splitlines())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_preview(preview: PersonPreview) -> None:
+    """A compact ``relcrm mapping preview``: each field's value, and whether the next
+    sync sends it."""
+    table = Table(
+        title=f"relcrm mapping preview {preview.person_id} on {preview.target} "
+        "(before the second sync)",
+        title_justify="left",
+    )
+    for column in ("field", "value", "next sync", "last written"):
+        table.add_column(column, overflow="fold")
+    for item in preview.fields:
+        table.add_row(item.field, _short(item.value), item.state.value, item.last_written.value)
+    out.print(table)
+
+
+def _print_crm(part: CrmDemo, result: DemoResult, *, full_read_back: bool = True) -> bool:
+    """One CRM's part; False when the CRM rejected something. ``full_read_back``: the
+    twins' every field as a table, else their telling fields in a line each."""
     first = part.first
     out.rule(f"{part.crm} sandbox {part.url}")
     cases = (
@@ -92,7 +171,11 @@ def _print_crm(part: CrmDemo, result: DemoResult) -> bool:
             highlight=False,
         )
     names = sorted(part.mapping.field_names()) if part.mapping is not None else []
-    _print_read_back(f"The twins in {part.crm}, read back", names, part.read_back, result.twins)
+    if full_read_back:
+        _print_read_back(f"The twins in {part.crm}, read back", names, part.read_back, result.twins)
+    else:
+        _print_read_back_brief(part, result.twins)
+    _print_outreach(part, result.twins)
     for rejection in first.rejections:
         out.print(
             f"  rejected {rejection.person_id}: {rejection.error_code}: {rejection.error_message}",
@@ -107,9 +190,14 @@ def _print_second(result: DemoResult) -> None:
     out.rule("one person changes their mind")
     out.print(
         f'{result.changed} answers the survey again: NPS 1, "{CHANGED_VERBATIM}"\n'
-        "profiles computed again; a second sync to each CRM:",
+        "profiles computed again.",
         highlight=False,
     )
+    if result.preview is not None:
+        _print_preview(result.preview)
+        sending = sum(1 for f in result.preview.fields if f.state.value == "send")
+        out.print(f"the preview says {sending} fields will be sent", highlight=False)
+    out.print("a second sync to each CRM:")
     for part in result.crms:
         second = part.second
         if second is None:
@@ -121,7 +209,20 @@ def _print_second(result: DemoResult) -> None:
             f"{second.api_calls} API call(s)",
             highlight=False,
         )
+        if part.tasks_after_second is not None:
+            again = part.tasks_after_second
+            twins = sum(len(again.get(twin, [])) for twin in result.twins)
+            changed = len(again.get(result.changed or "", []))
+            out.print(
+                f"    {second.counts['tasks_created']} follow-up task created (the person "
+                f"who changed now has {changed}); the twins still have {twins}, none twice",
+                highlight=False,
+            )
 
+
+REPORT_FILE = "relcrm-demo-report.html"
+"""The report's file name: in the ``--keep`` folder, else in the current directory (the
+demo's scratch folder is deleted when it ends)."""
 
 INTERRUPTED = 130
 """The exit code of a demo stopped by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as shells
@@ -154,15 +255,39 @@ def demo(
             "(kept in memory only, also with --keep).",
         ),
     ] = True,
+    dataverse: Annotated[
+        bool,
+        typer.Option(
+            "--dataverse/--no-dataverse",
+            help="Also sync to a local Dataverse (Dynamics 365) sandbox (in memory only).",
+        ),
+    ] = True,
+    zoho: Annotated[
+        bool,
+        typer.Option(
+            "--zoho/--no-zoho", help="Also sync to a local Zoho CRM sandbox (in memory only)."
+        ),
+    ] = True,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help=f"Where the demo writes the relationship report [default: {REPORT_FILE} in "
+            "the --keep folder, else in the current directory].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """The whole story on a throwaway store and local CRM sandboxes.
+    """The whole story on a throwaway store and local CRM sandboxes (Salesforce, HubSpot,
+    Dataverse and Zoho CRM).
 
     A sample arrives as a survey export, social posts, support cases in the CRMs and
     interchange lines; verbatims are redacted and analyzed offline; everyone is profiled.
     Two customers with identical purchase histories, whom a CRM cannot tell apart, feel
     very differently. Then, per CRM: the field plan, apply, a sync of every consenting
     person; one person answers a survey again, and a second sync sends only their
-    changed fields. Exit code 1 when a CRM rejected some records.
+    changed fields. It ends by writing the relationship report and printing its path.
+    Exit code 1 when a CRM rejected some records.
     """
     from relcrm.demo import run_demo
 
@@ -170,6 +295,7 @@ def demo(
     with tempfile.TemporaryDirectory(prefix="relcrm-demo-") as scratch:
         workdir = keep or Path(scratch)
         org_file = keep / ORG_FILE if keep is not None else None
+        report_file = (report or (keep or Path.cwd()) / REPORT_FILE).absolute()
         try:
             # SIGTERM and SIGHUP unwind like Ctrl-C, so the sandboxes delete their keys
             with stop_signals_interrupt():
@@ -181,6 +307,9 @@ def demo(
                     salesforce=salesforce,
                     org_file=org_file,
                     hubspot=hubspot,
+                    dataverse=dataverse,
+                    zoho=zoho,
+                    report_file=report_file,
                 )
         except KeyboardInterrupt:
             err.print("interrupted: the demo's sandboxes are stopped and their keys deleted")
@@ -192,10 +321,11 @@ def demo(
         redacted = sum(sum(r.redactions.values()) for r in files)
         analyzed = sum(r.analyzed for r in files)
         notes = [] if result.ingest.analyzed else ["the interchange lines carry theirs"]
-        if result.crms:
+        with_cases = any(part.cases is not None for part in result.crms)
+        if with_cases:
             notes.append("case texts below")
         aside = f" ({'; '.join(notes)})" if notes else ""
-        cases = "support cases from the CRMs below. " if result.crms else ""
+        cases = "support cases from the CRMs below. " if with_cases else ""
         out.print(
             f"1. sources: {result.ingest.perceptions_new} perceptions from interchange lines; "
             f"{result.survey.perceptions_new} from a Qualtrics-style survey export "
@@ -221,9 +351,9 @@ def demo(
         out.print("\n[bold]One person from each segment[/]:", markup=True)
         _print_explained(list(examples.values()))
         clean = True
-        for part in result.crms:
+        for number, part in enumerate(result.crms):
             out.print()
-            clean = _print_crm(part, result) and clean
+            clean = _print_crm(part, result, full_read_back=number < 2) and clean
         if result.changed is not None:
             out.print()
             _print_second(result)
@@ -235,5 +365,9 @@ def demo(
                     f"(relcrm sandbox salesforce --data {org_file})",
                     highlight=False,
                 )
+        if result.report_file is not None:
+            out.print(
+                f"\nThe relationship report: {result.report_file}", highlight=False, soft_wrap=True
+            )
     if not clean:
         raise typer.Exit(int(ExitCode.REJECTED))

@@ -9,6 +9,7 @@ contracts in ``pyproject.toml`` keep production from importing it. It may import
 anything.
 """
 
+from relcrm.demo.outreach import DemoTask
 from relcrm.demo.story import CHANGED_VERBATIM, CrmDemo, DemoResult, run_demo
 
-__all__ = ["CHANGED_VERBATIM", "CrmDemo", "DemoResult", "run_demo"]
+__all__ = ["CHANGED_VERBATIM", "CrmDemo", "DemoResult", "DemoTask", "run_demo"]
