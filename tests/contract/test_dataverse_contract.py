@@ -14,11 +14,13 @@ from relcrm.connectors.retry import RetryPolicy
 from relcrm.sandbox.dataverse import running_dataverse_sandbox
 from relcrm.sandbox.dataverse.ratelimit import ServiceLimits
 from relcrm.sandbox.dataverse.server import DataverseSandbox
+from relcrm.sandbox.dataverse.tasks import OWNER, REGARDING, USERS
 from relcrm.testing.contract import (
     ConnectorAdapter,
     ConnectorContract,
     ContractClock,
     SeedRecord,
+    StoredTask,
     Throttle,
     contract_specs,
 )
@@ -29,6 +31,9 @@ THROTTLE = ServiceLimits(requests=2, window_s=10.0)
 
 DAY_S = 86_400.0
 """The window of a spent quota: its Retry-After is far beyond the connector's pause."""
+
+REP = USERS[1][0]
+"""A sales rep of the environment (not the application user the connector acts as)."""
 
 
 class DataverseAdapter(ConnectorAdapter[DataverseSandbox]):
@@ -73,6 +78,26 @@ class DataverseAdapter(ConnectorAdapter[DataverseSandbox]):
     ) -> list[str]:
         rows = [{"emailaddress1": r.email, "lastname": r.last_name, **r.values} for r in records]
         return server.seed(object_name, rows)
+
+    def seed_owner(self, server: DataverseSandbox, record_id: str) -> str:
+        """Assigned in the environment itself, as an admin's reassignment leaves it."""
+        with server.org.lock:
+            server.org.records[self.object_name][record_id].values[OWNER] = REP
+        return REP
+
+    def read_task(self, server: DataverseSandbox, task_id: str) -> StoredTask:
+        with server.org.lock:
+            row = dict(server.org.records["task"][task_id].values)
+        return StoredTask(
+            subject=row.get("subject") or "",
+            body=row.get("description") or "",
+            owner=row.get(OWNER),
+            record=row.get(REGARDING),
+        )
+
+    def delete_record(self, server: DataverseSandbox, record_id: str) -> None:
+        with server.org.lock:
+            del server.org.records[self.object_name][record_id]
 
     @contextmanager
     def throttled(self, server: DataverseSandbox, clock: ContractClock) -> Iterator[Throttle]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -17,12 +19,14 @@ from relcrm.connectors.retry import RetryPolicy
 from relcrm.sandbox._faults import FaultPlan
 from relcrm.sandbox.hubspot import RateLimits
 from relcrm.sandbox.hubspot.server import HubSpotSandbox, running_hubspot_sandbox
+from relcrm.sandbox.hubspot.tasks import OWNERS
 from relcrm.sandbox.hubspot.tickets import TICKET_TO_CONTACT
 from relcrm.testing.contract import (
     ConnectorAdapter,
     ConnectorContract,
     ContractClock,
     SeedRecord,
+    StoredTask,
     Throttle,
     contract_specs,
 )
@@ -30,6 +34,10 @@ from tests.contract.clocks import FollowedClock
 
 THROTTLE = RateLimits(max_per_window=2, window_ms=10_000)
 """Inside ``throttled``: two calls per ten seconds, so the third write must wait."""
+
+REP = OWNERS[1][1]
+"""The portal's sales rep (not the integration's own owner)."""
+TASK_PROPERTIES = "hs_task_subject,hs_task_body,hubspot_owner_id"
 
 
 class HubSpotAdapter(ConnectorAdapter[HubSpotSandbox]):
@@ -94,6 +102,26 @@ class HubSpotAdapter(ConnectorAdapter[HubSpotSandbox]):
         answer = _post(server, "/crm/v3/objects/tickets/batch/create", [ticket])
         return str(answer["results"][0]["id"])
 
+    def seed_owner(self, server: HubSpotSandbox, record_id: str) -> str:
+        path = f"/crm/v3/objects/{self.object_name}/{record_id}"
+        _call(server, "PATCH", path, json={"properties": {"hubspot_owner_id": REP}})
+        return REP
+
+    def read_task(self, server: HubSpotSandbox, task_id: str) -> StoredTask:
+        task = _call(server, "GET", f"/crm/v3/objects/tasks/{task_id}?properties={TASK_PROPERTIES}")
+        links = _call(server, "GET", f"/crm/v4/objects/tasks/{task_id}/associations/contacts")
+        records = [str(link["toObjectId"]) for link in links["results"]]
+        properties = task["properties"]
+        return StoredTask(
+            subject=properties.get("hs_task_subject") or "",
+            body=_as_read(properties.get("hs_task_body") or ""),
+            owner=properties.get("hubspot_owner_id"),
+            record=records[0] if len(records) == 1 else None,
+        )
+
+    def delete_record(self, server: HubSpotSandbox, record_id: str) -> None:
+        _call(server, "DELETE", f"/crm/v3/objects/{self.object_name}/{record_id}")
+
     @contextmanager
     def throttled(self, server: HubSpotSandbox, clock: ContractClock) -> Iterator[Throttle]:
         server.set_rate_limits(THROTTLE)
@@ -120,12 +148,22 @@ class HubSpotAdapter(ConnectorAdapter[HubSpotSandbox]):
 
 def _post(server: HubSpotSandbox, path: str, inputs: list[dict[str, Any]]) -> Any:
     """A batch create through HubSpot's public API, as the portal's users' tools do."""
+    return _call(server, "POST", path, json={"inputs": inputs})
+
+
+def _call(server: HubSpotSandbox, method: str, path: str, json: Any = None) -> Any:
+    """One call to HubSpot's public API, as the portal's users' tools make it."""
     context = ssl.create_default_context(cafile=str(server.ca_file))
     headers = {"Authorization": f"Bearer {server.token}"}
     with httpx.Client(base_url=server.base_url, verify=context, trust_env=False) as http:
-        answer = http.post(path, json={"inputs": inputs}, headers=headers)
-    assert answer.status_code in (200, 201), answer.text
-    return answer.json()
+        answer = http.request(method, path, json=json, headers=headers)
+    assert answer.status_code in (200, 201, 204), answer.text
+    return answer.json() if answer.content else None
+
+
+def _as_read(body: str) -> str:
+    """A task body (HTML, one ``<p>`` a line) as a person reads it."""
+    return html.unescape(re.sub(r"<[^>]+>", "\n", body))
 
 
 def _text(values: Any) -> dict[str, str]:

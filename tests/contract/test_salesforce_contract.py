@@ -16,11 +16,13 @@ from relcrm.sandbox._faults import FaultPlan
 from relcrm.sandbox.pytest_support import sf_client
 from relcrm.sandbox.salesforce import SalesforceSandbox, loopback_session
 from relcrm.sandbox.salesforce.server import running_sandbox
+from relcrm.sandbox.salesforce.tasks import add_sales_user
 from relcrm.testing.contract import (
     ConnectorAdapter,
     ConnectorContract,
     ContractClock,
     SeedRecord,
+    StoredTask,
     Throttle,
     contract_specs,
 )
@@ -129,6 +131,23 @@ class SalesforceAdapter(ConnectorAdapter[SalesforceSandbox]):
             {"ContactId": record_id, "Subject": subject, "Origin": "Email", "Status": "New"}
         )
         return str(answer["id"])
+
+    def seed_owner(self, server: SalesforceSandbox, record_id: str) -> str:
+        rep = add_sales_user(server.org, "Rosa", "Rep")
+        sf_client(server).Contact.update(record_id, {"OwnerId": rep})
+        return rep
+
+    def read_task(self, server: SalesforceSandbox, task_id: str) -> StoredTask:
+        row = sf_client(server).Task.get(task_id)
+        return StoredTask(
+            subject=row.get("Subject") or "",
+            body=row.get("Description") or "",
+            owner=row.get("OwnerId"),
+            record=row.get("WhoId"),
+        )
+
+    def delete_record(self, server: SalesforceSandbox, record_id: str) -> None:
+        sf_client(server).Contact.delete(record_id)
 
 
 class TestSalesforceContract(ConnectorContract):

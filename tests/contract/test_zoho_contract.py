@@ -16,18 +16,23 @@ from relcrm.models import FieldType, FieldValue
 from relcrm.sandbox.zoho.limits import write_credits
 from relcrm.sandbox.zoho.seed import seed_records
 from relcrm.sandbox.zoho.server import ZohoSandbox, running_zoho_sandbox
+from relcrm.sandbox.zoho.tasks import USERS
 from relcrm.testing.contract import (
     REFUSED_TOKEN,
     ConnectorAdapter,
     ConnectorContract,
     ContractClock,
     SeedRecord,
+    StoredTask,
     Throttle,
     contract_specs,
 )
 
 BUSY_S = 3.0
 """How long the throttled org refuses every call (429 concurrency) on the check's clock."""
+
+REP = USERS[1][0]
+"""A sales rep of the org (not the integration user the sandbox's tokens act as)."""
 
 
 class ZohoAdapter(ConnectorAdapter[ZohoSandbox]):
@@ -77,6 +82,27 @@ class ZohoAdapter(ConnectorAdapter[ZohoSandbox]):
 
     def create_values(self, record: SeedRecord) -> dict[str, FieldValue]:
         return {"Last_Name": record.last_name, "Email": record.email}
+
+    def seed_owner(self, server: ZohoSandbox, record_id: str) -> str:
+        """Reassigned in the org itself (no API call, no credits), as an admin would."""
+        update = {"data": [{"id": record_id, "Owner": {"id": REP}}]}
+        outcome = server.org.update(self.object_name, update)
+        assert [r.get("code") for r in outcome.results] == ["SUCCESS"], outcome.results
+        return REP
+
+    def read_task(self, server: ZohoSandbox, task_id: str) -> StoredTask:
+        row = server.org.values_of("Tasks", task_id)
+        owner, who = row.get("Owner") or {}, row.get("Who_Id") or row.get("What_Id") or {}
+        return StoredTask(
+            subject=row.get("Subject") or "",
+            body=row.get("Description") or "",
+            owner=owner.get("id"),
+            record=who.get("id"),
+        )
+
+    def delete_record(self, server: ZohoSandbox, record_id: str) -> None:
+        with server.org.lock:
+            del server.org.records[self.object_name][record_id]
 
     @contextmanager
     def throttled(self, server: ZohoSandbox, clock: ContractClock) -> Iterator[Throttle]:

@@ -36,7 +36,10 @@ def write_report(
         raise ConfigurationError(
             f"cannot write the report to {target}: {error.strerror or error}",
             code="report.write_failed",
-            hint="choose another --out, in a folder that exists and you may write to",
+            hint=(
+                "choose another output path (--out, or --report in relcrm demo), "
+                "in a folder that exists and you may write to"
+            ),
         ) from error
     return report
 

@@ -19,6 +19,7 @@ This is test-time code (it imports pytest): relcrm's production code never impor
 from relcrm.testing.contract.adapter import (
     ConnectorAdapter,
     SeedRecord,
+    StoredTask,
     Throttle,
     Unsupported,
     optional,
@@ -38,11 +39,18 @@ from relcrm.testing.contract.specs import (
     sample_values,
     secret_values,
 )
+from relcrm.testing.contract.tasks import TaskChecks
 from relcrm.testing.contract.writes import WriteChecks
 
 
 class ConnectorContract(
-    ConstructionChecks, SchemaChecks, MatchChecks, WriteChecks, FaultChecks, FeatureChecks
+    ConstructionChecks,
+    SchemaChecks,
+    MatchChecks,
+    WriteChecks,
+    FaultChecks,
+    FeatureChecks,
+    TaskChecks,
 ):
     """Every check of the connector contract; subclass it as ``Test...`` and set
     ``adapter`` (a :class:`ConnectorAdapter`). Not collected itself (no ``Test`` prefix)."""
@@ -56,6 +64,8 @@ __all__ = [
     "ContractBase",
     "ContractClock",
     "SeedRecord",
+    "StoredTask",
+    "TaskChecks",
     "Throttle",
     "Unsupported",
     "contract_specs",

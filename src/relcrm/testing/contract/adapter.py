@@ -60,6 +60,22 @@ class Throttle:
     """What the server now does, for failure messages (``3 requests per 10 s``)."""
 
 
+@dataclass(frozen=True)
+class StoredTask:
+    """A follow-up task as the CRM stores it, read by the adapter from the server (not
+    through the connector under test), for ``follow_up_tasks`` checks."""
+
+    subject: str
+    body: str
+    """The body as a person reads it: markup removed, entities unescaped, one line per
+    paragraph."""
+    owner: str | None
+    """The id of the user the task is assigned to (as :meth:`ConnectorAdapter.seed_owner`
+    returns ids); None when the task has no owner."""
+    record: str | None
+    """The id of the record the task is on (its contact, its lead)."""
+
+
 @runtime_checkable
 class ConnectorAdapter(Protocol[ServerT]):
     """How the contract suite reaches a connector's test server (``ServerT``: the handle
@@ -153,6 +169,22 @@ class ConnectorAdapter(Protocol[ServerT]):
         with ``subject``, as the CRM's support desk would; return the case's id."""
         raise Unsupported("the adapter cannot create support cases on its test server")
 
+    def seed_owner(self, server: ServerT, record_id: str) -> str:
+        """For ``follow_up_tasks``: make a user other than the connector's own (a sales
+        rep) the owner of the seeded record ``record_id`` of :attr:`object_name`, as the
+        CRM's admin would; return the owner's id as :class:`StoredTask` names owners."""
+        raise Unsupported("the adapter cannot assign an owner on its test server")
+
+    def read_task(self, server: ServerT, task_id: str) -> StoredTask:
+        """For ``follow_up_tasks``: the task ``task_id`` as the CRM stores it, read from
+        the server as the CRM's users would see it, not through the connector."""
+        raise Unsupported("the adapter cannot read tasks from its test server")
+
+    def delete_record(self, server: ServerT, record_id: str) -> None:
+        """Delete the seeded record ``record_id`` of :attr:`object_name`, as a user of
+        the CRM would (a person's record gone between two runs)."""
+        raise Unsupported("the adapter cannot delete records on its test server")
+
 
 def optional(adapter: ConnectorAdapter[Any], name: str) -> Any:
     """The adapter's optional member ``name``, or a stand-in raising :class:`Unsupported`
@@ -167,4 +199,12 @@ def optional(adapter: ConnectorAdapter[Any], name: str) -> Any:
     return member
 
 
-__all__ = ["ConnectorAdapter", "SeedRecord", "ServerT", "Throttle", "Unsupported", "optional"]
+__all__ = [
+    "ConnectorAdapter",
+    "SeedRecord",
+    "ServerT",
+    "StoredTask",
+    "Throttle",
+    "Unsupported",
+    "optional",
+]

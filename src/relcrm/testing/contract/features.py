@@ -1,4 +1,5 @@
-"""Checks of the optional features a connector declares: support cases, history notes."""
+"""Checks of the optional features a connector declares: support cases, history notes
+(follow-up tasks: :mod:`relcrm.testing.contract.tasks`)."""
 
 from __future__ import annotations
 
