@@ -340,10 +340,10 @@ def test_a_csat_page_asks_one_to_five_and_stores_a_csat(jane_store: Store, clock
 
 
 def test_an_unexpected_error_is_a_500_page_without_a_traceback(
-    jane_store: Store, clock: Clock
+    jane_store: Store, store_url: str, clock: Clock
 ) -> None:
     path = new_link(jane_store, clock)
-    broken = Store.open(jane_store.url)
+    broken = Store.open(store_url)  # the URL with its password (Store.url hides it)
     app = create_app(broken, settings(), clock=clock)
     broken.close()  # every read now fails inside the page
     with running_page(app) as server, httpx.Client(base_url=server.base_url) as client:
