@@ -21,6 +21,9 @@ from pathlib import Path
 from relcrm.store import Store
 from relcrm.sync import ingest_interchange, profile_all
 
+K = 0.5  # the recipe's shrinkage
+HALF_LIFE_DAYS = 90.0
+
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 # A pool of perception bodies (what was said and felt); each line picks one and adds
@@ -84,6 +87,96 @@ def peak_memory_mb() -> float:
     return max(own, children) / 1024.0
 
 
+def read_rows(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Persons and perceptions as the columnar recipe's rows, from the store's JSON."""
+    from relcrm.profile.columnar.inputs import perception_rows_of_json, person_rows_of_json
+
+    with Store.open(url) as store:
+        people, said = store.persons_and_perceptions_json()
+    return person_rows_of_json(people), perception_rows_of_json(said)
+
+
+def core_columns(rows: list[tuple[object, ...]]) -> dict[str, list[object]]:
+    """The core quantities' inputs: person, age in days, source weight x confidence, valence.
+
+    One signal a perception (its first), enough to time a group-by of weighted decay.
+    """
+    from relcrm.profile.columnar.inputs import PERCEPTION_COLUMNS, micros
+
+    at = {name: index for index, (name, _) in enumerate(PERCEPTION_COLUMNS)}
+    now = micros(NOW)
+    person, age, weight, valence = [], [], [], []
+    for row in rows:
+        nps, csat, text = row[at["nps"]], row[at["csat_value"]], row[at["valence"]]
+        if nps is not None:
+            v, w = (-1.0, -0.9, -0.8, -0.7, -0.6, -0.5, -0.3, 0.0, 0.2, 0.8, 1.0)[nps], 1.0
+        elif csat is not None:
+            v, w = 2.0 * (float(csat) - 1.0) / 4.0 - 1.0, 0.7  # type: ignore[arg-type]
+        elif text is not None:
+            v, w = float(text), 0.8 * 0.6  # type: ignore[arg-type]
+        else:
+            v, w = 0.0, 0.6
+        person.append(row[at["person_id"]])
+        age.append((now - row[at["occurred_us"]]) / 1e6 / 86400.0)  # type: ignore[operator]
+        weight.append(w)
+        valence.append(v)
+    return {"person_id": person, "age": age, "w": weight, "v": valence}
+
+
+def time_baselines(columns: dict[str, list[object]]) -> dict[str, float]:
+    """E = sum of decayed weights, A = weighted valence / (E + K), per person, in memory."""
+    import duckdb
+    import numpy as np
+    import pandas as pd
+    import polars as pl
+
+    figures: dict[str, float] = {}
+    frame = pd.DataFrame(columns)
+    start = time.perf_counter()
+    decayed = frame["w"] * np.power(0.5, frame["age"] / HALF_LIFE_DAYS)
+    sums = frame.assign(e=decayed, wv=decayed * frame["v"]).groupby("person_id")[["e", "wv"]].sum()
+    sums["a"] = sums["wv"] / (sums["e"] + K)
+    figures["pandas"] = time.perf_counter() - start
+
+    polars = pl.DataFrame(columns)
+    start = time.perf_counter()
+    decay = pl.col("w") * pl.lit(0.5).pow(pl.col("age") / HALF_LIFE_DAYS)
+    (
+        polars.group_by("person_id")
+        .agg(decay.sum().alias("e"), (decay * pl.col("v")).sum().alias("wv"))
+        .with_columns((pl.col("wv") / (pl.col("e") + K)).alias("a"))
+    )
+    figures["polars"] = time.perf_counter() - start
+
+    connection = duckdb.connect()
+    connection.register("frame", frame)
+    connection.execute("CREATE TABLE core AS SELECT * FROM frame")
+    start = time.perf_counter()
+    connection.execute(
+        "SELECT person_id, SUM(w * POWER(0.5, age / 90.0)) AS e, "
+        "SUM(w * POWER(0.5, age / 90.0) * v) / (SUM(w * POWER(0.5, age / 90.0)) + 0.5) AS a "
+        "FROM core GROUP BY person_id"
+    ).fetchall()
+    figures["duckdb"] = time.perf_counter() - start
+    connection.close()
+    return figures
+
+
+def time_columnar(url: str) -> tuple[float, float, int]:
+    """Seconds to read the store into DuckDB, seconds to run the recipe, persons profiled."""
+    from relcrm.profile.columnar import connect_with, run_recipe
+
+    start = time.perf_counter()
+    persons, perceptions = read_rows(url)
+    connection = connect_with(persons, perceptions)
+    loaded = time.perf_counter() - start
+    start = time.perf_counter()
+    result = run_recipe(connection, NOW)
+    ran = time.perf_counter() - start
+    connection.close()
+    return loaded, ran, len(result.rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=100_000)
@@ -114,6 +207,12 @@ def main() -> int:
         run = profile_all(url, NOW, workers=args.workers or None)
         profiled = time.perf_counter() - start
 
+        start = time.perf_counter()
+        profile_all(url, NOW, engine="duckdb")
+        profiled_duckdb = time.perf_counter() - start
+        loaded, recipe, profiled_columnar = time_columnar(url)
+        baselines = time_baselines(core_columns(read_rows(url)[1]))
+
     whole = built + ingested + profiled
     print(f"persons                  {args.persons:>12,}")
     print(f"perceptions              {total:>12,}")
@@ -125,6 +224,16 @@ def main() -> int:
     print(
         "segments                 " + ", ".join(f"{s.value} {n}" for s, n in run.segments.items())
     )
+    print(f"profile --engine duckdb   {profiled_duckdb:>10.2f} s  (read, recipe, models, save)")
+    print(f"columnar: store -> DuckDB {loaded:>10.2f} s  (JSON parsed in Python)")
+    print(f"columnar: recipe (DuckDB) {recipe:>10.2f} s  {profiled_columnar:,} persons")
+    for name, seconds in baselines.items():
+        print(f"core quantities, {name:<8} {seconds:>10.3f} s")
+    print(f"ratio reference profile / --engine duckdb  {profiled / profiled_duckdb:>8.1f}x")
+    print(f"ratio reference profile / columnar recipe  {profiled / recipe:>8.1f}x")
+    for name, seconds in baselines.items():
+        print(f"ratio reference profile / {name:<8}         {profiled / seconds:>8.1f}x")
+        print(f"ratio columnar recipe / {name:<8}           {recipe / seconds:>8.1f}x")
     return 0
 
 

@@ -216,6 +216,13 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "the profile engine was given a time without a time zone as its clock",
         "pass an aware datetime, e.g. datetime.now(timezone.utc)",
     ),
+    CodeEntry(
+        "profile.engine_unavailable",
+        "ConfigurationError",
+        _CONFIG,
+        "the columnar profile engine was asked for but DuckDB is not installed",
+        "pip install 'relcrm[columnar]', or use --engine reference",
+    ),
     # ------------------------------------------------------------------ store
     CodeEntry(
         "store.error",
@@ -647,7 +654,8 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "ConfigurationError",
         _CONFIG,
         "the report's HTML file cannot be written (no such folder, no permission, disk full)",
-        "choose another --out, in a folder that exists and you may write to",
+        "choose another output path (--out, or --report in relcrm demo), in a folder that "
+        "exists and you may write to",
     ),
     # ------------------------------------------------------------------ demo
     CodeEntry(

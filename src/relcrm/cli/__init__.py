@@ -561,6 +561,13 @@ def _profile_table(profiles: list[RelationshipProfile], *, reasons: bool) -> Tab
     return table
 
 
+class ProfileEngine(StrEnum):
+    """Which engine computes the profiles (``relcrm profile --engine``)."""
+
+    REFERENCE = "reference"
+    DUCKDB = "duckdb"
+
+
 @app.command()
 def profile(
     store: StoreOption = None,
@@ -574,6 +581,10 @@ def profile(
     workers: Annotated[
         int, typer.Option(min=0, help="Processes to profile with [default: 0 = one per core].")
     ] = 0,
+    engine: Annotated[
+        ProfileEngine,
+        typer.Option(help="reference: the pure engine; duckdb: the columnar recipe (extra)."),
+    ] = ProfileEngine.REFERENCE,
 ) -> None:
     """Compute every person's relationship profile, save it, and print it."""
     require_store(None, store)
@@ -589,6 +600,7 @@ def profile(
                 now,
                 workers=workers or (None if total > PARALLEL_FROM else 1),
                 progress=lambda n: bar.advance(task, n),
+                engine=engine.value,
             )
         with Store.open(url) as opened:
             if json_output:

@@ -587,6 +587,14 @@ class Store(
         bounds: list[str | None] = [None, *cuts, None]
         return list(pairwise(bounds))
 
+    def persons_and_perceptions_json(self) -> tuple[list[str], list[str]]:
+        """Every person's and every perception's stored JSON, unparsed, in two queries:
+        for bulk readers that build no models (``relcrm profile --engine duckdb``)."""
+        with self._read() as connection:
+            people = list(connection.scalars(select(persons.c.data).order_by(persons.c.id)))
+            said = list(connection.scalars(select(perceptions.c.data)))
+        return people, said
+
     def iter_person_perceptions(
         self,
         batch_size: int = 2000,

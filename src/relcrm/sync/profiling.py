@@ -72,6 +72,46 @@ def profile_store(
             progress(len(pending))
 
 
+def profile_store_columnar(
+    store: Store,
+    now: datetime,
+    *,
+    config: ProfileConfig = DEFAULT_CONFIG,
+    progress: Callable[[int], None] | None = None,
+) -> ProfileRun:
+    """Every profile computed by the columnar recipe on DuckDB, and saved.
+
+    The store's JSON is read in two queries and parsed without validation (it was
+    validated when it was ingested); models are built only to be saved.
+    """
+    from relcrm.profile.columnar import connect_with, profiles_of, run_recipe
+    from relcrm.profile.columnar.inputs import perception_rows_of_json, person_rows_of_json
+
+    run = ProfileRun(as_of=now)
+    people, said = store.persons_and_perceptions_json()
+    connection = connect_with(person_rows_of_json(people), perception_rows_of_json(said))
+    try:
+        result = run_recipe(connection, now, config)
+    finally:
+        connection.close()
+    run.perceptions = len(said)
+    pending: list[RelationshipProfile] = []
+    for profile in profiles_of(result, config):
+        run.persons += 1
+        run.segments[profile.segment] += 1
+        pending.append(profile)
+        if len(pending) >= SAVE_EVERY:
+            store.save_profiles(pending)
+            if progress is not None:
+                progress(len(pending))
+            pending.clear()
+    if pending:
+        store.save_profiles(pending)
+        if progress is not None:
+            progress(len(pending))
+    return run
+
+
 def default_workers() -> int:
     """One process per core: profiling is CPU-bound pure Python."""
     return max(1, os.cpu_count() or 1)
@@ -84,13 +124,20 @@ def profile_all(
     config: ProfileConfig = DEFAULT_CONFIG,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    engine: str = "reference",
 ) -> ProfileRun:
     """Compute and save every profile, splitting the persons over ``workers`` processes.
+
+    ``engine="duckdb"`` runs the columnar recipe on DuckDB instead, in this process
+    (``workers`` does not apply; see :func:`profile_store_columnar`).
 
     Each process opens the store itself and handles one range of person ids, so
     nothing but counts crosses a process boundary. Read the profiles back with
     ``Store.iter_profiles``.
     """
+    if engine == "duckdb":
+        with Store.open(store_url) as store:
+            return profile_store_columnar(store, now, config=config, progress=progress)
     workers = workers or default_workers()
     run = ProfileRun(as_of=now)
     with Store.open(store_url) as store:
