@@ -3,11 +3,16 @@ mixin of :class:`relcrm.store.Store`, written against these three primitives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from itertools import islice
+from typing import TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
+
+_T = TypeVar("_T")
 
 
 class StorePart:
@@ -34,3 +39,11 @@ def to_utc(moment: datetime) -> datetime:
 def from_column(value: datetime) -> datetime:
     """A stored datetime, aware: SQLite hands back naive UTC, PostgreSQL an aware one."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in lists of at most ``size``: statements stay under the databases'
+    bound-parameter limits (SQLite's 32,766, PostgreSQL's 65,535)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

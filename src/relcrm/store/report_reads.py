@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from relcrm.models import Perception
-from relcrm.store._part import StorePart, from_column, to_utc
+from relcrm.store._part import StorePart, chunks, from_column, to_utc
 from relcrm.store._tables import perceptions, persons, profiles, sync_records, sync_state
 
 SCAN_BATCH: Final = 10_000
@@ -183,11 +183,6 @@ def _of_consenting(connection: Connection, query: Any) -> Any:
     return query.where(perceptions.c.person_id.not_in(refusing_persons(connection)))
 
 
-def _chunks(items: list[str], size: int = IN_LIST_SIZE) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class ReportReadStore(StorePart):
     """The report's part of the store (mixed into :class:`relcrm.store.Store`)."""
 
@@ -293,7 +288,7 @@ class ReportReadStore(StorePart):
         found: dict[str, str] = {}
         with self._read() as connection:
             name = json_value(connection, persons.c.data, "display_name", number=False)
-            for part in _chunks(sorted(set(person_ids))):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = select(persons.c.id, name).where(persons.c.id.in_(part))
                 found.update((pid, str(label)) for pid, label in connection.execute(query) if label)
         return found
@@ -302,7 +297,7 @@ class ReportReadStore(StorePart):
         """``{person_id: (person JSON, saved profile JSON or None)}`` of ``person_ids``."""
         found: dict[str, tuple[str, str | None]] = {}
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids))):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = (
                     select(persons.c.id, persons.c.data, profiles.c.data)
                     .select_from(persons.outerjoin(profiles, profiles.c.person_id == persons.c.id))
@@ -317,7 +312,7 @@ class ReportReadStore(StorePart):
         found: dict[str, list[Perception]] = {}
         order = (perceptions.c.person_id, perceptions.c.occurred_at, perceptions.c.id)
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids))):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = (
                     select(perceptions.c.person_id, perceptions.c.data)
                     .where(perceptions.c.person_id.in_(part))
@@ -333,7 +328,7 @@ class ReportReadStore(StorePart):
         found: dict[str, list[PushedField]] = {}
         columns = (sync_state.c.person_id, sync_state.c.target, sync_state.c.field)
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids))):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = (
                     select(*columns, sync_state.c.pushed_at)
                     .where(sync_state.c.person_id.in_(part))
@@ -358,7 +353,7 @@ class ReportReadStore(StorePart):
             sync_records.c.record_id,
         )
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids))):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = select(*columns).where(
                     sync_records.c.person_id.in_(part), sync_records.c.record_id.is_not(None)
                 )

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import islice, pairwise
+from itertools import pairwise
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
 
@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from relcrm.errors import FieldProblem, InvalidRecordError, StoreError, shorten
 from relcrm.models import Perception, Person, Preference, RelationshipProfile
 from relcrm.store._engine import create_store_engine, safe_url, writer
+from relcrm.store._part import chunks
 from relcrm.store._tables import (
     identities,
     perceptions,
@@ -69,12 +70,6 @@ PAGE_SIZE = 1_000
 
 IN_LIST_SIZE = 900
 """Values per ``IN (...)``: under SQLite's historic limit of 999 bound parameters."""
-
-
-def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def canonical_json(person: Person) -> str:
@@ -313,7 +308,7 @@ class Store(
         :meth:`upsert_person` per person.
         """
         written = 0
-        for chunk in _chunks(persons_, PERSON_CHUNK):
+        for chunk in chunks(persons_, PERSON_CHUNK):
             count, conflict = self._upsert_person_chunk(chunk)
             written += count
             if conflict is not None:
@@ -343,7 +338,7 @@ class Store(
         :func:`person_row` (in another process, say): the same writes, the same errors."""
         written = 0
         rejected: list[tuple[PersonRow, InvalidRecordError]] = []
-        for chunk in _chunks(rows, PERSON_CHUNK):
+        for chunk in chunks(rows, PERSON_CHUNK):
             remaining = chunk
             while remaining:
                 count, conflict = self._upsert_person_row_chunk(remaining)
@@ -370,14 +365,14 @@ class Store(
                 claimed.setdefault(kind, set()).add(value)
         with self._write() as connection:
             stored: dict[str, str] = {}
-            for part in _chunks(sorted(ids), IN_LIST_SIZE):
+            for part in chunks(sorted(ids), IN_LIST_SIZE):
                 query = select(persons.c.id, persons.c.data).where(persons.c.id.in_(part))
                 stored.update((row.id, row.data) for row in connection.execute(query))
             # Who owns each identity now: those the chunk claims, and those it may release.
             owners: dict[IdentityKey, str] = {}
             columns = (identities.c.kind, identities.c.value, identities.c.person_id)
             for kind, values in sorted(claimed.items()):
-                for part in _chunks(sorted(values), IN_LIST_SIZE):
+                for part in chunks(sorted(values), IN_LIST_SIZE):
                     # kind = ? AND value IN (...): a prefix of the primary key, so indexed.
                     query = select(*columns).where(
                         identities.c.kind == kind, identities.c.value.in_(part)
@@ -385,7 +380,7 @@ class Store(
                     owners.update(
                         ((r.kind, r.value), r.person_id) for r in connection.execute(query)
                     )
-            for part in _chunks(sorted(ids), IN_LIST_SIZE):
+            for part in chunks(sorted(ids), IN_LIST_SIZE):
                 query = select(*columns).where(identities.c.person_id.in_(part))
                 owners.update(((r.kind, r.value), r.person_id) for r in connection.execute(query))
             held: dict[str, set[IdentityKey]] = {}
@@ -423,7 +418,7 @@ class Store(
             ),
             [{"id": pid, "data": data, "updated_at": now} for pid, (data, _) in accepted.items()],
         )
-        for part in _chunks(sorted(accepted), IN_LIST_SIZE):
+        for part in chunks(sorted(accepted), IN_LIST_SIZE):
             connection.execute(delete(identities).where(identities.c.person_id.in_(part)))
         rows = [
             {"kind": kind, "value": value, "person_id": pid}
@@ -472,7 +467,7 @@ class Store(
     @staticmethod
     def _unknown_in(connection: Connection, wanted: set[str]) -> set[str]:
         known: set[str] = set()
-        for part in _chunks(sorted(wanted), IN_LIST_SIZE):
+        for part in chunks(sorted(wanted), IN_LIST_SIZE):
             known.update(connection.scalars(select(persons.c.id).where(persons.c.id.in_(part))))
         return wanted - known
 
@@ -531,7 +526,7 @@ class Store(
         whose person is not stored raises :class:`InvalidRecordError` naming its perception.
         """
         new = 0
-        for chunk in _chunks(rows, self.perception_chunk):
+        for chunk in chunks(rows, self.perception_chunk):
             new += self._insert_row_chunk(chunk)
         return new
 
@@ -688,7 +683,7 @@ class Store(
         is written. Within one call the last profile of a person wins.
         """
         written = 0
-        for chunk in _chunks(profiles_, PERSON_CHUNK):
+        for chunk in chunks(profiles_, PERSON_CHUNK):
             latest = {profile.person_id: profile for profile in chunk}
             with self._write() as connection:
                 unknown = self._unknown_in(connection, set(latest))

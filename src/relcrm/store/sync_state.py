@@ -22,14 +22,13 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any, Final, Literal, NamedTuple, TypeVar, get_args
 
 from sqlalchemy import Connection, delete, func, select, text, update
 
 from relcrm.errors import StoreError
 from relcrm.models import FieldValue, Person, RelationshipProfile
-from relcrm.store._part import StorePart, from_column
+from relcrm.store._part import StorePart, chunks, from_column
 from relcrm.store._part import to_utc as _utc
 from relcrm.store._tables import (
     checkpoints,
@@ -77,12 +76,6 @@ RUN_COUNT_KEYS: Final[tuple[str, ...]] = (
 _UNRESOLVED = text("status <> 'resolved'")
 """The partial unique index's predicate, spelled as in the index so that SQLite and
 PostgreSQL both infer the index for ``ON CONFLICT`` (a bound parameter would not)."""
-
-
-def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _read_utc(value: datetime | None) -> datetime | None:
@@ -272,7 +265,7 @@ class SyncStateStore(StorePart):
         columns = (preferences.c.person_id, preferences.c.data)
         order = (preferences.c.person_id, preferences.c.stated_at, preferences.c.id)
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids)), IN_LIST_SIZE):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = select(*columns).where(preferences.c.person_id.in_(part)).order_by(*order)
                 for row in connection.execute(query):
                     found.setdefault(row.person_id, []).append(row.data)
@@ -316,7 +309,7 @@ class SyncStateStore(StorePart):
         if not rows:
             return 0
         with self._write() as connection:
-            for chunk in _chunks(rows, WRITE_CHUNK):
+            for chunk in chunks(rows, WRITE_CHUNK):
                 insert = self._insert(sync_records)
                 connection.execute(
                     insert.on_conflict_do_update(
@@ -346,7 +339,7 @@ class SyncStateStore(StorePart):
             for person_id in sorted(set(person_ids))
         ]
         with self._write() as connection:
-            for chunk in _chunks(rows, WRITE_CHUNK):
+            for chunk in chunks(rows, WRITE_CHUNK):
                 insert = self._insert(sync_records)
                 connection.execute(
                     insert.on_conflict_do_update(
@@ -380,7 +373,7 @@ class SyncStateStore(StorePart):
         found: dict[str, CrmRecord] = {}
         columns = (sync_records.c.person_id, sync_records.c.crm_object, sync_records.c.record_id)
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids)), IN_LIST_SIZE):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = select(*columns).where(
                     sync_records.c.target == target,
                     sync_records.c.person_id.in_(part),
@@ -404,7 +397,7 @@ class SyncStateStore(StorePart):
         found: dict[str, dict[str, str]] = {}
         columns = (sync_state.c.person_id, sync_state.c.field, sync_state.c.fingerprint)
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids)), IN_LIST_SIZE):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = select(*columns).where(
                     sync_state.c.target == target, sync_state.c.person_id.in_(part)
                 )
@@ -446,7 +439,7 @@ class SyncStateStore(StorePart):
         if not rows:
             return 0
         with self._write() as connection:
-            for chunk in _chunks(rows, WRITE_CHUNK):
+            for chunk in chunks(rows, WRITE_CHUNK):
                 insert = self._insert(sync_state)
                 connection.execute(
                     insert.on_conflict_do_update(
@@ -462,7 +455,7 @@ class SyncStateStore(StorePart):
                     ),
                     chunk,
                 )
-            for part in _chunks(persons, IN_LIST_SIZE):
+            for part in chunks(persons, IN_LIST_SIZE):
                 connection.execute(
                     update(sync_records)
                     .where(
@@ -497,7 +490,7 @@ class SyncStateStore(StorePart):
             for person_id in ids
         ]
         with self._write() as connection:
-            for chunk in _chunks(rows, WRITE_CHUNK):
+            for chunk in chunks(rows, WRITE_CHUNK):
                 insert = self._insert(sync_records)
                 connection.execute(
                     insert.on_conflict_do_update(
@@ -506,7 +499,7 @@ class SyncStateStore(StorePart):
                     ),
                     chunk,
                 )
-            for part in _chunks(ids, IN_LIST_SIZE):
+            for part in chunks(ids, IN_LIST_SIZE):
                 connection.execute(
                     delete(sync_state).where(
                         sync_state.c.target == target, sync_state.c.person_id.in_(part)
@@ -519,7 +512,7 @@ class SyncStateStore(StorePart):
         since: the consent gate skips them instead of clearing twice."""
         found: set[str] = set()
         with self._read() as connection:
-            for part in _chunks(sorted(set(person_ids)), IN_LIST_SIZE):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 query = select(sync_records.c.person_id).where(
                     sync_records.c.target == target,
                     sync_records.c.person_id.in_(part),
@@ -585,7 +578,7 @@ class SyncStateStore(StorePart):
             return 0
         rows = [latest[person_id] for person_id in sorted(latest)]
         with self._write() as connection:
-            for chunk in _chunks(rows, WRITE_CHUNK):
+            for chunk in chunks(rows, WRITE_CHUNK):
                 insert = self._insert(dead_letters)
                 connection.execute(
                     insert.on_conflict_do_update(
@@ -640,7 +633,7 @@ class SyncStateStore(StorePart):
         it when a later run wrote them); return how many were resolved."""
         resolved = 0
         with self._write() as connection:
-            for part in _chunks(sorted(set(person_ids)), IN_LIST_SIZE):
+            for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):
                 result = connection.execute(
                     update(dead_letters)
                     .where(
@@ -656,7 +649,7 @@ class SyncStateStore(StorePart):
     def _set_dead_letter_status(self, letter_ids: Iterable[int], status: str) -> int:
         changed = 0
         with self._write() as connection:
-            for part in _chunks(sorted(set(letter_ids)), IN_LIST_SIZE):
+            for part in chunks(sorted(set(letter_ids)), IN_LIST_SIZE):
                 result = connection.execute(
                     update(dead_letters)
                     .where(dead_letters.c.id.in_(part), _UNRESOLVED)
@@ -695,7 +688,7 @@ class SyncStateStore(StorePart):
         ]
         with self._write() as connection:
             self._require_run(connection, run_id)
-            for chunk in _chunks(rows, WRITE_CHUNK):
+            for chunk in chunks(rows, WRITE_CHUNK):
                 connection.execute(
                     self._insert(checkpoints).on_conflict_do_nothing(
                         index_elements=[checkpoints.c.run_id, checkpoints.c.person_id]
@@ -742,7 +735,7 @@ class SyncStateStore(StorePart):
         new = 0
         with self._write() as connection:
             self._require_run(connection, run_id)
-            for chunk in _chunks(rows, WRITE_CHUNK):
+            for chunk in chunks(rows, WRITE_CHUNK):
                 insert = self._insert(checkpoints)
                 upsert = insert.on_conflict_do_update(
                     index_elements=[checkpoints.c.run_id, checkpoints.c.person_id],
