@@ -1,17 +1,24 @@
-"""Benchmark: build, ingest and profile 1,000,000 perceptions of 100,000 persons.
+"""Benchmark: ingest and profile 1,000,000 perceptions of 100,000 persons.
 
-Prints perceptions per second for ingest and for profiling, and peak memory.
-Not a timed test: compare the figures of one run, on one machine.
+The measured path is the columnar one (issue 15): a store keeping its perceptions in
+Parquet segments, `relcrm ingest` (columns first) and `relcrm profile --engine duckdb`.
+Prints ingest, profile, total and peak memory, then, in the same run, the pandas, polars
+and DuckDB baselines on the recipe's core quantities (decayed evidence and attitude per
+person) and relcrm's ratio to each. Not a timed test: compare the figures of one run.
 
-    python benchmarks/profile.py                       # the full size
-    python benchmarks/profile.py --persons 10000       # a quick look
+    python benchmarks/profile.py                         # 1M perceptions, 100k persons
+    python benchmarks/profile.py --persons 10000         # a quick look
+    python benchmarks/profile.py --compare-table         # also today's table + reference path
+    python benchmarks/profile.py --sizes 100000,1000000,10000000   # linearity, one process each
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,49 +88,33 @@ def write_dataset(path: Path, persons: int, per_person: int, seed: int) -> int:
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process and its finished children, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024.0
+    """Peak resident memory of this process, in MB (each size runs in its own process)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def read_rows(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    """Persons and perceptions as the columnar recipe's rows, from the store's JSON."""
-    from relcrm.profile.columnar.inputs import perception_rows_of_json, person_rows_of_json
+def core_columns(url: str) -> dict[str, object]:
+    """The core quantities' inputs, one signal a perception (its first), as arrays: person,
+    age in days, source weight x confidence, valence; read from the store's segments."""
+    import numpy as np
 
     with Store.open(url) as store:
-        people, said = store.persons_and_perceptions_json()
-    return person_rows_of_json(people), perception_rows_of_json(said)
+        segments = store.perception_segments
+        assert segments is not None
+        now = (NOW - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        nps_valence = "[-1.0, -0.9, -0.8, -0.7, -0.6, -0.5, -0.3, 0.0, 0.2, 0.8, 1.0][nps + 1]"
+        query = segments.scan()
+        arrays = segments.connection.execute(
+            f"SELECT person_id, ({now} - occurred_us) / 1e6 / 86400.0 AS age, "
+            "CASE WHEN nps IS NOT NULL THEN 1.0 WHEN csat_value IS NOT NULL THEN 0.7 "
+            "WHEN valence IS NOT NULL THEN 0.8 * 0.6 ELSE 0.6 END AS w, "
+            f"CASE WHEN nps IS NOT NULL THEN {nps_valence} "
+            "WHEN csat_value IS NOT NULL THEN 2.0 * (csat_value - 1.0) / 4.0 - 1.0 "
+            f"ELSE COALESCE(valence, 0.0) END AS v FROM {query}"
+        ).fetchnumpy()
+    return {name: np.asarray(values) for name, values in arrays.items()}
 
 
-def core_columns(rows: list[tuple[object, ...]]) -> dict[str, list[object]]:
-    """The core quantities' inputs: person, age in days, source weight x confidence, valence.
-
-    One signal a perception (its first), enough to time a group-by of weighted decay.
-    """
-    from relcrm.profile.columnar.inputs import PERCEPTION_COLUMNS, micros
-
-    at = {name: index for index, (name, _) in enumerate(PERCEPTION_COLUMNS)}
-    now = micros(NOW)
-    person, age, weight, valence = [], [], [], []
-    for row in rows:
-        nps, csat, text = row[at["nps"]], row[at["csat_value"]], row[at["valence"]]
-        if nps is not None:
-            v, w = (-1.0, -0.9, -0.8, -0.7, -0.6, -0.5, -0.3, 0.0, 0.2, 0.8, 1.0)[nps], 1.0
-        elif csat is not None:
-            v, w = 2.0 * (float(csat) - 1.0) / 4.0 - 1.0, 0.7  # type: ignore[arg-type]
-        elif text is not None:
-            v, w = float(text), 0.8 * 0.6  # type: ignore[arg-type]
-        else:
-            v, w = 0.0, 0.6
-        person.append(row[at["person_id"]])
-        age.append((now - row[at["occurred_us"]]) / 1e6 / 86400.0)  # type: ignore[operator]
-        weight.append(w)
-        valence.append(v)
-    return {"person_id": person, "age": age, "w": weight, "v": valence}
-
-
-def time_baselines(columns: dict[str, list[object]]) -> dict[str, float]:
+def time_baselines(columns: dict[str, object]) -> dict[str, float]:
     """E = sum of decayed weights, A = weighted valence / (E + K), per person, in memory."""
     import duckdb
     import numpy as np
@@ -162,19 +153,124 @@ def time_baselines(columns: dict[str, list[object]]) -> dict[str, float]:
     return figures
 
 
-def time_columnar(url: str) -> tuple[float, float, int]:
-    """Seconds to read the store into DuckDB, seconds to run the recipe, persons profiled."""
-    from relcrm.profile.columnar import connect_with, run_recipe
+def run_columnar(folder: Path, data: Path, total: int) -> tuple[str, dict[str, float]]:
+    """Ingest into a segments store and profile it with the columnar engine."""
+    url = f"sqlite:///{folder / 'bench.db'}"
+    with Store.open(url) as store:
+        store.use_perception_segments()
+        start = time.perf_counter()
+        report = ingest_interchange(data, store)
+        ingested = time.perf_counter() - start
+    if not report.ok or report.perceptions_new != total:
+        raise SystemExit(f"ingest went wrong: {report.rejections[:3]}")
+    start = time.perf_counter()
+    run = profile_all(url, NOW, engine="duckdb")
+    profiled = time.perf_counter() - start
+    if run.perceptions != total:
+        raise SystemExit(f"profiled {run.perceptions} perceptions of {total}")
+    return url, {"ingest": ingested, "profile": profiled, "total": ingested + profiled}
 
+
+def run_table(folder: Path, data: Path, total: int, workers: int | None) -> dict[str, float]:
+    """The table layout and the reference engine: the path before issue 15."""
+    url = f"sqlite:///{folder / 'table.db'}"
+    with Store.open(url) as store:
+        start = time.perf_counter()
+        report = ingest_interchange(data, store)
+        ingested = time.perf_counter() - start
+    if not report.ok or report.perceptions_new != total:
+        raise SystemExit(f"ingest went wrong: {report.rejections[:3]}")
     start = time.perf_counter()
-    persons, perceptions = read_rows(url)
-    connection = connect_with(persons, perceptions)
-    loaded = time.perf_counter() - start
-    start = time.perf_counter()
-    result = run_recipe(connection, NOW)
-    ran = time.perf_counter() - start
-    connection.close()
-    return loaded, ran, len(result.rows)
+    profile_all(url, NOW, workers=workers)
+    profiled = time.perf_counter() - start
+    return {"ingest": ingested, "profile": profiled, "total": ingested + profiled}
+
+
+def measure(args: argparse.Namespace) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="relcrm-bench-", dir=args.scratch) as scratch:
+        folder = Path(scratch)
+        data = folder / "bench.jsonl"
+        total = args.persons * args.per_person
+        start = time.perf_counter()
+        write_dataset(data, args.persons, args.per_person, args.seed)
+        built = time.perf_counter() - start
+        url, columnar = run_columnar(folder, data, total)
+        peak = peak_memory_mb()  # before the baselines load pandas and polars
+        figures: dict[str, object] = {
+            "persons": args.persons,
+            "perceptions": total,
+            "build_jsonl": built,
+            "ingest": columnar["ingest"],
+            "profile": columnar["profile"],
+            "total": columnar["total"],
+            "peak_mb": peak,
+        }
+        if not args.no_baselines:
+            figures["baselines"] = time_baselines(core_columns(url))
+        if args.compare_table:
+            figures["table"] = run_table(folder, data, total, args.workers or None)
+    return figures
+
+
+def print_figures(figures: dict[str, object]) -> None:
+    total = int(figures["perceptions"])  # type: ignore[call-overload]
+    ingest, profile = float(figures["ingest"]), float(figures["profile"])  # type: ignore[arg-type]
+    whole = float(figures["total"])  # type: ignore[arg-type]
+    print(f"persons                  {figures['persons']:>12,}")
+    print(f"perceptions              {total:>12,}")
+    print(f"build JSONL              {figures['build_jsonl']:>10.2f} s  (not counted)")
+    print(f"ingest (segments)        {ingest:>10.2f} s  {total / ingest:>12,.0f} perceptions/s")
+    print(f"profile (--engine duckdb){profile:>10.2f} s  {total / profile:>12,.0f} perceptions/s")
+    print(f"total                    {whole:>10.2f} s  (aim: 3 s at 1M)")
+    print(f"peak memory              {figures['peak_mb']:>10.0f} MB (aim: 1,024 MB)")
+    baselines = figures.get("baselines")
+    if isinstance(baselines, dict):
+        for name, seconds in baselines.items():
+            print(f"core quantities, {name:<8}{seconds:>10.3f} s")
+        for name, seconds in baselines.items():
+            print(f"ratio relcrm profile / {name:<8} {profile / seconds:>8.1f}x")
+            print(f"ratio relcrm total   / {name:<8} {whole / seconds:>8.1f}x")
+    table = figures.get("table")
+    if isinstance(table, dict):
+        print(f"table layout: ingest     {table['ingest']:>10.2f} s")
+        print(f"table layout: reference profile {table['profile']:>7.2f} s")
+        print(f"table layout: total      {table['total']:>10.2f} s")
+        print(f"ratio table path / columnar path  {table['total'] / whole:>8.1f}x")
+
+
+def run_sizes(args: argparse.Namespace) -> int:
+    """Each size in its own process (so peak memory is that size's), then a table."""
+    rows = []
+    for size in (int(part) for part in args.sizes.split(",")):
+        command = [
+            sys.executable,
+            __file__,
+            "--persons",
+            str(size // args.per_person),
+            "--per-person",
+            str(args.per_person),
+            "--json",
+            "--no-baselines",
+        ]
+        if args.scratch:
+            command += ["--scratch", args.scratch]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        row = rows[-1]
+        print(
+            f"{row['perceptions']:>12,} perceptions: ingest {row['ingest']:7.2f} s, "
+            f"profile {row['profile']:7.2f} s, total {row['total']:7.2f} s, "
+            f"peak {row['peak_mb']:6.0f} MB",
+            flush=True,
+        )
+    first = rows[0]
+    per = first["total"] / first["perceptions"]
+    print("size           total s   us/perception   x smallest's per-perception cost")
+    for row in rows:
+        mine = row["total"] / row["perceptions"]
+        size, seconds = row["perceptions"], row["total"]
+        print(f"{size:>12,} {seconds:>9.2f} {mine * 1e6:>12.2f} {mine / per:>12.2f}")
+    return 0
 
 
 def main() -> int:
@@ -182,58 +278,20 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--per-person", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=0, help="profiling processes (0: auto)")
+    parser.add_argument("--workers", type=int, default=0, help="reference profiling processes")
+    parser.add_argument("--compare-table", action="store_true", help="also the table path")
+    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--sizes", help="comma-separated perception counts, e.g. 100000,1000000")
+    parser.add_argument("--scratch", help="folder for the temporary files [default: $TMPDIR]")
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="relcrm-bench-") as scratch:
-        folder = Path(scratch)
-        data = folder / "bench.jsonl"
-        total = args.persons * args.per_person
-
-        start = time.perf_counter()
-        write_dataset(data, args.persons, args.per_person, args.seed)
-        built = time.perf_counter() - start
-
-        url = f"sqlite:///{folder / 'bench.db'}"
-        with Store.open(url) as store:
-            start = time.perf_counter()
-            report = ingest_interchange(data, store)
-            ingested = time.perf_counter() - start
-            if not report.ok or report.perceptions_new != total:
-                print(f"ingest went wrong: {report.rejections[:3]}", file=sys.stderr)
-                return 1
-
-        start = time.perf_counter()
-        run = profile_all(url, NOW, workers=args.workers or None)
-        profiled = time.perf_counter() - start
-
-        start = time.perf_counter()
-        profile_all(url, NOW, engine="duckdb")
-        profiled_duckdb = time.perf_counter() - start
-        loaded, recipe, profiled_columnar = time_columnar(url)
-        baselines = time_baselines(core_columns(read_rows(url)[1]))
-
-    whole = built + ingested + profiled
-    print(f"persons                  {args.persons:>12,}")
-    print(f"perceptions              {total:>12,}")
-    print(f"build JSONL              {built:>10.2f} s")
-    print(f"ingest                   {ingested:>10.2f} s  {total / ingested:>10,.0f} perceptions/s")
-    print(f"profile                  {profiled:>10.2f} s  {total / profiled:>10,.0f} perceptions/s")
-    print(f"whole run                {whole:>10.2f} s")
-    print(f"peak memory              {peak_memory_mb():>10.0f} MB")
-    print(
-        "segments                 " + ", ".join(f"{s.value} {n}" for s, n in run.segments.items())
-    )
-    print(f"profile --engine duckdb   {profiled_duckdb:>10.2f} s  (read, recipe, models, save)")
-    print(f"columnar: store -> DuckDB {loaded:>10.2f} s  (JSON parsed in Python)")
-    print(f"columnar: recipe (DuckDB) {recipe:>10.2f} s  {profiled_columnar:,} persons")
-    for name, seconds in baselines.items():
-        print(f"core quantities, {name:<8} {seconds:>10.3f} s")
-    print(f"ratio reference profile / --engine duckdb  {profiled / profiled_duckdb:>8.1f}x")
-    print(f"ratio reference profile / columnar recipe  {profiled / recipe:>8.1f}x")
-    for name, seconds in baselines.items():
-        print(f"ratio reference profile / {name:<8}         {profiled / seconds:>8.1f}x")
-        print(f"ratio columnar recipe / {name:<8}           {recipe / seconds:>8.1f}x")
+    if args.sizes:
+        return run_sizes(args)
+    figures = measure(args)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print_figures(figures)
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from relcrm.store import Store
-from tests.postgres import BACKENDS, close_server, fresh_database
+from tests.postgres import BACKENDS, SEGMENTS, close_server, fresh_database
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,9 +22,25 @@ def _postgres_databases_are_dropped() -> Iterator[None]:
     close_server()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=[*BACKENDS, SEGMENTS])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store URL with nothing in it yet, on SQLite and (when available) PostgreSQL."""
+    """A store URL with nothing in it yet, on SQLite and (when available) PostgreSQL, and
+    on SQLite keeping its perceptions in Parquet segments (``[segments]``)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state' / 'relcrm.db'}"
+    elif request.param == "segments":
+        url = f"sqlite:///{tmp_path / 'state' / 'relcrm-segments.db'}"
+        with Store.open(url) as store:
+            store.use_perception_segments()
+        yield url
+    else:
+        with fresh_database() as url:
+            yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend, not yet a store (migration tests)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state' / 'relcrm.db'}"
     else:

@@ -64,6 +64,15 @@ BACKENDS = [
 ]
 """Parameters for a fixture over both backends (``store_url`` uses them)."""
 
+SEGMENTS = pytest.param("segments", id="segments")
+"""SQLite keeping its perceptions in Parquet segments (relcrm.store.perception_layout):
+``store_url``'s third parameter."""
+
+
+def keeps_segments(store_url: str) -> bool:
+    """Whether ``store_url`` is the ``[segments]`` store of :func:`store_url`."""
+    return store_url.endswith("relcrm-segments.db")
+
 
 class PostgresServer:
     """The server of ``RELCRM_TEST_POSTGRES_URL``: makes and drops test databases."""

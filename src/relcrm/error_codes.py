@@ -223,6 +223,31 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "the columnar profile engine was asked for but DuckDB is not installed",
         "pip install 'relcrm[columnar]', or use --engine reference",
     ),
+    CodeEntry(
+        "profile.spark_unavailable",
+        "ConfigurationError",
+        _CONFIG,
+        "the Spark profile engine was asked for but PySpark, SQLGlot or a Java runtime is "
+        "missing, or the JVM did not start",
+        "pip install 'relcrm[spark]' and a Java 17 runtime (Debian: openjdk-17-jre-headless), "
+        "or use --engine duckdb",
+    ),
+    CodeEntry(
+        "profile.input_invalid",
+        "InputError",
+        _CONFIG,
+        "the Spark engine's input (Parquet or table) lacks a column of the recipe's inputs, "
+        "or a profiles table to import cannot be read",
+        "write the columns of relcrm.profile.columnar.inputs (PERSON_COLUMNS, "
+        "PERCEPTION_COLUMNS); import the Parquet that --out or the Spark job wrote",
+    ),
+    CodeEntry(
+        "profile.transpile_failed",
+        "ConfigurationError",
+        _CONFIG,
+        "the profile recipe cannot be written in the SQL dialect asked for",
+        "use a dialect relcrm knows (spark, databricks), with the as-of as microseconds",
+    ),
     # ------------------------------------------------------------------ store
     CodeEntry(
         "store.error",
@@ -239,6 +264,22 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "the SQLite store a command reads does not exist",
         "load data first (relcrm ingest FILE), or name the store: --store, the targets "
         "file's [store], RELCRM_STORE_URL",
+    ),
+    CodeEntry(
+        "store.segments_corrupt",
+        "StoreError",
+        _CONFIG,
+        "the manifest of the store's perception segments cannot be read",
+        "restore the segments folder from a backup of the store",
+    ),
+    CodeEntry(
+        "store.segments_unavailable",
+        "StoreError",
+        _CONFIG,
+        "the store keeps perceptions in Parquet segments, which need DuckDB, and DuckDB "
+        "is not installed (or the segments folder cannot be reached)",
+        "pip install 'relcrm[columnar]'; check that the segments folder the store names "
+        "exists on this machine",
     ),
     CodeEntry(
         "store.schema_too_new",

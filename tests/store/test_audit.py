@@ -29,8 +29,8 @@ def _jane() -> Person:
     )
 
 
-def test_a_version_5_store_gains_the_audit_log_and_a_salt_of_its_own(store_url: str) -> None:
-    engine = create_store_engine(store_url)
+def test_a_version_5_store_gains_the_audit_log_and_a_salt_of_its_own(database_url: str) -> None:
+    engine = create_store_engine(database_url)
     try:
         assert migrate(engine, target=5) == 5
         assert not inspect(engine).has_table("audit_log")
@@ -41,12 +41,12 @@ def test_a_version_5_store_gains_the_audit_log_and_a_salt_of_its_own(store_url: 
             )
     finally:
         engine.dispose()
-    with Store.open(store_url) as store:
+    with Store.open(database_url) as store:
         assert store.schema_version() == LATEST_VERSION >= 6
         assert store.get_person("p1") == Person(id="p1")
         assert store.audit_entries() == []
         subject = store.audit_subject("p1")
-    with Store.open(store_url) as store:  # the salt is kept: subjects are stable
+    with Store.open(database_url) as store:  # the salt is kept: subjects are stable
         assert store.audit_subject("p1") == subject
         with store._read() as connection:
             (salt,) = connection.execute(select(store_meta.c.value)).scalars().all()

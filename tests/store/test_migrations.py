@@ -18,8 +18,8 @@ def test_migrations_are_numbered_one_to_n() -> None:
     assert LATEST_VERSION >= 2
 
 
-def test_a_version_1_store_is_migrated_forward_keeping_its_data(store_url: str) -> None:
-    engine = create_store_engine(store_url)
+def test_a_version_1_store_is_migrated_forward_keeping_its_data(database_url: str) -> None:
+    engine = create_store_engine(database_url)
     try:
         assert migrate(engine, target=1) == 1
         assert not inspect(engine).has_table("profiles")
@@ -38,11 +38,11 @@ def test_a_version_1_store_is_migrated_forward_keeping_its_data(store_url: str) 
             "provenance": {"source_system": "s", "source_record_id": "r1"},
         }
     )
-    with Store.open(store_url) as store:
+    with Store.open(database_url) as store:
         assert store.schema_version() == LATEST_VERSION
         store.upsert_person(jane)
         store.add_perceptions([said])
-    with Store.open(store_url) as store:
+    with Store.open(database_url) as store:
         assert store.schema_version() == LATEST_VERSION
         assert list(store.iter_person_perceptions()) == [(jane, [said])]
 
@@ -92,18 +92,18 @@ def test_a_store_from_a_newer_relcrm_is_refused(store_url: str) -> None:
     assert f"version {LATEST_VERSION}" in message
 
 
-def test_a_failed_upgrade_changes_nothing(store_url: str) -> None:
+def test_a_failed_upgrade_changes_nothing(database_url: str) -> None:
     # A table in the way of migration 2 makes it fail after migration 1 ran in the same
     # transaction: all of it must roll back, the DDL included.
-    engine = create_store_engine(store_url)
+    engine = create_store_engine(database_url)
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql("CREATE TABLE profiles (x INTEGER)")
     finally:
         engine.dispose()
     with pytest.raises(StoreError, match="profiles"):
-        Store.open(store_url)
-    engine = create_store_engine(store_url)
+        Store.open(database_url)
+    engine = create_store_engine(database_url)
     try:
         assert set(inspect(engine).get_table_names()) == {"profiles"}
     finally:

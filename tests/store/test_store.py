@@ -26,6 +26,7 @@ from relcrm.store import LATEST_VERSION, Store, open_store
 from relcrm.store._engine import create_store_engine
 from relcrm.store._tables import perceptions
 from relcrm.store.store import sqlite_datetime
+from tests.postgres import keeps_segments
 
 
 def person(person_id: str, *emails: str, **fields: Any) -> Person:
@@ -249,6 +250,8 @@ def test_adding_the_same_perception_twice_changes_nothing(store: Store) -> None:
 
 
 def test_perceptions_are_stored_as_their_lean_model_json(store: Store, store_url: str) -> None:
+    if keeps_segments(store_url):
+        pytest.skip("about the table layout (segments keep columns: tests/store_segments)")
     store.upsert_person(person("p1"))
     said = perception("p1", "r1", "2026-01-01T13:00:00.25+02:00")
     store.add_perceptions([said])

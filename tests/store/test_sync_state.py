@@ -36,8 +36,8 @@ def _failure(person_id: str, code: str = "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIS
 # -- migration ---------------------------------------------------------------------------
 
 
-def test_a_version_3_store_gains_the_sync_tables_and_keeps_its_data(store_url: str) -> None:
-    engine = create_store_engine(store_url)
+def test_a_version_3_store_gains_the_sync_tables_and_keeps_its_data(database_url: str) -> None:
+    engine = create_store_engine(database_url)
     try:
         assert migrate(engine, target=3) == 3
         assert not inspect(engine).has_table("sync_state")
@@ -48,12 +48,12 @@ def test_a_version_3_store_gains_the_sync_tables_and_keeps_its_data(store_url: s
             )
     finally:
         engine.dispose()
-    with Store.open(store_url) as store:
+    with Store.open(database_url) as store:
         assert store.schema_version() == LATEST_VERSION
         assert store.get_person("p1") == Person(id="p1")
         store.record_pushed(SF, "p1", {"F__c": "abc"}, T0)
         assert store.field_fingerprints(SF, ["p1"]) == {"p1": {"F__c": "abc"}}
-    with Store.open(store_url) as store:
+    with Store.open(database_url) as store:
         assert store.field_fingerprints(SF, ["p1"]) == {"p1": {"F__c": "abc"}}
 
 

@@ -267,7 +267,7 @@ def test_bad_arguments_are_refused(tmp_path: Path, messy: Path) -> None:
 
 
 def test_rows_are_what_the_store_builds_and_round_trip(tmp_path: Path, messy: Path) -> None:
-    parsed = [parse_chunk(chunk, 1 << 20, True) for chunk in raw_chunks(messy, 5, 1 << 20)]
+    parsed = [parse_chunk(chunk, 1 << 20, "sqlite_text") for chunk in raw_chunks(messy, 5, 1 << 20)]
     rows = [row for chunk in parsed for row in chunk.perception_rows]
     lines = [line for chunk in parsed for line in chunk.perception_lines]
     people = [row for chunk in parsed for _, row in chunk.persons]

@@ -15,7 +15,7 @@ import heapq
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,6 +40,7 @@ from relcrm.errors import ConfigurationError, RelcrmError, StoreError
 from relcrm.mapping import mapping_json_schema
 from relcrm.models import PUBLIC_MODELS, RelationshipProfile, Segment, TextAnalysis
 from relcrm.observability import FileConsole, LineProgress, LogFormat, configure_logging
+from relcrm.profile.columnar.spark import SparkInputs, SparkOptions
 from relcrm.sources.interchange import write_interchange
 from relcrm.store import Store
 from relcrm.sync import IngestReport, ProfileRun, ingest_interchange, profile_all
@@ -59,6 +60,7 @@ from relcrm.sync.fields import (
 )
 from relcrm.sync.ingest_sources import ingest_social, ingest_survey
 from relcrm.sync.jobs import store_url_of
+from relcrm.sync.profiling import import_profile_table
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -566,6 +568,7 @@ class ProfileEngine(StrEnum):
 
     REFERENCE = "reference"
     DUCKDB = "duckdb"
+    SPARK = "spark"
 
 
 @app.command()
@@ -583,25 +586,104 @@ def profile(
     ] = 0,
     engine: Annotated[
         ProfileEngine,
-        typer.Option(help="reference: the pure engine; duckdb: the columnar recipe (extra)."),
+        typer.Option(
+            help="reference: the pure engine; duckdb: the columnar recipe (extra 'columnar'); "
+            "spark: the same recipe on Apache Spark (extra 'spark', Java 17)."
+        ),
     ] = ProfileEngine.REFERENCE,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the master URL [default: $RELCRM_SPARK_MASTER, "
+            "else local[2]]."
+        ),
+    ] = None,
+    perceptions: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: read perceptions from this Parquet (with --persons) "
+            "instead of the store; profiles are still saved to the store."
+        ),
+    ] = None,
+    persons: Annotated[
+        str | None, typer.Option(help="With --engine spark: the persons' Parquet.")
+    ] = None,
+    table_out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            help="With --engine spark: also write the profiles table (Parquet) to this path.",
+        ),
+    ] = None,
+    import_profiles: Annotated[
+        str | None,
+        typer.Option(
+            help="Save the profiles of a profiles table (Parquet) that --engine spark --out "
+            "or the Spark job wrote, instead of computing them."
+        ),
+    ] = None,
+    emit_sql: Annotated[
+        str | None,
+        typer.Option(
+            help="Print the recipe's three queries in this SQL dialect (spark, databricks) "
+            "for the --as-of time, and stop (for dbt or a warehouse)."
+        ),
+    ] = None,
+    changed_only: Annotated[
+        bool,
+        typer.Option(
+            "--changed-only",
+            help="With --engine duckdb on a segments store: profile only persons with "
+            "perceptions or person records written since the last run, never profiled, "
+            "or profiled more than --stale-after-hours before --as-of.",
+        ),
+    ] = False,
+    stale_after_hours: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="With --changed-only: how old a saved profile may be before decay alone "
+            "calls for a new one.",
+        ),
+    ] = 24.0,
 ) -> None:
     """Compute every person's relationship profile, save it, and print it."""
-    require_store(None, store)
     now = _now(as_of)
+    if emit_sql is not None:
+        _emit_recipe_sql(emit_sql, now)
+        return
+    require_store(None, store)
     url = _store_url(store)
+    spark = _spark_options(engine, spark_master, perceptions, persons, table_out)
+    if changed_only and engine is not ProfileEngine.DUCKDB:
+        raise _fail(
+            ConfigurationError(
+                "--changed-only works with --engine duckdb",
+                code="config.invalid",
+                hint="add --engine duckdb, or drop --changed-only",
+            )
+        )
     try:
         with Store.open(url) as opened:
             total = opened.count_persons()
         with _progress("profiling") as bar:
             task = bar.add_task("profile", total=total)
-            run = profile_all(
-                url,
-                now,
-                workers=workers or (None if total > PARALLEL_FROM else 1),
-                progress=lambda n: bar.advance(task, n),
-                engine=engine.value,
-            )
+            if import_profiles is not None:
+                with Store.open(url) as opened:
+                    run = import_profile_table(
+                        opened, import_profiles, progress=lambda n: bar.advance(task, n)
+                    )
+            else:
+                run = profile_all(
+                    url,
+                    now,
+                    workers=workers or (None if total > PARALLEL_FROM else 1),
+                    progress=lambda n: bar.advance(task, n),
+                    engine=engine.value,
+                    spark=spark,
+                    changed_only=changed_only,
+                    stale_after=timedelta(hours=stale_after_hours),
+                )
         with Store.open(url) as opened:
             if json_output:
                 for item in opened.iter_profiles():
@@ -615,6 +697,61 @@ def profile(
     if lowest:
         out.print(_profile_table(lowest, reasons=False))
     _print_segments(run)
+
+
+def _spark_options(
+    engine: ProfileEngine,
+    master: str | None,
+    perceptions: str | None,
+    persons: str | None,
+    out: str | None,
+) -> SparkOptions | None:
+    """``--engine spark``'s options, refused with any other engine (they would be
+    ignored) or when only one of the two Parquet inputs is named."""
+    given = [
+        name
+        for name, value in (
+            ("--spark-master", master),
+            ("--perceptions", perceptions),
+            ("--persons", persons),
+            ("--out", out),
+        )
+        if value is not None
+    ]
+    if engine is not ProfileEngine.SPARK:
+        if given:
+            raise _fail(
+                ConfigurationError(
+                    f"{', '.join(given)} apply only to --engine spark",
+                    code="config.invalid",
+                    hint="add --engine spark, or leave those options out",
+                )
+            )
+        return None
+    if (perceptions is None) != (persons is None):
+        raise _fail(
+            ConfigurationError(
+                "--perceptions and --persons go together",
+                code="config.invalid",
+                hint="name both Parquet inputs, or neither to read the store",
+            )
+        )
+    where = None if perceptions is None or persons is None else SparkInputs(persons, perceptions)
+    return SparkOptions(master=master, inputs=where, out=out)
+
+
+def _emit_recipe_sql(dialect: str, now: datetime) -> None:
+    """Print the recipe's queries transpiled to ``dialect`` (``--emit-sql``)."""
+    try:
+        from relcrm.profile.columnar.dialects import recipe_queries
+        from relcrm.profile.columnar.inputs import micros
+
+        queries = recipe_queries(dialect, micros(now))
+    except RelcrmError as error:
+        raise _fail(error) from None
+    for name, query in queries.items():
+        sys.stdout.write(f"-- relcrm profile recipe: {name} (as of {now.isoformat()})\n")
+        sys.stdout.write(query + ";\n\n")
 
 
 PARALLEL_FROM = 5_000
@@ -862,6 +999,7 @@ from relcrm.cli import preview_command as _preview_command  # noqa: E402, F401
 from relcrm.cli import privacy_commands as _privacy_commands  # noqa: E402
 from relcrm.cli import report_command as _report_command  # noqa: E402
 from relcrm.cli import sandbox_command as _sandbox_command  # noqa: E402
+from relcrm.cli import store_command as _store_command  # noqa: E402
 from relcrm.cli import sync_commands as _sync_commands  # noqa: E402
 from relcrm.cli import voice_command as _voice_command  # noqa: E402
 
@@ -874,6 +1012,7 @@ __all__ = [
     "_privacy_commands",
     "_report_command",
     "_sandbox_command",
+    "_store_command",
     "_sync_commands",
     "_voice_command",
     "app",

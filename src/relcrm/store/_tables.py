@@ -338,3 +338,15 @@ profile_history = Table(
 """Each profiling run's figures per person (one row per clock and person, a rerun at the same
 clock replaces its rows), kept for RELCRM_PROFILE_HISTORY_DAYS: what the report's movement
 and trend are drawn from; see relcrm.store.profile_history. Erased with the person."""
+
+# -- store options (version 12) --------------------------------------------------------------
+
+store_options = Table(
+    "store_options",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""Settings every process opening the store must agree on (read when it is opened):
+``perception_layout`` (``table`` when absent, or ``segments``) and ``segments_folder``;
+see relcrm.store.perception_layout."""

@@ -339,6 +339,17 @@ def _v11_profile_history(connection: Connection) -> None:
     md.tables["profile_history"].create(connection)
 
 
+def _v12_store_options(connection: Connection) -> None:
+    md = MetaData()
+    Table(
+        "store_options",
+        md,
+        Column("name", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+    md.tables["store_options"].create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "persons, their identities, and perceptions", _v1_persons_identities_perceptions),
     Migration(2, "relationship profiles", _v2_profiles),
@@ -351,6 +362,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "voice links: the page's opaque link ids and answer nonces", _v9_voice_links),
     Migration(10, "follow-up tasks relcrm created in the CRMs", _v10_outreach_tasks),
     Migration(11, "profile history: segment and health per run", _v11_profile_history),
+    Migration(12, "store options: where perceptions are kept", _v12_store_options),
 )
 """Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
 

@@ -13,15 +13,14 @@ These methods are mixed into :class:`relcrm.store.Store`.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import Connection, case, delete, func, select
 
 from relcrm.errors import ConfigurationError
-from relcrm.models import RelationshipProfile
 from relcrm.store._part import StorePart, from_column, to_utc
 from relcrm.store._tables import profile_history
 from relcrm.store.report_reads import refusing_persons
@@ -70,18 +69,65 @@ class HistoryRun:
         return self.health_sum / self.consenting if self.consenting else None
 
 
-def history_rows(profiles_: Sequence[RelationshipProfile]) -> list[dict[str, Any]]:
-    """The history rows of ``profiles_`` (one per person and clock; the last one wins)."""
+class HistoryValues(Protocol):
+    """What one history row is made of: a saved profile's clock, person and figures, as
+    plain values (a ``Store.ProfileRow``; built from a model or straight from the columnar
+    recipe's row, so saving needs no model)."""
+
+    @property
+    def as_of(self) -> datetime:
+        """The profiling clock, aware (stored in UTC)."""
+
+    @property
+    def person_id(self) -> str: ...
+
+    @property
+    def segment(self) -> str: ...
+
+    @property
+    def health(self) -> float: ...
+
+    @property
+    def band(self) -> str: ...
+
+    @property
+    def attitude(self) -> float: ...
+
+    @property
+    def behavioural_loyalty(self) -> float | None: ...
+
+
+HISTORY_COLUMNS: Final = (
+    "as_of",
+    "person_id",
+    "segment",
+    "health",
+    "band",
+    "attitude",
+    "behavioural_loyalty",
+)
+"""The history's columns, in table order: the order of :func:`history_rows`' values."""
+
+HistoryRow = tuple[datetime | str, str, str, float, str, float, float | None]
+"""One history row, values in ``HISTORY_COLUMNS`` order."""
+
+
+def history_rows(
+    profiles_: Sequence[HistoryValues],
+    column_time: Callable[[datetime], datetime | str] = to_utc,
+) -> list[HistoryRow]:
+    """The history rows of ``profiles_`` (one per person and clock; the last one wins), with
+    each clock as ``column_time`` gives it (the store's form of a datetime column)."""
     rows = {
-        (p.as_of, p.person_id): {
-            "as_of": to_utc(p.as_of),
-            "person_id": p.person_id,
-            "segment": p.segment.value,
-            "health": p.health,
-            "band": p.band.value,
-            "attitude": p.attitude,
-            "behavioural_loyalty": p.behavioural_loyalty,
-        }
+        (p.as_of, p.person_id): (
+            column_time(p.as_of),
+            p.person_id,
+            p.segment,
+            p.health,
+            p.band,
+            p.attitude,
+            p.behavioural_loyalty,
+        )
         for p in profiles_
     }
     return list(rows.values())
@@ -92,24 +138,34 @@ class ProfileHistoryStore(StorePart):
 
     _history_days: int | None = None
 
-    def _record_history(self, connection: Connection, chunk: Sequence[RelationshipProfile]) -> None:
+    def _column_time(self, moment: datetime) -> datetime | str:
+        """``moment`` as this store's driver takes a datetime column (Store provides it)."""
+        raise NotImplementedError
+
+    def _upsert_many(
+        self, connection: Connection, statement: Any, columns: tuple[str, ...], rows: list[Any]
+    ) -> None:
+        """Run an upsert for ``rows`` in ``columns`` order (Store provides it)."""
+        raise NotImplementedError
+
+    def _history_upsert(self) -> Any:
+        insert = self._insert(profile_history)
+        return insert.on_conflict_do_update(
+            index_elements=[profile_history.c.as_of, profile_history.c.person_id],
+            set_={name: insert.excluded[name] for name in HISTORY_COLUMNS[2:]},
+        )
+
+    def _record_history(self, connection: Connection, chunk: Sequence[HistoryValues]) -> None:
         """Inside the caller's transaction (the save of ``chunk``): add its history rows and
-        drop the rows past the retention."""
+        drop the rows past the retention. ``chunk`` holds plain values (no models needed)."""
         if self._history_days is None:
             self._history_days = history_retention_days()
         if self._history_days == 0 or not chunk:
             return
-        rows = history_rows(chunk)
-        insert = self._insert(profile_history)
-        keep = {"segment", "health", "band", "attitude", "behavioural_loyalty"}
-        connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[profile_history.c.as_of, profile_history.c.person_id],
-                set_={name: insert.excluded[name] for name in keep},
-            ),
-            rows,
-        )
-        horizon = max(row["as_of"] for row in rows) - timedelta(days=self._history_days)
+        rows = history_rows(chunk, self._column_time)
+        self._upsert_many(connection, self._history_upsert(), HISTORY_COLUMNS, rows)
+        newest = max(to_utc(profile.as_of) for profile in chunk)
+        horizon = newest - timedelta(days=self._history_days)
         connection.execute(delete(profile_history).where(profile_history.c.as_of < horizon))
 
     @staticmethod
@@ -174,8 +230,11 @@ class ProfileHistoryStore(StorePart):
 
 __all__ = [
     "DEFAULT_HISTORY_DAYS",
+    "HISTORY_COLUMNS",
     "HISTORY_DAYS_ENV",
+    "HistoryRow",
     "HistoryRun",
+    "HistoryValues",
     "ProfileHistoryStore",
     "history_retention_days",
     "history_rows",

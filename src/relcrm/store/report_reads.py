@@ -26,6 +26,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from relcrm.models import Perception
 from relcrm.store._part import StorePart, chunks, from_column, to_utc
 from relcrm.store._tables import perceptions, persons, profiles, sync_records, sync_state
+from relcrm.store.segments.columns import micros, perception_of
+from relcrm.store.segments.files import PerceptionSegments
 
 SCAN_BATCH: Final = 10_000
 """Perceptions fetched at a time in the report's scan: memory stays flat."""
@@ -186,6 +188,8 @@ def _of_consenting(connection: Connection, query: Any) -> Any:
 class ReportReadStore(StorePart):
     """The report's part of the store (mixed into :class:`relcrm.store.Store`)."""
 
+    _segments: PerceptionSegments | None
+
     def perception_figures(
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> tuple[list[ChannelSums], ScoreAnswers]:
@@ -195,6 +199,8 @@ class ReportReadStore(StorePart):
         One scan: the database pulls the few values out of each perception's JSON in one
         parse (absent emotions count as 0; CSAT's default scale is 1-5, as the model's).
         """
+        if self._segments is not None:
+            return self._segment_figures(self._segments, since, until)
         channels: dict[str, list[float]] = {}
         scores: Counter[tuple[Any, ...]] = Counter()
         emotions = len(EMOTION_KEYS)
@@ -231,6 +237,48 @@ class ReportReadStore(StorePart):
             )
             for channel, sums in sorted(channels.items())
         ]
+        return figures, answers
+
+    def _segment_figures(
+        self, segments: PerceptionSegments, since: datetime | None, until: datetime | None
+    ) -> tuple[list[ChannelSums], ScoreAnswers]:
+        """:meth:`perception_figures` on perception segments: the sums in DuckDB."""
+        with self._read() as connection:
+            refusing = list(connection.scalars(refusing_persons(connection)))
+        lowest = micros(to_utc(since)) if since is not None else None
+        highest = micros(to_utc(until)) if until is not None else None
+        where = (
+            "NOT list_contains(CAST(? AS VARCHAR[]), person_id) "
+            "AND (CAST(? AS BIGINT) IS NULL OR occurred_us >= ?) "
+            "AND (CAST(? AS BIGINT) IS NULL OR occurred_us <= ?)"
+        )
+        window = [refusing, lowest, lowest, highest, highest]
+        emotion_sums = ", ".join(f"FSUM(e_{key})" for key in EMOTION_KEYS)
+        figures = [
+            ChannelSums(
+                channel=row[0],
+                perceptions=int(row[1]),
+                valence_sum=float(row[2] or 0.0),
+                valence_count=int(row[3]),
+                emotion_sums={
+                    key: float(value or 0.0)
+                    for key, value in zip(EMOTION_KEYS, row[4:], strict=True)
+                },
+            )
+            for row in segments.query(
+                f"SELECT channel, COUNT(*), FSUM(valence), COUNT(valence), {emotion_sums} "
+                f"FROM {{perceptions}} WHERE {where} GROUP BY channel ORDER BY channel",
+                window,
+            )
+        ]
+        answers = ScoreAnswers()
+        for *key, count in segments.query(
+            "SELECT nps, csat_min, csat_max, csat_value, ces_min, ces_max, ces_direction, "
+            f"ces_value, COUNT(*) FROM {{perceptions}} WHERE {where} AND (nps IS NOT NULL "
+            "OR csat_value IS NOT NULL OR ces_value IS NOT NULL) GROUP BY ALL",
+            window,
+        ):
+            _count_scores(answers, key, int(count))
         return figures, answers
 
     def latest_profile_clock(self) -> datetime | None:
@@ -310,6 +358,15 @@ class ReportReadStore(StorePart):
     def perceptions_of_persons(self, person_ids: Iterable[str]) -> dict[str, list[Perception]]:
         """The perceptions of each of ``person_ids``, oldest first (absent: none stored)."""
         found: dict[str, list[Perception]] = {}
+        if self._segments is not None:
+            wanted = sorted(set(person_ids))
+            for row in self._segments.query(
+                "SELECT * FROM {perceptions} WHERE list_contains(CAST(? AS VARCHAR[]), "
+                "person_id) ORDER BY person_id, occurred_us, id",
+                [wanted],
+            ):
+                found.setdefault(row[1], []).append(perception_of(row))
+            return found
         order = (perceptions.c.person_id, perceptions.c.occurred_at, perceptions.c.id)
         with self._read() as connection:
             for part in chunks(sorted(set(person_ids)), IN_LIST_SIZE):

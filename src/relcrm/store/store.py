@@ -17,9 +17,10 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import pairwise
 from types import TracebackType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from relcrm.errors import FieldProblem, InvalidRecordError, StoreError, shorten
 from relcrm.models import Perception, Person, Preference, RelationshipProfile
 from relcrm.store._engine import create_store_engine, safe_url, writer
-from relcrm.store._part import chunks
+from relcrm.store._part import chunks, to_utc
 from relcrm.store._tables import (
     identities,
     perceptions,
@@ -49,8 +50,16 @@ from relcrm.store.leases import LeaseStore
 from relcrm.store.migrations import migrate
 from relcrm.store.outreach_tasks import OutreachTaskStore
 from relcrm.store.partitions import SharedRunStore
-from relcrm.store.profile_history import ProfileHistoryStore
+from relcrm.store.perception_layout import PerceptionLayoutStore
+from relcrm.store.profile_history import HistoryValues, ProfileHistoryStore
+from relcrm.store.profiling_reads import ProfilingReadStore
 from relcrm.store.report_reads import ReportReadStore
+from relcrm.store.segments.columns import (
+    SegmentRow,
+    perception_of,
+    segment_row,
+    utc_from_micros,
+)
 from relcrm.store.sync_state import ErasureReport, SyncStateStore
 from relcrm.store.unresolved_posts import UnresolvedPostStore
 from relcrm.store.voice_links import VoiceLinkStore
@@ -115,6 +124,27 @@ PerceptionRow = tuple[str, str, str | datetime, str, str, str]
 :func:`perception_row`, taken by :meth:`Store.add_perception_rows`."""
 
 
+RowFormat = Literal["sqlite_text", "aware", "segment"]
+"""How a store takes perception rows (:attr:`Store.perception_row_format`): a table row
+with UTC text (SQLite) or an aware datetime (PostgreSQL), or a segment row."""
+
+StoredRow = PerceptionRow | SegmentRow
+
+
+def stored_row(perception: Perception, row_format: RowFormat) -> StoredRow:
+    """The row :meth:`Store.add_stored_rows` takes for ``perception`` in ``row_format``."""
+    if row_format == "segment":
+        return segment_row(perception)
+    return _perception_row(perception, row_format == "sqlite_text")
+
+
+def stored_row_time(row: StoredRow, row_format: RowFormat) -> str | datetime:
+    """When the perception of ``row`` was observed: UTC text (SQLite rows) or aware."""
+    if row_format == "segment":
+        return utc_from_micros(int(row[3]))
+    return row[2]
+
+
 def perception_row(perception: Perception, *, sqlite_text: bool) -> PerceptionRow:
     """The row the store writes for ``perception`` (what :meth:`Store.add_perceptions` builds).
 
@@ -146,15 +176,51 @@ def preference_key(preference: Preference) -> str:
     return "pf_" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-def _profile_row(profile: RelationshipProfile) -> dict[str, Any]:
-    return {
-        "person_id": profile.person_id,
-        "as_of": profile.as_of.astimezone(UTC),
-        "model_version": profile.model_version,
-        "segment": profile.segment.value,
-        "health": profile.health,
-        "data": profile.model_dump_json(),
-    }
+PROFILE_COLUMNS = ("person_id", "as_of", "model_version", "segment", "health", "data")
+"""The ``profiles`` columns, in the order of the upsert's values."""
+
+
+class ProfileRow(HistoryValues, Protocol):
+    """A profile as :meth:`Store.save_profile_rows` takes it: the ``profiles`` columns
+    and what its history row keeps, as plain values (``as_of`` aware, ``data`` exactly
+    what ``RelationshipProfile.model_dump_json()`` writes). :func:`profile_row` builds one
+    from a model; ``relcrm.profile.columnar.stored`` builds one from a recipe row without
+    a model (the store may not import it: a protocol, so either is taken as it is)."""
+
+    @property
+    def model_version(self) -> str: ...
+
+    @property
+    def data(self) -> str: ...
+
+
+class _ModelProfileRow(NamedTuple):
+    """:func:`profile_row`'s :class:`ProfileRow`."""
+
+    person_id: str
+    as_of: datetime
+    model_version: str
+    segment: str
+    health: float
+    data: str
+    band: str
+    attitude: float
+    behavioural_loyalty: float | None
+
+
+def profile_row(profile: RelationshipProfile) -> ProfileRow:
+    """What :meth:`Store.save_profiles` writes for ``profile``."""
+    return _ModelProfileRow(
+        person_id=profile.person_id,
+        as_of=profile.as_of.astimezone(UTC),
+        model_version=profile.model_version,
+        segment=profile.segment.value,
+        health=profile.health,
+        data=profile.model_dump_json(),
+        band=profile.band.value,
+        attitude=profile.attitude,
+        behavioural_loyalty=profile.behavioural_loyalty,
+    )
 
 
 def _unknown_person(record: str, person_id: str, others: int) -> InvalidRecordError:
@@ -196,6 +262,8 @@ class Store(
     OutreachTaskStore,
     ProfileHistoryStore,
     ReportReadStore,
+    PerceptionLayoutStore,
+    ProfilingReadStore,
 ):
     """The state store. Open it with :meth:`open` (or :func:`open_store`) and close it,
     ideally with ``with``; one instance may be shared by the threads of one process.
@@ -214,6 +282,8 @@ class Store(
         self._perception_sql: str | None = None
         # Perceptions per transaction in add_perceptions; tests make it small.
         self.perception_chunk = PERCEPTION_CHUNK
+        self._segments = None
+        self._load_layout()
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -245,6 +315,8 @@ class Store(
     def close(self) -> None:
         """Release every connection; the store cannot be used afterwards."""
         self._closed = True
+        if self._segments is not None:
+            self._segments.close()
         self._engine.dispose()
 
     def __enter__(self) -> Self:
@@ -483,6 +555,10 @@ class Store(
         The report names the CRM record relcrm knew per target, read before deleting, so the
         caller can clear relcrm's fields there; the store no longer knows them afterwards.
         """
+        if self._segments is not None:
+            # Files first: should the transaction below fail, running the erasure again
+            # finishes it; the other way round, perceptions could outlive their person.
+            self._segments.erase_persons([person_id])
         with self._write() as connection:
             records, targets = self._erase_sync_state(connection, person_id)
             self._erase_voice_links(connection, person_id)
@@ -509,8 +585,47 @@ class Store(
         nothing of its chunk is written; earlier chunks stay stored (running the call
         again is harmless). Pre-filter with :meth:`unknown_person_ids` to go on instead.
         """
+        if self._segments is not None:
+            return self.add_segment_rows([segment_row(p) for p in perceptions_])
         sqlite_text = self._fast_sqlite
         return self.add_perception_rows(_perception_row(p, sqlite_text) for p in perceptions_)
+
+    def add_segment_rows(self, rows: list[SegmentRow]) -> int:
+        """Like :meth:`add_perceptions` on a store that keeps perceptions in segments, for
+        rows built by :func:`relcrm.store.segments.columns.segment_row`; return how many
+        were new. Every row's person must be stored (checked first, in bulk): otherwise
+        :class:`InvalidRecordError` names the first such perception and nothing is written.
+        """
+        if self._segments is None:
+            raise StoreError("this store keeps its perceptions in its table, not in segments")
+        unknown = self.unknown_person_ids({row[1] for row in rows})
+        if not unknown:
+            return self._segments.append_rows(rows)
+        # As the table layout does chunk by chunk: the chunks before the first one naming
+        # an unknown person are stored (in one segment), nothing from that chunk on.
+        size = self.perception_chunk
+        first = next(index for index, row in enumerate(rows) if row[1] in unknown)
+        self._segments.append_rows(rows[: first - first % size])
+        bad = [
+            row
+            for row in rows[first - first % size : first - first % size + size]
+            if row[1] in unknown
+        ]
+        raise _unknown_person(f"perception {bad[0][0]}", bad[0][1], len(bad) - 1)
+
+    @property
+    def perception_row_format(self) -> RowFormat:
+        """The ``row_format`` of :func:`stored_row` for rows of this store."""
+        if self._segments is not None:
+            return "segment"
+        return "sqlite_text" if self._fast_sqlite else "aware"
+
+    def add_stored_rows(self, rows: list[StoredRow]) -> int:
+        """Rows built by :func:`stored_row` in :attr:`perception_row_format`: written as
+        :meth:`add_segment_rows` or :meth:`add_perception_rows` does."""
+        if self._segments is not None:
+            return self.add_segment_rows(rows)
+        return self.add_perception_rows(rows)
 
     @property
     def perception_rows_sqlite_text(self) -> bool:
@@ -566,6 +681,8 @@ class Store(
         return self._perception_sql
 
     def count_perceptions(self) -> int:
+        if self._segments is not None:
+            return self._segments.count()
         return self._count(perceptions)
 
     def person_id_ranges(self, parts: int) -> list[tuple[str | None, str | None]]:
@@ -587,8 +704,28 @@ class Store(
         for bulk readers that build no models (``relcrm profile --engine duckdb``)."""
         with self._read() as connection:
             people = list(connection.scalars(select(persons.c.data).order_by(persons.c.id)))
-            said = list(connection.scalars(select(perceptions.c.data)))
-        return people, said
+            if self._segments is None:
+                said = list(connection.scalars(select(perceptions.c.data)))
+                return people, said
+        return people, list(self._iter_perception_json())
+
+    def _iter_perception_json(self) -> Iterator[str]:
+        """Every perception's JSON as the table layout stores it (defaults left out)."""
+        if self._segments is None:
+            after: str | None = None
+            while True:
+                with self._read() as connection:
+                    query = select(perceptions.c.id, perceptions.c.data).order_by(perceptions.c.id)
+                    if after is not None:
+                        query = query.where(perceptions.c.id > after)
+                    page = connection.execute(query.limit(PERCEPTION_CHUNK)).all()
+                for _, data in page:
+                    yield data
+                if len(page) < PERCEPTION_CHUNK:
+                    return
+                after = page[-1][0]
+        for row in self._segments.query("SELECT * FROM {perceptions} ORDER BY id"):
+            yield _serialize_perception(perception_of(row), exclude_defaults=True).decode()
 
     def iter_person_perceptions(
         self,
@@ -610,6 +747,9 @@ class Store(
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if self._segments is not None:
+            yield from self._iter_person_segments(batch_size, after, until)
+            return
         order = (perceptions.c.person_id, perceptions.c.occurred_at, perceptions.c.id)
         while True:
             with self._read() as connection:
@@ -630,6 +770,36 @@ class Store(
                         bucket.append(data)
             for person_id, data in page:
                 said = [Perception.model_validate_json(text) for text in grouped.pop(person_id)]
+                yield Person.model_validate_json(data), said
+            if len(page) < batch_size:
+                return
+            after = page[-1][0]
+
+    def _iter_person_segments(
+        self, batch_size: int, after: str | None, until: str | None
+    ) -> Iterator[tuple[Person, list[Perception]]]:
+        """:meth:`iter_person_perceptions` on a store that keeps perceptions in segments."""
+        segments = self._segments
+        assert segments is not None
+        while True:
+            with self._read() as connection:
+                page = self._page(connection, persons, persons.c.id, after, batch_size)
+            if until is not None:
+                page = [row for row in page if row[0] <= until]
+            if not page:
+                return
+            grouped: dict[str, list[tuple[Any, ...]]] = {person_id: [] for person_id, _ in page}
+            rows = segments.query(
+                "SELECT * FROM {perceptions} WHERE person_id BETWEEN ? AND ? "
+                "ORDER BY person_id, occurred_us, id",
+                [page[0][0], page[-1][0]],
+            )
+            for row in rows:
+                bucket = grouped.get(row[1])
+                if bucket is not None:
+                    bucket.append(row)
+            for person_id, data in page:
+                said = [perception_of(row) for row in grouped.pop(person_id)]
                 yield Person.model_validate_json(data), said
             if len(page) < batch_size:
                 return
@@ -682,30 +852,84 @@ class Store(
         A profile of an unknown person raises :class:`InvalidRecordError` before its chunk
         is written. Within one call the last profile of a person wins.
         """
+        return self.save_profile_rows(profile_row(profile) for profile in profiles_)
+
+    def save_profile_rows(self, rows: Iterable[ProfileRow]) -> int:
+        """Like :meth:`save_profiles`, for profiles already in their stored form (see
+        :class:`ProfileRow`): bulk callers that never build the models. Same chunks,
+        transactions, history rows and errors; return how many were written.
+
+        ``data`` is stored as given (the caller vouches that it is the model's JSON; it is
+        validated when read back, by :meth:`get_profile` and :meth:`iter_profiles`)."""
         written = 0
-        for chunk in chunks(profiles_, PERSON_CHUNK):
-            latest = {profile.person_id: profile for profile in chunk}
+        for chunk in chunks(rows, PERSON_CHUNK):
+            latest = list({row.person_id: row for row in chunk}.values())
             with self._write() as connection:
-                unknown = self._unknown_in(connection, set(latest))
+                unknown = self._unknown_in(connection, {row.person_id for row in latest})
                 if unknown:
-                    bad = [p for p in chunk if p.person_id in unknown]
+                    bad = [row for row in chunk if row.person_id in unknown]
                     first = bad[0].person_id
                     raise _unknown_person(f"profile of {first}", first, len(bad) - 1)
-                insert = self._insert(profiles)
-                replace = {
-                    column.name: insert.excluded[column.name]
-                    for column in profiles.columns
-                    if column.name != "person_id"
-                }
-                connection.execute(
-                    insert.on_conflict_do_update(
-                        index_elements=[profiles.c.person_id], set_=replace
-                    ),
-                    [_profile_row(profile) for profile in latest.values()],
+                self._upsert_many(
+                    connection,
+                    self._profile_upsert(),
+                    PROFILE_COLUMNS,
+                    [
+                        (
+                            row.person_id,
+                            self._column_time(row.as_of),
+                            row.model_version,
+                            row.segment,
+                            row.health,
+                            row.data,
+                        )
+                        for row in latest
+                    ],
                 )
-                self._record_history(connection, list(latest.values()))
+                self._record_history(connection, latest)
             written += len(latest)
         return written
+
+    def _profile_upsert(self) -> Any:
+        insert = self._insert(profiles)
+        return insert.on_conflict_do_update(
+            index_elements=[profiles.c.person_id],
+            set_={name: insert.excluded[name] for name in PROFILE_COLUMNS[1:]},
+        )
+
+    def _column_time(self, moment: datetime) -> datetime | str:
+        """``moment`` as a datetime column's value for :meth:`_upsert_many`: on SQLite the
+        text SQLAlchemy would write, elsewhere the UTC datetime. A naive one is refused."""
+        utc = to_utc(moment)
+        return sqlite_datetime(utc) if self._fast_sqlite else utc
+
+    def _upsert_many(
+        self, connection: Connection, statement: Any, columns: tuple[str, ...], rows: list[Any]
+    ) -> None:
+        """Run ``statement`` (an insert or upsert of whole rows) for ``rows``, values in
+        ``columns`` order (the table's) and datetimes from :meth:`_column_time`.
+
+        On SQLite the compiled SQL and the tuples go straight to the driver: SQLAlchemy's
+        per-row parameter handling costs more than SQLite's own work (as for perceptions).
+        """
+        if not rows:
+            return
+        if not self._fast_sqlite:
+            connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+            return
+        key = (statement.table.name, *columns)
+        sql = self._driver_sql.get(key)
+        if sql is None:
+            compiled = statement.compile(dialect=self._engine.dialect)
+            if tuple(compiled.positiontup or ()) != columns:
+                raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
+            sql = self._driver_sql[key] = str(compiled)
+        connection.exec_driver_sql(sql, rows)
+
+    @cached_property
+    def _driver_sql(self) -> dict[tuple[str, ...], str]:
+        """Compiled SQL of :meth:`_upsert_many`'s statements, by table and columns."""
+        return {}
 
     def get_profile(self, person_id: str) -> RelationshipProfile | None:
         """The person's latest saved profile, or None."""
@@ -757,9 +981,11 @@ __all__ = [
     "IDENTITY_KINDS",
     "PerceptionRow",
     "PersonRow",
+    "ProfileRow",
     "Store",
     "canonical_json",
     "open_store",
     "perception_row",
     "person_row",
+    "profile_row",
 ]

@@ -40,7 +40,13 @@ from relcrm.sources.interchange import (
 )
 from relcrm.store import Store
 from relcrm.store.audit import Erasure, ErasureIndex
-from relcrm.store.store import PerceptionRow, PersonRow, sqlite_datetime
+from relcrm.store.store import (
+    PersonRow,
+    RowFormat,
+    StoredRow,
+    sqlite_datetime,
+    stored_row_time,
+)
 from relcrm.sync.analysis import check_analyzer
 from relcrm.sync.ingest_chunks import ParsedChunk, RawChunk, parse_chunk, raw_chunks
 
@@ -181,7 +187,7 @@ def ingest_interchange(
     *,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
-    chunk_lines: int = CHUNK_LINES,
+    chunk_lines: int | None = None,
     redaction: RedactionConfig = DEFAULT_REDACTION,
     analyzer: str | None = None,
 ) -> IngestReport:
@@ -210,19 +216,41 @@ def ingest_interchange(
     Lines are validated in ``workers`` processes (by default one per core, or none for
     a file under ``PARALLEL_MIN_BYTES``) while this process writes; ``workers=1``
     validates here. The store and the report come out the same either way.
+
+    A store that keeps its perceptions in segments (``relcrm store segments``) is loaded
+    columns first instead (:mod:`relcrm.sync.ingest_columnar`), in this process, with the
+    same store contents, report and error messages; ``workers`` does not apply.
+    ``chunk_lines`` defaults to ``CHUNK_LINES`` (table) or ``COLUMNAR_CHUNK_LINES``.
     """
     if workers is None:
         small = os.path.getsize(path) < PARALLEL_MIN_BYTES
         workers = 1 if small else default_ingest_workers()
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    segments = store.perception_segments
+    if segments is not None:
+        from relcrm.sync.ingest_columnar import COLUMNAR_CHUNK_LINES, ingest_into_segments
+
+        if analyzer is not None:
+            check_analyzer(analyzer)
+        report = IngestReport(source=os.fspath(path))
+        ingest_into_segments(
+            path,
+            store,
+            segments,
+            report,
+            progress=progress,
+            chunk_lines=COLUMNAR_CHUNK_LINES if chunk_lines is None else chunk_lines,
+            redaction=redaction,
+            analyzer=analyzer,
+        )
+        return report
     if analyzer is not None:
         check_analyzer(analyzer)  # each process loads it when a perception first needs it
     report = IngestReport(source=os.fspath(path))
     writer = _Writer(store, report, progress, store.erasure_index())
-    chunks = _parsed_chunks(
-        path, store.perception_rows_sqlite_text, workers, chunk_lines, redaction, analyzer
-    )
+    lines = CHUNK_LINES if chunk_lines is None else chunk_lines
+    chunks = _parsed_chunks(path, store.perception_row_format, workers, lines, redaction, analyzer)
     with closing(chunks):
         for chunk in chunks:
             writer.write(chunk)
@@ -232,7 +260,7 @@ def ingest_interchange(
 
 def _parsed_chunks(
     path: str | os.PathLike[str],
-    sqlite_text: bool,
+    row_format: RowFormat,
     workers: int,
     chunk_lines: int,
     redaction: RedactionConfig,
@@ -241,7 +269,7 @@ def _parsed_chunks(
     """Parsed chunks in file order; with workers, the next ones are parsed meanwhile."""
     raws = raw_chunks(path, chunk_lines, DEFAULT_MAX_LINE_BYTES)
     # The analyzer goes by name: a name pickles, and each worker loads its own once.
-    options = (DEFAULT_MAX_LINE_BYTES, sqlite_text, redaction, analyzer)
+    options = (DEFAULT_MAX_LINE_BYTES, row_format, redaction, analyzer)
     if workers == 1:
         for raw in raws:
             yield parse_chunk(raw, *options)
@@ -326,11 +354,17 @@ class _Writer:
         self.refused_lines: set[int] = set()
         """Lines of perceptions refused as a forgotten person's (not counted as analyzed)."""
         self.known: set[str] = set()
-        self.ready_rows: list[PerceptionRow] = []
-        self.held_rows: list[tuple[int, PerceptionRow]] = []
+        self.ready_rows: list[tuple[int, StoredRow]] = []
+        """Rows to write, with their lines (the segments layout keeps the first line's)."""
+        self.held_rows: list[tuple[int, StoredRow]] = []
         self.held_preferences: list[tuple[int, Preference]] = []
         self.held_analyzed: set[int] = set()
         """Lines of held rows that were analyzed: counted only if they are written."""
+
+    @property
+    def flush_every(self) -> int:
+        """Rows written at a time: one store chunk (see :meth:`_flush_rows`)."""
+        return self.store.perception_chunk
 
     def write(self, chunk: ParsedChunk) -> None:
         self.report.rejections.extend(rejected.error() for rejected in chunk.rejections)
@@ -481,18 +515,22 @@ class _Writer:
             return True
         return False
 
-    def _write_rows(self, rows: list[tuple[int, PerceptionRow]]) -> list[tuple[int, PerceptionRow]]:
+    def _write_rows(self, rows: list[tuple[int, StoredRow]]) -> list[tuple[int, StoredRow]]:
         """Queue the rows whose person is stored for writing; return the others. Rows
         of a forgotten person are refused (reported) and neither."""
         if self.erasures and rows:
             rows = [
-                (n, row) for n, row in rows if not self._refused(n, "perception", row[1], row[2])
+                (n, row)
+                for n, row in rows
+                if not self._refused(
+                    n, "perception", row[1], stored_row_time(row, self.store.perception_row_format)
+                )
             ]
         if not rows:
             return []
         unknown = self._unknown({row[1] for _, row in rows})
-        self.ready_rows.extend(row for _, row in rows if row[1] not in unknown)
-        if len(self.ready_rows) >= self.store.perception_chunk:
+        self.ready_rows.extend((line, row) for line, row in rows if row[1] not in unknown)
+        if len(self.ready_rows) >= self.flush_every:
             self._flush_rows()
         return [(line, row) for line, row in rows if row[1] in unknown]
 
@@ -500,7 +538,7 @@ class _Writer:
         # Rows are written a store chunk at a time, whatever the size of the file's
         # chunks: with random ids, each transaction rewrites pages all over the id index.
         ready, self.ready_rows = self.ready_rows, []
-        new = self.store.add_perception_rows(ready)
+        new = self.store.add_stored_rows([row for _, row in ready])
         self.report.perceptions_new += new
         self.report.perceptions_known += len(ready) - new
 

@@ -12,7 +12,7 @@ perceptions that carry no valence (each process loads that analyzer once, by its
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from relcrm.sources.interchange import (
     parse_interchange_line,
     too_long_line,
 )
-from relcrm.store.store import PerceptionRow, PersonRow, perception_row, person_row
+from relcrm.store.store import PersonRow, RowFormat, StoredRow, person_row, stored_row
 from relcrm.sync.analysis import analyzer_for, text_to_analyze, with_analysis
 
 RawChunk = tuple[int, list[bytes | None]]
@@ -64,7 +64,7 @@ class ParsedChunk:
 
     rejections: list[RejectedLine] = field(default_factory=list)
     persons: list[tuple[int, PersonRow]] = field(default_factory=list)
-    perception_rows: list[PerceptionRow] = field(default_factory=list)
+    perception_rows: list[StoredRow] = field(default_factory=list)
     perception_lines: list[int] = field(default_factory=list)
     preferences: list[tuple[int, str]] = field(default_factory=list)
     redactions: dict[str, int] = field(default_factory=dict)
@@ -119,18 +119,32 @@ def _redacted(
 def parse_chunk(
     chunk: RawChunk,
     max_line_bytes: int,
-    sqlite_text: bool,
+    row_format: RowFormat,
     redaction: RedactionConfig = DEFAULT_REDACTION,
     analyzer: str | None = None,
 ) -> ParsedChunk:
     """Validate every line of ``chunk``; perceptions become rows for a store whose
-    ``perception_rows_sqlite_text`` is ``sqlite_text``, their verbatims redacted with
+    ``perception_row_format`` is ``row_format``, their verbatims redacted with
     ``redaction``, then, for a perception without a valence, read by the analyzer
     installed under the name ``analyzer`` (none when it is None)."""
     first, raws = chunk
+    return parse_numbered(
+        enumerate(raws, start=first), max_line_bytes, row_format, redaction, analyzer
+    )
+
+
+def parse_numbered(
+    lines: Iterable[tuple[int, bytes | None]],
+    max_line_bytes: int,
+    row_format: RowFormat,
+    redaction: RedactionConfig = DEFAULT_REDACTION,
+    analyzer: str | None = None,
+) -> ParsedChunk:
+    """:func:`parse_chunk` on lines given with their numbers (not necessarily
+    consecutive: the columnar ingest hands over only the lines it did not take)."""
     parsed = ParsedChunk()
     dates = date_range_from_environment()  # once a chunk, not once a line
-    for number, raw in enumerate(raws, start=first):
+    for number, raw in lines:
         if raw is None:
             parsed.rejections.append(RejectedLine.of(too_long_line(number, max_line_bytes).error))
             continue
@@ -148,7 +162,7 @@ def parse_chunk(
             if analyzer is not None and (verbatim := text_to_analyze(perception)) is not None:
                 perception = with_analysis(perception, analyzer_for(analyzer)(verbatim))
                 parsed.analyzed_lines.append(number)
-            parsed.perception_rows.append(perception_row(perception, sqlite_text=sqlite_text))
+            parsed.perception_rows.append(stored_row(perception, row_format))
             parsed.perception_lines.append(number)
         elif isinstance(item.record, Person):
             parsed.persons.append((number, person_row(item.record)))

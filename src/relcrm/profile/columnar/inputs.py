@@ -160,3 +160,19 @@ def load_table(
     lists = [list(values) for values in zip(*unique, strict=True)] or [[] for _ in columns]
     selected = ", ".join(f"UNNEST(CAST(? AS {kind}[])) AS {column}" for column, kind in columns)
     connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {selected}", lists)
+
+
+def perceptions_from_segments_sql(relation: str) -> str:
+    """The recipe's ``perceptions`` input (``PERCEPTION_COLUMNS``) from a relation holding
+    perception segments' columns (``relcrm.store.segments.columns.SEGMENT_COLUMNS``):
+    what :func:`perception_row` computes from JSON, as SQL, so nothing is parsed."""
+    emotions = ", ".join(f"e_{key}" for key in EMOTION_KEYS)
+    return (
+        "SELECT id, person_id, occurred_us, occurred_at, "
+        "SUBSTR(occurred_at, 1, 10) AS occurred_day, channel, "
+        "COALESCE(topic, touchpoint) AS topic, public, nps, csat_value, csat_min, csat_max, "
+        "ces_value, ces_min, ces_max, "
+        "CASE WHEN ces_value IS NULL THEN NULL ELSE ces_direction = 'ease' END AS ces_ease, "
+        f"valence, arousal, confidence, {emotions}, churn_intent, trapped, sarcasm "
+        f"FROM {relation}"
+    )

@@ -1,0 +1,568 @@
+"""Perception lines of the interchange format parsed as typed columns, in DuckDB.
+
+pydantic validates a line in about 5 µs; a million-line file spends most of its ingest
+there although nearly every line has the same simple shape. :func:`stage_perceptions`
+reads a chunk of raw lines into DuckDB and checks types, ranges, enums and required
+fields as vectorised predicates over the whole chunk. A line that passes every check is
+staged as one row of the perception segment layout (:data:`STAGED_COLUMNS`); every other
+non-blank line (persons, preferences, bad lines, and any perception line the checks are
+not sure about) is handed back by number, for the caller to parse one by one with
+:func:`relcrm.sources.interchange.parse_interchange_line`, so each error message stays
+exactly what it is today.
+
+The checks are deliberately narrower than the model: a row is staged only where pydantic
+would accept the line and store exactly these values (same strings, bit-equal floats),
+so anything unusual (escapes such as ``\\u00e9``, whitespace at the edge of a string,
+upper case in a topic, numbers written as strings or booleans, duplicate or unknown keys,
+an explicit ``id``, a date not in the plain ISO 8601 form) takes the per-line path.
+
+This module never imports DuckDB: the caller passes an open connection (the ``columnar``
+extra), so importing the sources needs none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+
+from relcrm.models.emotions import WHEEL
+from relcrm.models.perception import VERBATIM_MAX_CHARS, Channel
+from relcrm.sources.dates import DateRange, resolve
+
+EMOTION_KEYS: Final = tuple(emotion.value for emotion in WHEEL)
+
+STAGED_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
+    ("id", "VARCHAR"),
+    ("person_id", "VARCHAR"),
+    ("occurred_at", "VARCHAR"),
+    ("occurred_us", "BIGINT"),
+    ("channel", "VARCHAR"),
+    ("touchpoint", "VARCHAR"),
+    ("topic", "VARCHAR"),
+    ("public", "BOOLEAN"),
+    ("nps", "INTEGER"),
+    ("nps_kind", "VARCHAR"),
+    ("csat_value", "DOUBLE"),
+    ("csat_min", "INTEGER"),
+    ("csat_max", "INTEGER"),
+    ("ces_value", "DOUBLE"),
+    ("ces_version", "VARCHAR"),
+    ("ces_min", "INTEGER"),
+    ("ces_max", "INTEGER"),
+    ("ces_direction", "VARCHAR"),
+    ("valence", "DOUBLE"),
+    ("arousal", "DOUBLE"),
+    *((f"e_{key}", "DOUBLE") for key in EMOTION_KEYS),
+    ("churn_intent", "BOOLEAN"),
+    ("sarcasm", "BOOLEAN"),
+    ("trapped", "BOOLEAN"),
+    ("verbatim", "VARCHAR"),
+    ("confidence", "DOUBLE"),
+    ("source_system", "VARCHAR"),
+    ("source_record_id", "VARCHAR"),
+    ("analyzer", "VARCHAR"),
+    ("analyzer_version", "VARCHAR"),
+)
+"""The staged table's columns after ``line BIGINT``: the perception segment layout
+(``relcrm.store.segments.columns.SEGMENT_COLUMNS``, which a test keeps equal; sources
+cannot import the store)."""
+
+_NESTED: Final[dict[str, tuple[str, ...]]] = {
+    "nps": ("value", "kind"),
+    "csat": ("value", "scale_min", "scale_max"),
+    "ces": ("value", "version", "scale_min", "scale_max", "direction"),
+    "emotions": EMOTION_KEYS,
+    "flags": ("churn_intent", "sarcasm", "trapped"),
+    "provenance": ("source_system", "source_record_id", "analyzer", "analyzer_version"),
+}
+_TOP: Final = (
+    "type",
+    "person_id",
+    "occurred_at",
+    "channel",
+    "touchpoint",
+    "topic",
+    "public",
+    "nps",
+    "csat",
+    "ces",
+    "valence",
+    "arousal",
+    "emotions",
+    "flags",
+    "verbatim",
+    "confidence",
+    "provenance",
+)
+_PATHS: Final = (*_TOP, *(f"{top}.{leaf}" for top, leaves in _NESTED.items() for leaf in leaves))
+
+_REQUIRED: Final = frozenset({"type", "person_id", "occurred_at", "channel", "provenance"})
+_ID_HEX: Final = 24  # blake2b digest_size=12, as perception_id_for
+
+
+class Connection(Protocol):
+    """What is used of a DuckDB connection (``duckdb.DuckDBPyConnection``)."""
+
+    def execute(self, query: str, parameters: Any = None, /) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What :func:`stage_perceptions` did with a chunk."""
+
+    table: str
+    """The DuckDB table holding the staged perceptions (``line`` + :data:`STAGED_COLUMNS`)."""
+    rows: int
+    """Perception lines staged in ``table``."""
+    other_lines: list[int]
+    """Every other non-blank line, in order: for ``parse_interchange_line``."""
+
+
+def stage_perceptions(
+    connection: Connection,
+    first_line: int,
+    raws: Sequence[bytes | None],
+    table: str,
+    *,
+    dates: DateRange | None = None,
+) -> Staged:
+    """Stage the perception lines of one raw chunk as typed rows in ``table``.
+
+    ``raws`` is a chunk as ``relcrm.sync.ingest_chunks.raw_chunks`` yields it: line
+    ``first_line`` first, blank lines included, ``None`` for a line over the byte limit,
+    the byte-order mark already taken off line 1. ``table`` is created (replaced if it
+    exists) with ``line BIGINT`` and :data:`STAGED_COLUMNS`, one row per perception line
+    that passed every check, in no particular order (``line`` orders them); each row
+    equals what the per-line path would store for that line. Verbatims are staged as the
+    line gives them (not yet redacted).
+    """
+    checker = resolve(dates)
+    earliest, latest = checker.bounds()  # a later check has a later end: never narrower
+    numbers, texts = _candidate_lines(first_line, raws)
+    candidates, rows = f"{table}__candidates", f"{table}__rows"
+    try:
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {candidates} AS {_candidates_sql()}", [numbers, texts]
+        )
+        del numbers, texts
+        shapes = connection.execute(f"SELECT DISTINCT shape FROM {candidates}").fetchall()
+        valid = [shape for (shape,) in shapes if _paths_of(shape) is not None]
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {rows} AS {_rows_sql(candidates)}",
+            [valid, _micros(earliest), _micros(latest)],
+        )
+        lines, ids = _ids(connection, rows, first_line, len(raws))
+        connection.execute(_staged_sql(rows, table), [ids, first_line])
+    finally:
+        for name in (candidates, rows):
+            connection.execute(f"DROP TABLE IF EXISTS {name}")
+    return Staged(table, len(lines), _other_lines(first_line, raws, set(lines)))
+
+
+def _candidate_lines(first_line: int, raws: Sequence[bytes | None]) -> tuple[list[int], list[str]]:
+    """The numbers and texts of the lines that may be perceptions: readable as UTF-8,
+    starting with ``{``, naming ``"perception"``, without a ``\\u`` escape (a lone
+    surrogate reads differently). Filtering here is cheaper than loading every line.
+
+    A line keeps a CR before its LF: JSON reads it as white space, as pydantic does after
+    taking it off."""
+    numbers: list[int] = []
+    texts: list[str] = []
+    for number, raw in enumerate(raws, first_line):
+        if raw is None or not raw.startswith(b"{") or b'"perception"' not in raw:
+            continue
+        if b"\\u" in raw or b"\n" in raw.rstrip(b"\n"):
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        numbers.append(number)
+        texts.append(text.rstrip("\n"))
+    return numbers, texts
+
+
+def _other_lines(first_line: int, raws: Sequence[bytes | None], staged: set[int]) -> list[int]:
+    """Every non-blank line that is not staged, in order: for the per-line path."""
+    return [
+        number
+        for number, raw in enumerate(raws, first_line)
+        if number not in staged and not _is_blank(raw)
+    ]
+
+
+def _is_blank(raw: bytes | None) -> bool:
+    """Whether ``parse_interchange_line`` skips the line (an unreadable one is not)."""
+    if raw is None:
+        return False
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    text = text.rstrip("\r\n")
+    return not text or text.isspace()
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _ids(connection: Connection, rows: str, first_line: int, count: int) -> tuple[list[int], str]:
+    """The lines staged, and the derived id of each line's perception as hex digests end
+    to end, one per line of the chunk (zeros for a line that is not staged), so an id is
+    found by line number.
+
+    ``perception_id_for`` hashes the stripped provenance pair: a staged row has no space
+    at the edges of either, and no control character (JSON escapes them, and ``\\u``
+    escapes are never staged), so chr(1) separates the pairs."""
+    pair = "source_system || chr(31) || source_record_id"
+    lines, joined = connection.execute(
+        f"SELECT list(line ORDER BY line), string_agg({pair}, chr(1) ORDER BY line) "
+        f"FROM {rows} WHERE ok"
+    ).fetchone()
+    lines = lines or []
+    pairs = joined.split("\x01") if lines else []
+    if len(pairs) != len(lines):  # a separator inside a value: never staged, but be exact
+        pairs = [
+            text
+            for (text,) in connection.execute(
+                f"SELECT {pair} FROM {rows} WHERE ok ORDER BY line"
+            ).fetchall()
+        ]
+    digests = ["0" * _ID_HEX] * count
+    blake2b = hashlib.blake2b
+    for line, text in zip(lines, pairs, strict=True):
+        digests[line - first_line] = blake2b(text.encode(), digest_size=12).hexdigest()
+    return lines, "".join(digests)
+
+
+# -- the checks, as SQL ---------------------------------------------------------------------
+#
+# Two passes of DuckDB's JSON parser a line: json_keys gives the line's shape (every
+# object's keys), checked once per distinct shape in Python (unknown, repeated or missing
+# keys); json_extract then gives each leaf the shape has as JSON text (its first character
+# tells its type, a null is 'null', an absent key NULL). The checks and values below are
+# written once for every field; for a group of shapes, a leaf it lacks becomes a NULL
+# constant that DuckDB folds away.
+
+_OBJECTS: Final = ("", *_NESTED)
+_KEY_PATHS: Final = ", ".join("'$'" if not top else f"'$.{top}'" for top in _OBJECTS)
+
+
+def _f(path: str) -> str:
+    """The JSON text at ``path`` (SQL NULL when absent, 'null' when null)."""
+    return f"f_{path.replace('.', '__')}"
+
+
+def _absent(path: str) -> str:
+    return f"coalesce({_f(path)} = 'null', true)"
+
+
+def _string(path: str) -> str:
+    """The JSON string at ``path`` decoded (NULL when it is not a string)."""
+    fragment = _f(path)
+    return (
+        f"CASE WHEN starts_with({fragment}, '\"') THEN CASE WHEN contains({fragment}, '\\') "
+        f"THEN json_extract_string({fragment}, '$') ELSE {fragment}[2:-2] END END"
+    )
+
+
+PYTHON_SPACES: Final = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(code) for code in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+"""The characters ``str.isspace()`` is true for, which ``str.strip()`` (and so pydantic's
+``str_strip_whitespace``) takes off the edges; a test checks the list against Python."""
+
+_EDGE_SPACE: Final = "".join(f"\\x{{{ord(char):x}}}" for char in PYTHON_SPACES)
+
+
+def _clean(value: str, max_bytes: int) -> str:
+    """A non-empty string that ``str.strip()`` leaves as it is, ``max_bytes`` long at most
+    in UTF-8 (so at most as many characters)."""
+    return (
+        f"(strlen({value}) BETWEEN 1 AND {max_bytes} "
+        f"AND NOT regexp_matches({value}, '^[{_EDGE_SPACE}]|[{_EDGE_SPACE}]$'))"
+    )
+
+
+def _number(path: str) -> str:
+    """The JSON number at ``path`` as a DOUBLE (NULL when it is not a number).
+
+    The text is a JSON value as DuckDB writes it back: a string, object, boolean or null
+    does not cast. NaN or an infinity may (DuckDB reads them), but fail every range check,
+    as in pydantic. The integer -0 is 0.0 in pydantic, not the float -0.0."""
+    fragment = _f(path)
+    return f"CASE WHEN {fragment} = '-0' THEN 0.0 ELSE TRY_CAST({fragment} AS DOUBLE) END"
+
+
+def _integer(path: str) -> str:
+    """The JSON integer at ``path`` (NULL when it is anything else: 5.0, 5e0, 05, "5"),
+    found by reading it back: an INTEGER written as text gives the same text."""
+    fragment = _f(path)
+    return (
+        f"CASE WHEN CAST(TRY_CAST({fragment} AS INTEGER) AS VARCHAR) = {fragment} "
+        f"THEN TRY_CAST({fragment} AS INTEGER) END"
+    )
+
+
+def _object(top: str) -> str:
+    """The value at ``top`` is an object (its keys are checked with the line's shape)."""
+    return f"starts_with({_f(top)}, '{{')"
+
+
+def _or_absent(path: str, check: str) -> str:
+    return f"({_absent(path)} OR ({check}))"
+
+
+def _unless_absent(path: str, value: str) -> str:
+    return f"CASE WHEN {_absent(path)} THEN NULL ELSE {value} END"
+
+
+_DATE_RE = (
+    "'\"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?"
+    "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])\"'"
+)
+_OCCURRED_US = "(epoch_us(local_ts) + micro - CAST(offset_s AS BIGINT) * 1000000)"
+_NPS_KIND = f"coalesce({_f('nps.kind')}[2:-2], 'transactional')"
+_TOPIC_RE = "'[!-@\\[-~]([ -@\\[-~]{0,78}[!-@\\[-~])?'"
+_PERSON_RE = "'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}'"
+
+
+def _candidates_sql() -> str:
+    """The candidate lines (parameters: their numbers, their texts) with their shape:
+    every object's keys, as JSON (none when the line is not JSON).
+
+    No trailing comma (DuckDB's parser accepts one, pydantic's does not)."""
+    return (
+        "SELECT * FROM (SELECT line, text, "
+        f"to_json(TRY(json_keys(text, [{_KEY_PATHS}]))) AS shape FROM "
+        "(SELECT unnest($1::BIGINT[]) AS line, unnest($2::VARCHAR[]) AS text) "
+        "WHERE NOT regexp_matches(text, ', *[}\\]]')) "
+        "WHERE shape IS NOT NULL"
+    )
+
+
+def _paths_of(shape: str) -> tuple[str, ...] | None:
+    """The leaves a line of this shape gives (in ``_PATHS`` order), or None when the
+    shape alone sends it to the per-line path: an unknown or repeated key, a required
+    key missing, an ``id`` to check, a CES version next to an explicit scale."""
+    keys: list[list[str] | None] = json.loads(shape)
+    top = keys[0]
+    if top is None or not set(top) >= _REQUIRED or not _known(top, _TOP):
+        return None
+    present = set(top)
+    for name, inner in zip(_OBJECTS[1:], keys[1:], strict=True):
+        if inner is None:
+            continue
+        if not _known(inner, _NESTED[name]):
+            return None
+        if name == "ces" and "version" in inner and len(inner) != 2:
+            return None
+        present.update(f"{name}.{key}" for key in inner)
+    return tuple(path for path in _PATHS if path in present)
+
+
+def _known(keys: list[str], allowed: Sequence[str]) -> bool:
+    return len(set(keys)) == len(keys) and set(keys) <= set(allowed)
+
+
+def _rows_sql(candidates: str) -> str:
+    """The candidates whose shape is one of the valid ones, decoded and checked
+    (parameters: the valid shapes, the earliest and latest instants), each with ``ok``:
+    whether it passed every check.
+
+    One statement for every shape: a leaf a line does not have is NULL, as
+    ``json_extract`` gives it, and costs little. ``ok`` is a column, not a WHERE: a filter
+    would be pushed down and inline every expression it uses, computing each several
+    times."""
+    wanted = ", ".join(f"'$.{path}'" for path in _PATHS)
+    extracted = (
+        f"SELECT line, json_extract(text, [{wanted}]) AS f "
+        f"FROM {candidates} WHERE list_contains($1, shape)"
+    )
+    leaves = ", ".join(f"f[{index}] AS {_f(path)}" for index, path in enumerate(_PATHS, 1))
+    checks = " AND ".join(f"({check})" for check in _checks())
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in _columns().items())
+    source = f"(SELECT line, {leaves} FROM ({extracted}))"
+    return f"SELECT line, {columns}, ({checks}) AS ok FROM ({_values_sql(source)})"
+
+
+def _values_sql(source: str) -> str:
+    """Layer 2: each leaf decoded once (strings, numbers, the date's parts, CES scale)."""
+    strings = {
+        "person_id": "person_id",
+        "touchpoint": "touchpoint",
+        "topic": "topic",
+        "verbatim": "verbatim",
+        "provenance.source_system": "source_system",
+        "provenance.source_record_id": "source_record_id",
+        "provenance.analyzer": "analyzer",
+        "provenance.analyzer_version": "analyzer_version",
+    }
+    numbers = {
+        "valence": _number("valence"),
+        "arousal": _number("arousal"),
+        "confidence": _number("confidence"),
+        "nps_value": _integer("nps.value"),
+        "csat_value": _number("csat.value"),
+        "csat_min": f"CASE WHEN {_f('csat.scale_min')} IS NULL THEN 1 "
+        f"ELSE {_integer('csat.scale_min')} END",
+        "csat_max": f"CASE WHEN {_f('csat.scale_max')} IS NULL THEN 5 "
+        f"ELSE {_integer('csat.scale_max')} END",
+        "ces_value": _number("ces.value"),
+        **{f"e_{key}": _number(f"emotions.{key}") for key in EMOTION_KEYS},
+    }
+    version = _f("ces.version")
+    # A version alone stands for its scale and direction; without one, all three are given.
+    ces_scale = (
+        f"CASE WHEN {version} IS NULL THEN "
+        f"CASE WHEN {_f('ces.direction')} IN ('\"effort\"', '\"ease\"') THEN "
+        f"struct_pack(lo := {_integer('ces.scale_min')}, hi := {_integer('ces.scale_max')}, "
+        f"dir := {_f('ces.direction')}[2:-2], ver := NULL::VARCHAR) END "
+        f"WHEN {version} = '\"1.0\"' THEN "
+        "struct_pack(lo := 1, hi := 5, dir := 'effort', ver := '1.0') "
+        f"WHEN {version} = '\"2.0\"' THEN "
+        "struct_pack(lo := 1, hi := 7, dir := 'ease', ver := '2.0') END"
+    )
+    columns = [
+        "*",
+        *(f"{_string(path)} AS {name}" for path, name in strings.items()),
+        *(f"{sql} AS v_{name}" for name, sql in numbers.items()),
+        f"{ces_scale} AS ces",
+        *_moment(),
+    ]
+    return f"SELECT {', '.join(columns)} FROM {source}"
+
+
+def _moment() -> list[str]:
+    """``occurred_at`` taken apart, from its JSON text: only the plain ISO 8601 form
+    ``YYYY-MM-DDTHH:MM:SS[.f]`` with ``Z`` or ``±HH:MM`` is read (``plain_date``)."""
+    text = _f("occurred_at")
+    fraction = (
+        f"CASE WHEN substr({text}, 21, 1) = '.' "
+        f"THEN regexp_extract(substr({text}, 22), '^[0-9]*') ELSE '' END"
+    )
+    zone = f"substr({text}, strlen({text}) - 6, 6)"
+    return [
+        f"regexp_full_match({text}, {_DATE_RE}) AS plain_date",
+        f"TRY_CAST(substr({text}, 2, 19) AS TIMESTAMP) AS local_ts",
+        f"TRY_CAST(rpad({fraction}, 6, '0') AS INTEGER) AS micro",
+        f"CASE WHEN ends_with({text}, 'Z\"') THEN 'Z' ELSE {zone} END AS zone",
+        f"CASE WHEN ends_with({text}, 'Z\"') THEN 0 "
+        f"ELSE (CASE WHEN starts_with({zone}, '-') THEN -1 ELSE 1 END) "
+        f"* (TRY_CAST(substr({zone}, 2, 2) AS INTEGER) * 3600 "
+        f"+ TRY_CAST(substr({zone}, 5, 2) AS INTEGER) * 60) END AS offset_s",
+    ]
+
+
+def _checks() -> list[str]:
+    """Every condition a staged line meets: where pydantic would accept it as is."""
+    channels = ", ".join(f"'\"{channel.value}\"'" for channel in Channel)
+    emotions = " AND ".join(
+        f"({_f(f'emotions.{key}')} IS NULL OR v_e_{key} BETWEEN 0 AND 1)" for key in EMOTION_KEYS
+    )
+    flags = " AND ".join(
+        f"coalesce({_f(f'flags.{key}')} IN ('true', 'false'), true)" for key in _NESTED["flags"]
+    )
+    kinds = "('\"relational\"', '\"transactional\"')"
+    return [
+        f"{_f('type')} = '\"perception\"'",
+        f"person_id IS NOT NULL AND regexp_full_match(person_id, {_PERSON_RE})",
+        f"{_f('channel')} IN ({channels})",
+        # a real calendar date, written back as read, in a plausible range
+        "plain_date AND local_ts IS NOT NULL AND micro IS NOT NULL AND offset_s IS NOT NULL "
+        f"AND year(local_ts) BETWEEN 2 AND 9998 AND {_OCCURRED_US} BETWEEN $2 AND $3",
+        _or_absent("touchpoint", f"regexp_full_match(touchpoint, {_TOPIC_RE})"),
+        _or_absent("topic", f"regexp_full_match(topic, {_TOPIC_RE})"),
+        f"coalesce({_f('public')} IN ('true', 'false'), true)",
+        _or_absent(
+            "nps",
+            f"{_object('nps')} AND v_nps_value BETWEEN 0 AND 10 "
+            f"AND coalesce({_f('nps.kind')} IN {kinds}, true)",
+        ),
+        _or_absent(
+            "csat",
+            f"{_object('csat')} AND v_csat_max > v_csat_min "
+            "AND v_csat_value BETWEEN v_csat_min AND v_csat_max",
+        ),
+        _or_absent(
+            "ces",
+            f"{_object('ces')} AND ces.hi > ces.lo AND v_ces_value BETWEEN ces.lo AND ces.hi",
+        ),
+        _or_absent("valence", "v_valence BETWEEN -1 AND 1"),
+        _or_absent("arousal", "v_arousal BETWEEN 0 AND 1"),
+        _or_absent("confidence", "v_confidence BETWEEN 0 AND 1"),
+        f"({_f('emotions')} IS NULL OR ({_object('emotions')} AND {emotions}))",
+        f"({_f('flags')} IS NULL OR ({_object('flags')} AND {flags}))",
+        _or_absent(
+            "verbatim", f"verbatim IS NOT NULL AND {_clean('verbatim', VERBATIM_MAX_CHARS)}"
+        ),
+        _object("provenance"),
+        f"source_system IS NOT NULL AND {_clean('source_system', 80)}",
+        f"source_record_id IS NOT NULL AND {_clean('source_record_id', 200)}",
+        _or_absent("provenance.analyzer", f"analyzer IS NOT NULL AND {_clean('analyzer', 80)}"),
+        _or_absent(
+            "provenance.analyzer_version",
+            f"analyzer_version IS NOT NULL AND {_clean('analyzer_version', 40)}",
+        ),
+        # a perception needs a score, a valence or a verbatim
+        f"NOT ({_absent('nps')} AND {_absent('csat')} AND {_absent('ces')} "
+        f"AND {_absent('valence')} AND {_absent('verbatim')})",
+    ]
+
+
+def _columns() -> dict[str, str]:
+    """The expression of each staged column but ``id`` (taken by position)."""
+    occurred_at = (
+        f"substr({_f('occurred_at')}, 2, 19) || CASE WHEN micro = 0 THEN '' "
+        "ELSE '.' || lpad(CAST(micro AS VARCHAR), 6, '0') END "
+        "|| CASE WHEN offset_s = 0 THEN 'Z' ELSE zone END"
+    )
+    values = [
+        "person_id",
+        f"{occurred_at}",
+        f"{_OCCURRED_US}",
+        f"{_f('channel')}[2:-2]",
+        f"{_unless_absent('touchpoint', 'touchpoint')}",
+        f"{_unless_absent('topic', 'topic')}",
+        f"coalesce({_f('public')} = 'true', false)",
+        f"{_unless_absent('nps', 'v_nps_value')}",
+        f"{_unless_absent('nps', _NPS_KIND)}",
+        f"{_unless_absent('csat', 'v_csat_value')}",
+        f"{_unless_absent('csat', 'v_csat_min')}",
+        f"{_unless_absent('csat', 'v_csat_max')}",
+        f"{_unless_absent('ces', 'v_ces_value')}",
+        f"{_unless_absent('ces', 'ces.ver')}",
+        f"{_unless_absent('ces', 'ces.lo')}",
+        f"{_unless_absent('ces', 'ces.hi')}",
+        f"{_unless_absent('ces', 'ces.dir')}",
+        f"{_unless_absent('valence', 'v_valence')}",
+        f"{_unless_absent('arousal', 'v_arousal')}",
+        *(f"coalesce(v_e_{key}, 0.0) " for key in EMOTION_KEYS),
+        *(f"coalesce({_f(f'flags.{key}')} = 'true', false) " for key in _NESTED["flags"]),
+        f"{_unless_absent('verbatim', 'verbatim')}",
+        f"{_unless_absent('confidence', 'v_confidence')}",
+        "source_system",
+        "source_record_id",
+        f"{_unless_absent('provenance.analyzer', 'analyzer')}",
+        f"{_unless_absent('provenance.analyzer_version', 'analyzer_version')}",
+    ]
+    return dict(zip([name for name, _ in STAGED_COLUMNS[1:]], values, strict=True))
+
+
+def _staged_sql(rows: str, table: str) -> str:
+    """The staged table: the rows that passed, each with its id (the
+    parameters: hex digests end to end, one per line of the chunk, and its first line)."""
+    names = ", ".join(name for name, _ in STAGED_COLUMNS[1:])
+    return (
+        f"CREATE OR REPLACE TABLE {table} AS SELECT line, "
+        f"CAST('pc_' || substring($1, (line - $2) * {_ID_HEX} + 1, {_ID_HEX}) AS VARCHAR) "
+        f"AS id, {names} FROM {rows} WHERE ok"
+    )

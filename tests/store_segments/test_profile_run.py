@@ -1,0 +1,93 @@
+"""The columnar profile run: in parts or whole, all or changed only, the same profiles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from relcrm.models import Perception
+from relcrm.store import Store
+from relcrm.sync.profiling_columnar import run_columnar_profile as profile_store_columnar
+from relcrm.testing.synthetic import generate_sample
+from tests.profile_columnar.compare import same
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def _store(tmp_path: Path, name: str, *, segments: bool) -> Store:
+    sample = generate_sample(persons=70, seed=5, now=NOW)
+    store = Store.open(f"sqlite:///{tmp_path / name}")
+    if segments:
+        store.use_perception_segments()
+    store.upsert_persons(sample.persons)
+    store.add_perceptions(sample.perceptions)
+    return store
+
+
+def _profiles(store: Store) -> dict[str, dict[str, Any]]:
+    return {p.person_id: p.model_dump() for p in store.iter_profiles()}
+
+
+def _assert_same(left: dict[str, dict[str, Any]], right: dict[str, dict[str, Any]]) -> None:
+    assert left.keys() == right.keys()
+    for person_id, profile in left.items():
+        for name, value in profile.items():
+            assert same(value, right[person_id][name]), (person_id, name)
+
+
+@pytest.mark.parametrize("segments", [True, False])
+def test_parts_give_what_one_pass_gives(tmp_path: Path, segments: bool) -> None:
+    with _store(tmp_path, "a.db", segments=segments) as whole:
+        persons, read, _ = profile_store_columnar(whole, NOW)
+        assert (persons, read) == (70, whole.count_perceptions())
+        expected = _profiles(whole)
+    with _store(tmp_path, "b.db", segments=segments) as split:
+        persons, read, _ = profile_store_columnar(split, NOW, part_perceptions=40)
+        assert (persons, read) == (70, split.count_perceptions())
+        _assert_same(_profiles(split), expected)
+
+
+def _one_more(store: Store, person_id: str, number: int) -> None:
+    store.add_perceptions(
+        [
+            Perception.model_validate(
+                {
+                    "person_id": person_id,
+                    "occurred_at": (NOW - timedelta(days=1)).isoformat(),
+                    "channel": "support",
+                    "valence": -0.9,
+                    "flags": {"churn_intent": True},
+                    "provenance": {"source_system": "t", "source_record_id": f"new-{number}"},
+                }
+            )
+        ]
+    )
+
+
+def test_changed_only_profiles_whom_new_perceptions_concern(tmp_path: Path) -> None:
+    with _store(tmp_path, "c.db", segments=True) as store:
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] == 70  # never profiled
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] == 0
+        ids = sorted(_profiles(store))
+        _one_more(store, ids[3], 1)
+        _one_more(store, ids[9], 2)
+        persons, _, _ = profile_store_columnar(store, NOW, changed_only=True)
+        assert persons == 2
+        changed = _profiles(store)
+        later = NOW + timedelta(hours=6)  # within a day: the saved profiles stand
+        assert profile_store_columnar(store, later, changed_only=True)[0] == 0
+        assert profile_store_columnar(store, NOW + timedelta(days=2), changed_only=True)[0] == 70
+    with _store(tmp_path, "d.db", segments=True) as full:
+        _one_more(full, ids[3], 1)
+        _one_more(full, ids[9], 2)
+        profile_store_columnar(full, NOW)
+        _assert_same(changed, _profiles(full))
+
+
+def test_a_table_store_is_always_profiled_whole(tmp_path: Path) -> None:
+    with _store(tmp_path, "e.db", segments=False) as store:
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] == 70
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] == 70
