@@ -267,3 +267,14 @@ def test_compaction_merges_the_small_segments_and_leaves_the_large_one(
     names = [s.name for s in segments.manifest().segments]
     assert large.name in names and len(names) <= 4
     assert segments.count() == 17
+
+
+def test_the_erasure_footprint_counts_and_then_misses_no_perception(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'x.db'}") as store:
+        store.use_perception_segments()
+        store.upsert_persons([Person(id="p1"), Person(id="p2")])
+        store.add_perceptions([said("p1", 1), said("p1", 2), said("p2", 1)])
+        assert store.person_footprint("p1")["perceptions"] == 2
+        store.erase_person("p1")
+        assert not any(store.person_footprint("p1").values())
+        assert store.person_footprint("p2")["perceptions"] == 1

@@ -54,6 +54,7 @@ from relcrm.store._tables import (
     sync_state,
 )
 from relcrm.store.identities import IDENTITY_KINDS, normalize_identity
+from relcrm.store.segments.files import PerceptionSegments
 
 AuditAction = Literal["forget", "reconsent"]
 """``forget``: ``relcrm forget`` (see the outcomes); ``reconsent``: an ingest let a
@@ -312,6 +313,8 @@ def _entry(row: Any) -> AuditEntry:
 class AuditStore(StorePart):
     """The store's part for the audit log and pre-erasure reads (mixed into Store)."""
 
+    _segments: PerceptionSegments | None
+
     # -- the salt and subjects ---------------------------------------------------------
 
     def _audit_salt(self) -> str:
@@ -454,6 +457,8 @@ class AuditStore(StorePart):
                     .where(_person_column(table) == person_id)
                 )
                 counts[name] = int(connection.scalar(query) or 0)
+        if self._segments is not None:  # perceptions kept beside the store count too
+            counts["perceptions"] += self._segments.rows_of(person_id)
         return counts
 
     def remembered_records(self, person_id: str) -> list[RememberedRecord]:

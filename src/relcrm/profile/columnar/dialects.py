@@ -14,7 +14,7 @@ with the few rewrites SQLGlot cannot know about:
   ``math.fsum``).
 
 The rest maps one to one and was checked for each construct the recipe uses
-(``docs/scale_spark.md``): float division (``/`` divides doubles in both), POWER,
+(``docs/scale.md``): float division (``/`` divides doubles in both), POWER,
 LEAST/GREATEST (both skip NULLs), ROW_NUMBER with explicit ORDER BY keys that are never
 NULL, string comparison by bytes, CASE, COALESCE, COUNT(DISTINCT). Only Spark is run
 here (``tests/profile_spark``); a new target adds its rewrites to ``REWRITES``.

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,6 +44,8 @@ from relcrm.profile.columnar.recipe import (
 from relcrm.profile.config import ProfileConfig
 
 DEFAULT_MASTER = "local[2]"
+WAREHOUSE = "relcrm-spark-warehouse"
+"""Local mode's warehouse folder, under the system's temporary folder."""
 MASTER_ENV = "RELCRM_SPARK_MASTER"
 """A cluster's master URL (``spark://host:7077``, ``yarn``); local mode without it."""
 
@@ -81,10 +84,11 @@ def spark_session(master: str | None = None, *, app_name: str = "relcrm-profile"
     """A SparkSession on ``master`` (else ``$RELCRM_SPARK_MASTER``, else spark-submit's
     master when it launched this process, else ``local[2]``).
 
-    Local mode binds the driver to 127.0.0.1, turns the web UI off and uses 4 shuffle
-    partitions (Spark's default of 200 makes hundreds of tiny tasks on one machine's
-    data). Session time zone UTC (the recipe's times are integer microseconds,
-    so nothing depends on it, but a written ``as_of`` timestamp does).
+    Local mode binds the driver to 127.0.0.1, turns the web UI off, keeps its warehouse
+    folder under the temporary folder and uses 4 shuffle partitions (Spark's default of
+    200 makes hundreds of tiny tasks on one machine's data). Session time zone UTC (the
+    recipe's times are integer microseconds, so nothing depends on it, but a written
+    ``as_of`` timestamp does).
     """
     try:
         from pyspark.sql import SparkSession
@@ -114,6 +118,8 @@ def spark_session(master: str | None = None, *, app_name: str = "relcrm-profile"
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.driver.memory", os.environ.get("RELCRM_SPARK_DRIVER_MEMORY", "1g"))
+            # Spark makes its warehouse folder at start; not in the user's current folder.
+            .config("spark.sql.warehouse.dir", str(Path(tempfile.gettempdir()) / WAREHOUSE))
         )
     try:
         return builder.getOrCreate()

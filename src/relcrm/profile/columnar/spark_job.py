@@ -1,7 +1,7 @@
 """The recipe as a Spark job: inputs in, a profiles table out (issue 15).
 
 ``python -m relcrm.profile.columnar.spark_job`` or ``spark-submit .../spark_job.py``
-(docs/scale_spark.md): read persons and perceptions (Parquet or tables), run the recipe
+(docs/scale.md): read persons and perceptions (Parquet or tables), run the recipe
 (``spark.run_recipe_spark``), and write one row a person with the whole profile as JSON,
 which ``relcrm profile --import-profiles`` saves into a relcrm store.
 """
@@ -81,7 +81,7 @@ def profile_job(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``spark-submit .../relcrm/profile/columnar/spark_job.py --persons ... --perceptions
-    ... --out ... --as-of ...``: the recipe as a Spark job (docs/scale_spark.md)."""
+    ... --out ... --as-of ...``: the recipe as a Spark job (docs/scale.md)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--persons", required=True)
     parser.add_argument("--perceptions", required=True)

@@ -343,6 +343,13 @@ class PerceptionSegments:
                         raise
         raise AssertionError("unreachable")
 
+    def rows_of(self, person_id: str) -> int:
+        """How many perceptions of ``person_id`` the segments hold."""
+        (count,) = self.query(
+            "SELECT COUNT(*) FROM {perceptions} WHERE person_id = ?", [person_id]
+        )[0]
+        return int(count)
+
     def seq(self) -> int:
         """The sequence number the next segment will get: everything below is written."""
         return self.manifest().next_seq
