@@ -126,3 +126,17 @@ def test_a_provenance_value_with_escapes_keeps_its_id(connection: Any) -> None:
     )
     _, rows = check_chunk(connection, 1, [(line + "\n").encode()], DATES)
     assert sorted(rows) == [1]
+
+
+def test_staging_again_replaces_the_table_and_leaves_no_helper_table(connection: Any) -> None:
+    """The staged table is rebuilt for each chunk (its rows in no particular order: the
+    caller orders by line); the candidates table is dropped, even when nothing is staged."""
+    lines = bench_lines(3)
+    raws = [(line + "\n").encode() for line in lines]
+    _, first = check_chunk(connection, 1, raws, DATES)
+    _, second = check_chunk(connection, 100, [*raws[:5], b"not json\n"], DATES)
+    assert len(first) == 27 and sorted(second) == [101, 102, 103, 104]
+    _, third = check_chunk(connection, 1, [PERSON_LINE.encode()], DATES)
+    assert third == {}
+    tables = connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    assert tables == [("staged",)]

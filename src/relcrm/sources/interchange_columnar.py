@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -142,48 +143,60 @@ def stage_perceptions(
     """
     checker = resolve(dates)
     earliest, latest = checker.bounds()  # a later check has a later end: never narrower
-    numbers, texts = _candidate_lines(first_line, raws)
-    candidates, rows = f"{table}__candidates", f"{table}__rows"
+    # A line keeps a CR before its LF: JSON reads it as white space, as pydantic does
+    # after taking it off.
+    texts = _chunk_lines(raws)
+    candidates = f"{table}__candidates"
     try:
         connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {candidates} AS {_candidates_sql()}", [numbers, texts]
+            f"CREATE OR REPLACE TEMP TABLE {candidates} AS {_candidates_sql()}",
+            [texts, first_line],
         )
-        del numbers, texts
-        shapes = connection.execute(f"SELECT DISTINCT shape FROM {candidates}").fetchall()
-        valid = [shape for (shape,) in shapes if _paths_of(shape) is not None]
+        del texts
+        valid = _valid_shapes(connection, candidates)
+        present = set().union(*valid.values())
         connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {rows} AS {_rows_sql(candidates)}",
-            [valid, _micros(earliest), _micros(latest)],
+            f"CREATE OR REPLACE TABLE {table} AS "
+            f"{_rows_sql(candidates, [path for path in _PATHS if path in present])}",
+            [list(valid), _micros(earliest), _micros(latest)],
         )
-        lines, ids = _ids(connection, rows, first_line, len(raws))
-        connection.execute(_staged_sql(rows, table), [ids, first_line])
+        # In place rather than copied to a new table: the ids are known only now.
+        connection.execute(f"DELETE FROM {table} WHERE ok IS NOT TRUE")
+        connection.execute(f"ALTER TABLE {table} DROP COLUMN ok")
+        lines, ids = _ids(connection, table, first_line, len(raws))
+        connection.execute(
+            f"UPDATE {table} SET id = CAST('pc_' || "
+            f"substring($1, (line - $2) * {_ID_HEX} + 1, {_ID_HEX}) AS VARCHAR)",
+            [ids, first_line],
+        )
     finally:
-        for name in (candidates, rows):
-            connection.execute(f"DROP TABLE IF EXISTS {name}")
+        connection.execute(f"DROP TABLE IF EXISTS {candidates}")
     return Staged(table, len(lines), _other_lines(first_line, raws, set(lines)))
 
 
-def _candidate_lines(first_line: int, raws: Sequence[bytes | None]) -> tuple[list[int], list[str]]:
-    """The numbers and texts of the lines that may be perceptions: readable as UTF-8,
-    starting with ``{``, naming ``"perception"``, without a ``\\u`` escape (a lone
-    surrogate reads differently). Filtering here is cheaper than loading every line.
+def _chunk_lines(raws: Sequence[bytes | None]) -> list[str]:
+    """The text of each line of the chunk without its LF, or empty when it cannot be read
+    as one line of text (over the limit, not UTF-8): the per-line path tells why.
 
-    A line keeps a CR before its LF: JSON reads it as white space, as pydantic does after
-    taking it off."""
-    numbers: list[int] = []
-    texts: list[str] = []
-    for number, raw in enumerate(raws, first_line):
-        if raw is None or not raw.startswith(b"{") or b'"perception"' not in raw:
-            continue
-        if b"\\u" in raw or b"\n" in raw.rstrip(b"\n"):
-            continue
+    The chunk is decoded and split whole when it can be: one call each, not one a line."""
+    if None not in raws:
         try:
-            text = raw.decode("utf-8")
+            lines = b"".join(raws).decode("utf-8").split("\n")  # type: ignore[arg-type]
         except UnicodeDecodeError:
-            continue
-        numbers.append(number)
-        texts.append(text.rstrip("\n"))
-    return numbers, texts
+            lines = []
+        if lines and not lines[-1]:
+            lines.pop()  # the piece after the last LF
+        if len(lines) == len(raws):
+            return lines
+    texts: list[str] = []
+    for raw in raws:
+        try:
+            if raw is None or b"\n" in raw.rstrip(b"\n"):
+                raise ValueError("not one line")
+            texts.append(raw.decode("utf-8").rstrip("\n"))
+        except ValueError:  # UnicodeDecodeError is one
+            texts.append("")
+    return texts
 
 
 def _other_lines(first_line: int, raws: Sequence[bytes | None], staged: set[int]) -> list[int]:
@@ -197,7 +210,7 @@ def _other_lines(first_line: int, raws: Sequence[bytes | None], staged: set[int]
 
 def _is_blank(raw: bytes | None) -> bool:
     """Whether ``parse_interchange_line`` skips the line (an unreadable one is not)."""
-    if raw is None:
+    if raw is None or b"\n" in raw.rstrip(b"\n"):
         return False
     try:
         text = raw.decode("utf-8")
@@ -212,43 +225,42 @@ def _micros(moment: datetime) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _ids(connection: Connection, rows: str, first_line: int, count: int) -> tuple[list[int], str]:
-    """The lines staged, and the derived id of each line's perception as hex digests end
-    to end, one per line of the chunk (zeros for a line that is not staged), so an id is
-    found by line number.
+def _ids(connection: Connection, table: str, first_line: int, count: int) -> tuple[list[int], str]:
+    """The lines staged, in order, and the derived id of each line's perception as hex
+    digests end to end, one per line of the chunk (zeros for a line that is not staged),
+    so an id is found by line number.
 
     ``perception_id_for`` hashes the stripped provenance pair: a staged row has no space
     at the edges of either, and no control character (JSON escapes them, and ``\\u``
-    escapes are never staged), so chr(1) separates the pairs."""
+    escapes are never staged), so chr(1) separates the pairs. One string crosses from
+    DuckDB, encoded once; the digests are joined before they become hex."""
     pair = "source_system || chr(31) || source_record_id"
     lines, joined = connection.execute(
-        f"SELECT list(line ORDER BY line), string_agg({pair}, chr(1) ORDER BY line) "
-        f"FROM {rows} WHERE ok"
+        f"SELECT list(line ORDER BY line), string_agg({pair}, chr(1) ORDER BY line) FROM {table}"
     ).fetchone()
     lines = lines or []
-    pairs = joined.split("\x01") if lines else []
+    pairs = joined.encode().split(b"\x01") if lines else []
     if len(pairs) != len(lines):  # a separator inside a value: never staged, but be exact
-        pairs = [
-            text
-            for (text,) in connection.execute(
-                f"SELECT {pair} FROM {rows} WHERE ok ORDER BY line"
-            ).fetchall()
-        ]
-    digests = ["0" * _ID_HEX] * count
+        query = f"SELECT {pair} FROM {table} ORDER BY line"
+        pairs = [text.encode() for (text,) in connection.execute(query).fetchall()]
     blake2b = hashlib.blake2b
-    for line, text in zip(lines, pairs, strict=True):
-        digests[line - first_line] = blake2b(text.encode(), digest_size=12).hexdigest()
-    return lines, "".join(digests)
+    digests = b"".join([blake2b(text, digest_size=12).digest() for text in pairs]).hex()
+    slots = ["0" * _ID_HEX] * count
+    for index, line in enumerate(lines):
+        slots[line - first_line] = digests[index * _ID_HEX : (index + 1) * _ID_HEX]
+    return lines, "".join(slots)
 
 
 # -- the checks, as SQL ---------------------------------------------------------------------
 #
 # Two passes of DuckDB's JSON parser a line: json_keys gives the line's shape (every
 # object's keys), checked once per distinct shape in Python (unknown, repeated or missing
-# keys); json_extract then gives each leaf the shape has as JSON text (its first character
-# tells its type, a null is 'null', an absent key NULL). The checks and values below are
-# written once for every field; for a group of shapes, a leaf it lacks becomes a NULL
-# constant that DuckDB folds away.
+# keys); json_extract then gives each leaf as JSON text (its first character tells its
+# type, a null is 'null', an absent key NULL), in one statement for every valid shape. The
+# checks and values below are written once for every field; a leaf no valid shape of the
+# chunk has becomes a NULL constant that DuckDB folds away. Every statement reads or
+# writes whole columns: no ORDER BY (``line`` orders the rows), no filter on a computed
+# column (DuckDB would push it down and compute the expression twice).
 
 _OBJECTS: Final = ("", *_NESTED)
 _KEY_PATHS: Final = ", ".join("'$'" if not top else f"'$.{top}'" for top in _OBJECTS)
@@ -336,16 +348,19 @@ _PERSON_RE = "'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}'"
 
 
 def _candidates_sql() -> str:
-    """The candidate lines (parameters: their numbers, their texts) with their shape:
-    every object's keys, as JSON (none when the line is not JSON).
+    """The lines that may be perceptions (parameters: every line's text, the first
+    line's number), with their shape: every object's keys, as JSON (NULL when the line is
+    not JSON, which no valid shape matches).
 
-    No trailing comma (DuckDB's parser accepts one, pydantic's does not)."""
+    No ``\\u`` escape (a lone surrogate reads differently), no trailing comma (DuckDB's
+    parser accepts one, pydantic's does not); a line must start with ``{``. The shape is
+    not filtered on here: DuckDB would push the filter down and compute it twice."""
     return (
-        "SELECT * FROM (SELECT line, text, "
-        f"to_json(TRY(json_keys(text, [{_KEY_PATHS}]))) AS shape FROM "
-        "(SELECT unnest($1::BIGINT[]) AS line, unnest($2::VARCHAR[]) AS text) "
-        "WHERE NOT regexp_matches(text, ', *[}\\]]')) "
-        "WHERE shape IS NOT NULL"
+        "SELECT CAST(n AS BIGINT) + $2 - 1 AS line, text, "
+        f"to_json(TRY(json_keys(text, [{_KEY_PATHS}]))) AS shape "
+        "FROM unnest($1::VARCHAR[]) WITH ORDINALITY AS u(text, n) "
+        "WHERE starts_with(text, '{') AND contains(text, '\"perception\"') "
+        "AND NOT contains(text, '\\u') AND NOT regexp_matches(text, ', *[}\\]]')"
     )
 
 
@@ -369,29 +384,49 @@ def _paths_of(shape: str) -> tuple[str, ...] | None:
     return tuple(path for path in _PATHS if path in present)
 
 
+def _valid_shapes(connection: Connection, candidates: str) -> dict[str, tuple[str, ...]]:
+    """The candidates' shapes that may be staged, each with the leaves it gives: checked
+    once per distinct shape, not once a line."""
+    shapes = connection.execute(f"SELECT DISTINCT shape FROM {candidates}").fetchall()
+    return {
+        shape: paths
+        for (shape,) in shapes
+        if shape is not None and (paths := _paths_of(shape)) is not None
+    }
+
+
 def _known(keys: list[str], allowed: Sequence[str]) -> bool:
     return len(set(keys)) == len(keys) and set(keys) <= set(allowed)
 
 
-def _rows_sql(candidates: str) -> str:
-    """The candidates whose shape is one of the valid ones, decoded and checked
-    (parameters: the valid shapes, the earliest and latest instants), each with ``ok``:
-    whether it passed every check.
+_LEAF = re.compile(r"\bf_(\w+)\b")
 
-    One statement for every shape: a leaf a line does not have is NULL, as
-    ``json_extract`` gives it, and costs little. ``ok`` is a column, not a WHERE: a filter
-    would be pushed down and inline every expression it uses, computing each several
-    times."""
-    wanted = ", ".join(f"'$.{path}'" for path in _PATHS)
+
+def _rows_sql(candidates: str, paths: Sequence[str]) -> str:
+    """The candidates whose shape is one of the valid ones (parameters: the valid shapes,
+    the earliest and latest instants), decoded and checked, each with ``ok``: whether
+    it passed every check.
+
+    The SQL is written once for every field; a leaf no valid shape has (not in
+    ``paths``) becomes a NULL constant, which DuckDB folds away; a leaf that only some
+    lines have is NULL in the others, as ``json_extract`` gives it. ``ok`` is a column,
+    not a WHERE: a filter would be pushed down and inline every expression it uses,
+    computing each several times."""
+    present = {_f(path) for path in paths}
+    wanted = ", ".join(f"'$.{path}'" for path in paths)
     extracted = (
         f"SELECT line, json_extract(text, [{wanted}]) AS f "
         f"FROM {candidates} WHERE list_contains($1, shape)"
     )
-    leaves = ", ".join(f"f[{index}] AS {_f(path)}" for index, path in enumerate(_PATHS, 1))
+    leaves = ", ".join(f"f[{index}] AS {_f(path)}" for index, path in enumerate(paths, 1))
     checks = " AND ".join(f"({check})" for check in _checks())
     columns = ", ".join(f"{sql} AS {name}" for name, sql in _columns().items())
-    source = f"(SELECT line, {leaves} FROM ({extracted}))"
-    return f"SELECT line, {columns}, ({checks}) AS ok FROM ({_values_sql(source)})"
+    body = (
+        f"SELECT line, CAST(NULL AS VARCHAR) AS id, {columns}, ({checks}) AS ok "
+        f"FROM ({_values_sql('leaves_')})"
+    )
+    body = _LEAF.sub(lambda m: m.group(0) if m.group(0) in present else "(NULL::VARCHAR)", body)
+    return body.replace("FROM leaves_", f"FROM (SELECT line, {leaves} FROM ({extracted}))")
 
 
 def _values_sql(source: str) -> str:
@@ -555,14 +590,3 @@ def _columns() -> dict[str, str]:
         f"{_unless_absent('provenance.analyzer_version', 'analyzer_version')}",
     ]
     return dict(zip([name for name, _ in STAGED_COLUMNS[1:]], values, strict=True))
-
-
-def _staged_sql(rows: str, table: str) -> str:
-    """The staged table: the rows that passed, each with its id (the
-    parameters: hex digests end to end, one per line of the chunk, and its first line)."""
-    names = ", ".join(name for name, _ in STAGED_COLUMNS[1:])
-    return (
-        f"CREATE OR REPLACE TABLE {table} AS SELECT line, "
-        f"CAST('pc_' || substring($1, (line - $2) * {_ID_HEX} + 1, {_ID_HEX}) AS VARCHAR) "
-        f"AS id, {names} FROM {rows} WHERE ok"
-    )

@@ -31,11 +31,11 @@ from relcrm.sync.ingest import IngestReport, ProgressCallback, _Writer
 from relcrm.sync.ingest_chunks import parse_numbered, raw_chunks
 from relcrm.sync.ingest_verbatims import analyse_staged, redact_staged
 
-COLUMNAR_CHUNK_LINES = 200_000
+COLUMNAR_CHUNK_LINES = 100_000
 """Lines staged at a time: large enough that DuckDB's per-statement cost vanishes, small
 enough that a chunk's text and columns stay well under 200 MB."""
 
-SEGMENT_FLUSH_ROWS = 1_000_000
+SEGMENT_FLUSH_ROWS = 500_000
 """Perceptions appended to the segments at a time (one Parquet file each)."""
 
 _COLUMNS = ", ".join(COLUMN_NAMES)

@@ -42,7 +42,7 @@ from relcrm.profile.columnar.inputs import (
 from relcrm.profile.columnar.stored import StoredProfile, stored_profiles
 from relcrm.store import Store
 
-PART_PERCEPTIONS = 2_000_000
+PART_PERCEPTIONS = 500_000
 """Perceptions profiled at a time (one range of person ids)."""
 
 MEMORY_LIMIT = "1GB"

@@ -27,6 +27,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -53,6 +55,8 @@ SMALL_SEGMENT_ROWS = 250_000
 """Segments this small are merged by an append's compaction; larger ones are left as
 they are, so that a thousand answers never rewrite a million perceptions."""
 ROW_GROUP_SIZE = 122_880
+MEMORY_LIMIT = "1GB"
+"""DuckDB's working memory in this process's segments connection (beyond: spilled)."""
 
 _EMPTY = "SELECT " + ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in SEGMENT_COLUMNS)
 
@@ -115,6 +119,7 @@ class PerceptionSegments:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._connection: Any = None
+        self._spill = ""
 
     def __repr__(self) -> str:
         return f"PerceptionSegments({str(self.folder)!r})"
@@ -126,8 +131,13 @@ class PerceptionSegments:
         """This process's DuckDB connection (in memory: the data lives in the files)."""
         if self._connection is None:
             duckdb = duckdb_module()
+            self._spill = tempfile.mkdtemp(prefix="relcrm-segments-")
             self._connection = duckdb.connect(":memory:")
             self._connection.execute("SET preserve_insertion_order = true")
+            # Bounded memory: an ingest's staged chunks and the rows waiting to be
+            # appended spill to a temporary folder rather than grow without limit.
+            self._connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            self._connection.execute(f"SET temp_directory = {_quote(self._spill)}")
         return self._connection
 
     def close(self) -> None:
@@ -135,6 +145,7 @@ class PerceptionSegments:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+                shutil.rmtree(self._spill, ignore_errors=True)
 
     def manifest(self) -> Manifest:
         path = self.folder / MANIFEST
