@@ -13,6 +13,7 @@ from relcrm.store import Store
 from relcrm.sync import IngestReport, ingest_interchange
 from relcrm.sync.forget import forget
 from tests.helpers import nps, person, text
+from tests.postgres import SERVER_URL, fresh_database
 from tests.sync.test_ingest_parallel import _line, _messy_lines, _summary, _write
 
 ANALYZER = "relcrm-linear"
@@ -108,3 +109,17 @@ def test_the_benchmark_lines_take_the_columnar_path(tmp_path: Path) -> None:
         segments = store.perception_segments
         assert segments is not None
         assert len(segments.manifest().segments) == 1  # one append for the whole file
+
+
+@pytest.mark.skipif(not SERVER_URL, reason="needs RELCRM_TEST_POSTGRES_URL")
+def test_a_postgresql_store_with_segments_ingests_as_sqlite_does(tmp_path: Path) -> None:
+    source = _write(tmp_path / "messy.jsonl", _messy_lines(), bom=True, extra=b"\xff\xfe oops\n")
+    table_url = f"sqlite:///{tmp_path / 'table.db'}"
+    expected = _ingest(table_url, source, segments=False)
+    with fresh_database() as url:
+        with Store.open(url) as store:
+            store.use_perception_segments(tmp_path / "shared-segments")
+            got = [ingest_interchange(source, store) for _ in range(2)]
+        for left, right in zip(expected, got, strict=True):
+            assert _summary(right, ordered=False) == _summary(left, ordered=False)
+        assert _stored(url) == _stored(table_url)

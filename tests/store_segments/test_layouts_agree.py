@@ -56,3 +56,30 @@ def test_iteration_and_ranges_are_the_same(tmp_path: Path) -> None:
         people_too, said_too = segments.persons_and_perceptions_json()
         assert people == people_too
         assert sorted(said) == sorted(said_too)
+
+
+def test_spark_gets_the_same_inputs_from_segments_as_from_the_table(tmp_path: Path) -> None:
+    import duckdb
+
+    from relcrm.profile.columnar.spark import write_parquet_inputs, write_segment_inputs
+
+    table, segments = _two_stores(tmp_path)
+    with table, segments:
+        people, said = table.persons_and_perceptions_json()
+        from_table = write_parquet_inputs(people, said, tmp_path / "from-table")
+        assert segments.perception_segments is not None
+        from_segments = write_segment_inputs(
+            people, segments.perception_segments.scan(), tmp_path / "from-segments"
+        )
+    connection = duckdb.connect()
+    for name in ("persons", "perceptions"):
+        left = connection.execute(
+            f"SELECT * FROM read_parquet('{getattr(from_table, name)}') ORDER BY ALL"
+        )
+        columns = [d[0] for d in left.description]
+        rows = left.fetchall()
+        right = connection.execute(
+            f"SELECT {', '.join(columns)} FROM read_parquet('{getattr(from_segments, name)}') "
+            "ORDER BY ALL"
+        ).fetchall()
+        assert rows and rows == right

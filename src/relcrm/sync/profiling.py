@@ -119,13 +119,23 @@ def profile_store_spark(
     import tempfile
 
     from relcrm.profile.columnar import profiles_of
-    from relcrm.profile.columnar.spark import run_recipe_spark, session_for, write_parquet_inputs
+    from relcrm.profile.columnar.spark import (
+        run_recipe_spark,
+        session_for,
+        write_parquet_inputs,
+        write_segment_inputs,
+    )
     from relcrm.profile.columnar.spark_job import write_profiles as write_table
 
     run = ProfileRun(as_of=now)
     with tempfile.TemporaryDirectory(prefix="relcrm-spark-") as folder:
         where = options.inputs
-        if where is None:
+        segments = store.perception_segments
+        if where is None and segments is not None:
+            people = [data for _, data in store.person_json_in(None, None)]
+            where = write_segment_inputs(people, segments.scan(), Path(folder))
+            run.perceptions = segments.count()
+        elif where is None:
             people, said = store.persons_and_perceptions_json()
             where = write_parquet_inputs(people, said, Path(folder))
             run.perceptions = len(said)

@@ -270,6 +270,28 @@ def run_recipe_spark(
         return run_recipe(SparkConnection(session, names), now, config)
 
 
+def write_segment_inputs(
+    person_texts: Sequence[str], segments_relation: str, folder: Path
+) -> SparkInputs:
+    """Like :func:`write_parquet_inputs`, for a store keeping perceptions in Parquet
+    segments: ``segments_relation`` (a DuckDB relation over them) is copied column to
+    column into the recipe's layout, nothing parsed in Python."""
+    folder.mkdir(parents=True, exist_ok=True)
+    connection = connect_with(inputs.person_rows_of_json(person_texts), [])
+    paths = {name: folder / f"{name}.parquet" for name in ("persons", "perceptions")}
+    sources = {
+        "persons": "persons",
+        "perceptions": f"({inputs.perceptions_from_segments_sql(segments_relation)})",
+    }
+    try:
+        for name, path in paths.items():
+            quoted = str(path).replace("'", "''")
+            connection.execute(f"COPY {sources[name]} TO '{quoted}' (FORMAT PARQUET)")
+    finally:
+        connection.close()
+    return SparkInputs(persons=str(paths["persons"]), perceptions=str(paths["perceptions"]))
+
+
 def write_parquet_inputs(
     person_texts: Sequence[str], perception_texts: Sequence[str], folder: Path
 ) -> SparkInputs:
