@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from relcrm.models import Perception
+from relcrm.models import BehaviourFacts, Perception, Person
+from relcrm.profile.columnar.inputs import load_persons_json, person_rows_of_json
 from relcrm.store import Store
+from relcrm.store.store import canonical_json
 from relcrm.sync.profiling_columnar import run_columnar_profile as profile_store_columnar
 from relcrm.testing.synthetic import generate_sample
 from tests.profile_columnar.compare import same
@@ -91,3 +95,50 @@ def test_a_table_store_is_always_profiled_whole(tmp_path: Path) -> None:
     with _store(tmp_path, "e.db", segments=False) as store:
         assert profile_store_columnar(store, NOW, changed_only=True)[0] == 70
         assert profile_store_columnar(store, NOW, changed_only=True)[0] == 70
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(
+                min_value=datetime(1990, 1, 1),
+                max_value=datetime(2030, 1, 1),
+                timezones=st.sampled_from(
+                    [UTC, timezone(timedelta(hours=-9, minutes=-30)), timezone(timedelta(hours=14))]
+                ),
+            ),
+            st.none() | st.integers(0, 10**6),
+            st.none() | st.booleans(),
+            st.none() | st.floats(0.001, 1e6),
+            st.none() | st.floats(0.0, 1.0),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_persons_parsed_by_duckdb_are_what_python_reads(rows: list[tuple[Any, ...]]) -> None:
+    import duckdb
+
+    people = [
+        Person(
+            id=f"p{n}",
+            facts=BehaviourFacts(
+                customer_since=since,
+                last_purchase_at=since,
+                purchases_last_365d=count,
+                renewals=count,
+                renewed_last_term=renewed,
+                expected_purchases_per_year=expected,
+                behavioural_loyalty=loyalty,
+            ),
+        )
+        for n, (since, count, renewed, expected, loyalty) in enumerate(rows)
+    ]
+    texts = [canonical_json(person) for person in people]
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'America/St_Johns'")  # the session's zone never matters
+    load_persons_json(connection, texts)
+    assert sorted(connection.execute("SELECT * FROM persons").fetchall()) == sorted(
+        person_rows_of_json(texts)
+    )

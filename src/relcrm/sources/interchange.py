@@ -319,20 +319,35 @@ def _read_path(
                 yield result
 
 
+_BLOCK_BYTES = 1 << 22
+"""How much of the file is read at a time: lines are cut out of blocks, not read one by
+one (a call per line cost more than the columnar ingest's work on the line)."""
+
+
 def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
-    """Lines of a binary stream; ``None`` for a line over ``limit``, skipped without keeping it."""
-    while True:
-        chunk = stream.readline(limit + 1)
-        if not chunk:
-            return
-        if len(chunk) > limit and not chunk.endswith(b"\n"):
-            while True:
-                rest = stream.readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield None
-        else:
-            yield chunk
+    """Lines of a binary stream, with their newline; ``None`` for a line whose bytes
+    (newline aside) are over ``limit``, skipped without keeping more than ``limit`` of it."""
+    pending = b""  # the start of the current line, never more than limit + 1 bytes
+    dropping = False  # the current line is over the limit: skip to its end
+    while data := stream.read(_BLOCK_BYTES):
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0:
+            if dropping:
+                dropping = False
+                yield None
+            else:
+                line = pending + data[start : end + 1] if pending else data[start : end + 1]
+                pending = b""
+                yield line if len(line) <= limit + 1 else None
+            start = end + 1
+        if not dropping:
+            pending += data[start:]
+            if len(pending) > limit:
+                dropping, pending = True, b""
+    if dropping:
+        yield None
+    elif pending:
+        yield pending
 
 
 def decode_line(raw: bytes, line: int) -> str | LineRejection:

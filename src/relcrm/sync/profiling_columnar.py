@@ -33,11 +33,10 @@ from relcrm.profile.columnar import run_recipe
 from relcrm.profile.columnar._duckdb import duckdb_module
 from relcrm.profile.columnar.inputs import (
     PERCEPTION_COLUMNS,
-    PERSON_COLUMNS,
+    load_persons_json,
     load_table,
     perception_rows_of_json,
     perceptions_from_segments_sql,
-    person_rows_of_json,
 )
 from relcrm.profile.columnar.stored import StoredProfile, stored_profiles
 from relcrm.store import Store
@@ -45,7 +44,7 @@ from relcrm.store import Store
 PART_PERCEPTIONS = 500_000
 """Perceptions profiled at a time (one range of person ids)."""
 
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "512MB"
 """DuckDB's working memory; beyond it, it spills to a temporary folder."""
 
 SAVE_EVERY = 20_000
@@ -125,7 +124,7 @@ def _load_part(
     until: str | None,
 ) -> int:
     """Fill ``persons`` and ``perceptions`` for one range; return the perceptions in it."""
-    load_table(connection, "persons", PERSON_COLUMNS, person_rows_of_json(d for _, d in people))
+    load_persons_json(connection, [data for _, data in people])
     segments = store.perception_segments
     if segments is None:
         said = perception_rows_of_json(store.perception_json_in(after, until))

@@ -176,3 +176,28 @@ def perceptions_from_segments_sql(relation: str) -> str:
         f"valence, arousal, confidence, {emotions}, churn_intent, trapped, sarcasm "
         f"FROM {relation}"
     )
+
+
+def load_persons_json(connection: Any, texts: list[str]) -> None:
+    """Create ``persons`` (``PERSON_COLUMNS``) from the persons' stored JSON, parsed by
+    DuckDB: what :func:`person_row` computes in Python, for the store's canonical JSON
+    (times as pydantic writes them, with an offset; numbers as JSON numbers)."""
+    facts = {
+        "customer_since_us": "epoch_us(CAST(data->>'$.facts.customer_since' AS TIMESTAMPTZ))",
+        "last_purchase_us": "epoch_us(CAST(data->>'$.facts.last_purchase_at' AS TIMESTAMPTZ))",
+        "purchases_last_365d": "CAST(data->>'$.facts.purchases_last_365d' AS INTEGER)",
+        "renewals": "CAST(data->>'$.facts.renewals' AS INTEGER)",
+        "renewed_last_term": "CAST(data->>'$.facts.renewed_last_term' AS BOOLEAN)",
+        "expected_purchases_per_year": (
+            "CAST(data->>'$.facts.expected_purchases_per_year' AS DOUBLE)"
+        ),
+        "behavioural_loyalty": "CAST(data->>'$.facts.behavioural_loyalty' AS DOUBLE)",
+    }
+    selected = ", ".join(
+        f"CAST({facts[name]} AS {kind}) AS {name}" for name, kind in PERSON_COLUMNS[1:]
+    )
+    connection.execute(
+        f"CREATE OR REPLACE TABLE persons AS SELECT CAST(data->>'$.id' AS VARCHAR) AS id, "
+        f"{selected} FROM (SELECT UNNEST(CAST(? AS VARCHAR[])) AS data)",
+        [texts],
+    )
