@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -141,8 +142,10 @@ def test_overlapping_writers_in_processes_write_each_perception_once(tmp_path: P
     folder = str(tmp_path / "seg")
     PerceptionSegments(folder)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(3) as pool:
-        added = pool.starmap(_append_many, [(folder, 0), (folder, 5), (folder, 0)])
+    # An executor, not a Pool: a Pool's exit terminates its workers with SIGTERM, which a
+    # worker inheriting an ignored SIGTERM never acts on (the test hung once so in CI).
+    with ProcessPoolExecutor(max_workers=3, mp_context=context) as pool:
+        added = list(pool.map(_append_many, [folder] * 3, [0, 5, 0]))
     segments = PerceptionSegments(folder)
     assert sum(added) == segments.count() == 400
     (distinct,) = segments.query("SELECT COUNT(DISTINCT id) FROM {perceptions}")
