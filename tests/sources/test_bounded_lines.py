@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -48,3 +49,12 @@ def test_a_huge_line_is_never_held_whole(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(interchange, "_BLOCK_BYTES", 1024)
     data = b'{"a": 1}\n' + b"y" * 10_000_000 + b"\n" + b'{"b": 2}'
     assert list(bounded_lines(io.BytesIO(data), 100)) == [b'{"a": 1}\n', None, b'{"b": 2}']
+
+
+def test_a_line_on_a_pipe_comes_before_the_pipe_closes() -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as reader, os.fdopen(write_end, "wb") as writer:
+        writer.write(b'{"id": "t1"}\n')
+        writer.flush()
+        lines = bounded_lines(reader, 100)
+        assert next(lines) == b'{"id": "t1"}\n'  # read1: no waiting for a whole block

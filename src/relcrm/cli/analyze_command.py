@@ -13,8 +13,9 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import BufferedIOBase
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.markup import escape
@@ -58,7 +59,8 @@ def _lines(source: str) -> Iterator[bytes | None]:
     """The raw lines of ``source`` (a path, or ``-`` for standard input), one at a time;
     ``None`` for a line over the limit. Raises OSError when the file cannot be opened."""
     if source == "-":
-        stream: IO[bytes] = sys.stdin.buffer
+        # A BufferedReader (or, under a test runner, a BytesIO): both read1.
+        stream = cast(BufferedIOBase, sys.stdin.buffer)
         yield from bounded_lines(stream, DEFAULT_MAX_LINE_BYTES)
         return
     with Path(source).open("rb") as opened:

@@ -14,8 +14,9 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from io import BufferedIOBase
 from pathlib import Path
-from typing import IO, Final, Protocol, TypeAlias
+from typing import Final, Protocol, TypeAlias
 
 from pydantic import ValidationError
 from pydantic_core import from_json
@@ -324,12 +325,16 @@ _BLOCK_BYTES = 1 << 22
 one (a call per line cost more than the columnar ingest's work on the line)."""
 
 
-def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
+def bounded_lines(stream: BufferedIOBase, limit: int) -> Iterator[bytes | None]:
     """Lines of a binary stream, with their newline; ``None`` for a line whose bytes
-    (newline aside) are over ``limit``, skipped without keeping more than ``limit`` of it."""
+    (newline aside) are over ``limit``, skipped without keeping more than ``limit`` of it.
+
+    ``read1`` returns what is there (up to a block) without waiting for a whole block, so
+    a line arriving on a pipe is yielded as soon as it is complete (``relcrm analyze -``).
+    """
     pending = b""  # the start of the current line, never more than limit + 1 bytes
     dropping = False  # the current line is over the limit: skip to its end
-    while data := stream.read(_BLOCK_BYTES):
+    while data := stream.read1(_BLOCK_BYTES):
         start = 0
         while (end := data.find(b"\n", start)) >= 0:
             if dropping:
