@@ -30,47 +30,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
-from relcrm.models.emotions import WHEEL
 from relcrm.models.perception import VERBATIM_MAX_CHARS, Channel
+from relcrm.models.perception_columns import EMOTION_KEYS, SEGMENT_COLUMNS
 from relcrm.sources.dates import DateRange, resolve
 
-EMOTION_KEYS: Final = tuple(emotion.value for emotion in WHEEL)
-
-STAGED_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
-    ("id", "VARCHAR"),
-    ("person_id", "VARCHAR"),
-    ("occurred_at", "VARCHAR"),
-    ("occurred_us", "BIGINT"),
-    ("channel", "VARCHAR"),
-    ("touchpoint", "VARCHAR"),
-    ("topic", "VARCHAR"),
-    ("public", "BOOLEAN"),
-    ("nps", "INTEGER"),
-    ("nps_kind", "VARCHAR"),
-    ("csat_value", "DOUBLE"),
-    ("csat_min", "INTEGER"),
-    ("csat_max", "INTEGER"),
-    ("ces_value", "DOUBLE"),
-    ("ces_version", "VARCHAR"),
-    ("ces_min", "INTEGER"),
-    ("ces_max", "INTEGER"),
-    ("ces_direction", "VARCHAR"),
-    ("valence", "DOUBLE"),
-    ("arousal", "DOUBLE"),
-    *((f"e_{key}", "DOUBLE") for key in EMOTION_KEYS),
-    ("churn_intent", "BOOLEAN"),
-    ("sarcasm", "BOOLEAN"),
-    ("trapped", "BOOLEAN"),
-    ("verbatim", "VARCHAR"),
-    ("confidence", "DOUBLE"),
-    ("source_system", "VARCHAR"),
-    ("source_record_id", "VARCHAR"),
-    ("analyzer", "VARCHAR"),
-    ("analyzer_version", "VARCHAR"),
-)
-"""The staged table's columns after ``line BIGINT``: the perception segment layout
-(``relcrm.store.segments.columns.SEGMENT_COLUMNS``, which a test keeps equal; sources
-cannot import the store)."""
+STAGED_COLUMNS: Final = SEGMENT_COLUMNS
+"""The staged table's columns after ``line BIGINT``: the perception segment layout."""
 
 _NESTED: Final[dict[str, tuple[str, ...]]] = {
     "nps": ("value", "kind"),

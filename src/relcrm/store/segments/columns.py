@@ -14,44 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from relcrm.models import Perception
-
-EMOTION_KEYS = ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
-
-SEGMENT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "VARCHAR"),
-    ("person_id", "VARCHAR"),
-    ("occurred_at", "VARCHAR"),
-    ("occurred_us", "BIGINT"),
-    ("channel", "VARCHAR"),
-    ("touchpoint", "VARCHAR"),
-    ("topic", "VARCHAR"),
-    ("public", "BOOLEAN"),
-    ("nps", "INTEGER"),
-    ("nps_kind", "VARCHAR"),
-    ("csat_value", "DOUBLE"),
-    ("csat_min", "INTEGER"),
-    ("csat_max", "INTEGER"),
-    ("ces_value", "DOUBLE"),
-    ("ces_version", "VARCHAR"),
-    ("ces_min", "INTEGER"),
-    ("ces_max", "INTEGER"),
-    ("ces_direction", "VARCHAR"),
-    ("valence", "DOUBLE"),
-    ("arousal", "DOUBLE"),
-    *((f"e_{key}", "DOUBLE") for key in EMOTION_KEYS),
-    ("churn_intent", "BOOLEAN"),
-    ("sarcasm", "BOOLEAN"),
-    ("trapped", "BOOLEAN"),
-    ("verbatim", "VARCHAR"),
-    ("confidence", "DOUBLE"),
-    ("source_system", "VARCHAR"),
-    ("source_record_id", "VARCHAR"),
-    ("analyzer", "VARCHAR"),
-    ("analyzer_version", "VARCHAR"),
-)
-"""Name and DuckDB type of each column, in file order. Never reorder: segments written
-by an earlier version are read by name, but appending keeps old files readable as they
-are (a new column is added at the end and read as NULL from older segments)."""
+from relcrm.models.perception_columns import EMOTION_KEYS as EMOTION_KEYS
+from relcrm.models.perception_columns import SEGMENT_COLUMNS as SEGMENT_COLUMNS
 
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in SEGMENT_COLUMNS)
 
