@@ -10,7 +10,7 @@ import pytest
 
 from relcrm.models import Person
 from relcrm.store import Store
-from relcrm.sync import IngestReport, ingest_interchange
+from relcrm.sync import IngestReport, ingest_columnar, ingest_interchange
 from relcrm.sync.forget import forget
 from tests.helpers import nps, person, text
 from tests.postgres import SERVER_URL, fresh_database
@@ -123,3 +123,18 @@ def test_a_postgresql_store_with_segments_ingests_as_sqlite_does(tmp_path: Path)
         for left, right in zip(expected, got, strict=True):
             assert _summary(right, ordered=False) == _summary(left, ordered=False)
         assert _stored(url) == _stored(table_url)
+
+
+def test_appends_in_a_second_thread_keep_the_table_layouts_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append every few perceptions: each runs in the writer's second thread while
+    later chunks are staged, after the one before it (the first line of an id wins across
+    appends, as across the table's transactions)."""
+    monkeypatch.setattr(ingest_columnar, "SEGMENT_FLUSH_ROWS", 3)
+    source = _write(tmp_path / "messy.jsonl", _messy_lines())
+    _both(tmp_path, source, chunk_lines=4)
+    with Store.open(f"sqlite:///{tmp_path / 'segments.db'}") as store:
+        segments = store.perception_segments
+        assert segments is not None
+        assert len(segments.manifest().segments) > 2

@@ -28,7 +28,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any, Final, Protocol
+
+import numpy
 
 from relcrm.models.perception import VERBATIM_MAX_CHARS, Channel
 from relcrm.models.perception_columns import EMOTION_KEYS, SEGMENT_COLUMNS
@@ -75,6 +78,10 @@ class Connection(Protocol):
 
     def execute(self, query: str, parameters: Any = None, /) -> Any: ...
 
+    def register(self, view_name: str, python_object: object, /) -> Any: ...
+
+    def unregister(self, view_name: str, /) -> Any: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Staged:
@@ -108,16 +115,26 @@ def stage_perceptions(
     """
     checker = resolve(dates)
     earliest, latest = checker.bounds()  # a later check has a later end: never narrower
-    # A line keeps a CR before its LF: JSON reads it as white space, as pydantic does
-    # after taking it off.
-    texts = _chunk_lines(raws)
+    # The raw lines cross into DuckDB as a NumPy array, without a conversion per line
+    # (a list of strings as a parameter costs three times as much, and its copies of the
+    # chunk's text cost memory), and are decoded there; everything after reads a table,
+    # which DuckDB scans with every core, a row group each.
+    texts = numpy.array(_line_bytes(raws), dtype=object)
+    numbers = numpy.arange(first_line, first_line + len(raws), dtype=numpy.int64)
+    chunk = f"{table}__chunk"
+    lines_table = f"{table}__lines"
     candidates = f"{table}__candidates"
+    connection.register(chunk, {"line": numbers, "raw": texts})
     try:
+        try:
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE {lines_table} AS {_lines_sql(chunk)}")
+        finally:
+            connection.unregister(chunk)
+        del texts, numbers
         connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {candidates} AS {_candidates_sql()}",
-            [texts, first_line],
+            f"CREATE OR REPLACE TEMP TABLE {candidates} AS {_candidates_sql(lines_table)}"
         )
-        del texts
+        connection.execute(f"DROP TABLE {lines_table}")
         valid = _valid_shapes(connection, candidates)
         present = set().union(*valid.values())
         connection.execute(
@@ -135,33 +152,22 @@ def stage_perceptions(
             [ids, first_line],
         )
     finally:
+        connection.execute(f"DROP TABLE IF EXISTS {lines_table}")
         connection.execute(f"DROP TABLE IF EXISTS {candidates}")
     return Staged(table, len(lines), _other_lines(first_line, raws, set(lines)))
 
 
-def _chunk_lines(raws: Sequence[bytes | None]) -> list[str]:
-    """The text of each line of the chunk without its LF, or empty when it cannot be read
-    as one line of text (over the limit, not UTF-8): the per-line path tells why.
-
-    The chunk is decoded and split whole when it can be: one call each, not one a line."""
-    if None not in raws:
-        try:
-            lines = b"".join(raws).decode("utf-8").split("\n")  # type: ignore[arg-type]
-        except UnicodeDecodeError:
-            lines = []
-        if lines and not lines[-1]:
-            lines.pop()  # the piece after the last LF
-        if len(lines) == len(raws):
-            return lines
-    texts: list[str] = []
-    for raw in raws:
-        try:
-            if raw is None or b"\n" in raw.rstrip(b"\n"):
-                raise ValueError("not one line")
-            texts.append(raw.decode("utf-8").rstrip("\n"))
-        except ValueError:  # UnicodeDecodeError is one
-            texts.append("")
-    return texts
+def _line_bytes(raws: Sequence[bytes | None]) -> list[bytes]:
+    """Each line's bytes for DuckDB, empty where the line cannot be read as one line
+    (over the limit; a LF before its end, which ``raw_chunks`` never gives): the
+    per-line path tells why. The LF at the end stays: JSON reads it as white space, as
+    it reads a CR (stripping it in SQL would cost more than the rest of the reading)."""
+    lines = [b"" if raw is None else raw for raw in raws]
+    if sum(map(bytes.count, lines, repeat(b"\n"))) != sum(
+        map(bytes.endswith, lines, repeat(b"\n"))
+    ):
+        lines = [b"" if b"\n" in raw.rstrip(b"\n") else raw for raw in lines]
+    return lines
 
 
 def _other_lines(first_line: int, raws: Sequence[bytes | None], staged: set[int]) -> list[int]:
@@ -210,10 +216,13 @@ def _ids(connection: Connection, table: str, first_line: int, count: int) -> tup
         pairs = [text.encode() for (text,) in connection.execute(query).fetchall()]
     blake2b = hashlib.blake2b
     digests = b"".join([blake2b(text, digest_size=12).digest() for text in pairs]).hex()
-    slots = ["0" * _ID_HEX] * count
-    for index, line in enumerate(lines):
-        slots[line - first_line] = digests[index * _ID_HEX : (index + 1) * _ID_HEX]
-    return lines, "".join(slots)
+    # Each digest put in its line's slot by NumPy, not a Python loop over the lines.
+    hex_digest = f"S{_ID_HEX}"
+    slots = numpy.full(count, b"0" * _ID_HEX, dtype=hex_digest)
+    slots[numpy.asarray(lines, dtype=numpy.int64) - first_line] = numpy.frombuffer(
+        digests.encode("ascii"), dtype=hex_digest
+    )
+    return lines, slots.tobytes().decode("ascii")
 
 
 # -- the checks, as SQL ---------------------------------------------------------------------
@@ -257,15 +266,19 @@ PYTHON_SPACES: Final = (
 """The characters ``str.isspace()`` is true for, which ``str.strip()`` (and so pydantic's
 ``str_strip_whitespace``) takes off the edges; a test checks the list against Python."""
 
-_EDGE_SPACE: Final = "".join(f"\\x{{{ord(char):x}}}" for char in PYTHON_SPACES)
+_SPACE_CODES: Final = ", ".join(str(ord(char)) for char in PYTHON_SPACES)
 
 
 def _clean(value: str, max_bytes: int) -> str:
     """A non-empty string that ``str.strip()`` leaves as it is, ``max_bytes`` long at most
-    in UTF-8 (so at most as many characters)."""
+    in UTF-8 (so at most as many characters).
+
+    Only the first and last characters are looked at (``ascii`` gives a character's code
+    point, ``right`` counts characters): cheaper than a pattern over the whole value."""
     return (
         f"(strlen({value}) BETWEEN 1 AND {max_bytes} "
-        f"AND NOT regexp_matches({value}, '^[{_EDGE_SPACE}]|[{_EDGE_SPACE}]$'))"
+        f"AND ascii({value}) NOT IN ({_SPACE_CODES}) "
+        f"AND ascii(right({value}, 1)) NOT IN ({_SPACE_CODES}))"
     )
 
 
@@ -312,20 +325,38 @@ _TOPIC_RE = "'[!-@\\[-~]([ -@\\[-~]{0,78}[!-@\\[-~])?'"
 _PERSON_RE = "'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}'"
 
 
-def _candidates_sql() -> str:
-    """The lines that may be perceptions (parameters: every line's text, the first
-    line's number), with their shape: every object's keys, as JSON (NULL when the line is
-    not JSON, which no valid shape matches).
+def _lines_sql(chunk: str) -> str:
+    """The lines of ``chunk`` (``line``, ``raw``: the line's bytes) that may be
+    perceptions, as text: cheap substring tests only, as the chunk is read in one thread.
 
-    No ``\\u`` escape (a lone surrogate reads differently), no trailing comma (DuckDB's
-    parser accepts one, pydantic's does not); a line must start with ``{``. The shape is
-    not filtered on here: DuckDB would push the filter down and compute it twice."""
+    A line is its bytes decoded as UTF-8 (DuckDB rejects exactly what Python does; a line
+    that is not UTF-8 is NULL, for the per-line path to tell why), its CR and LF kept:
+    JSON reads them as white space, as pydantic does after taking them off. No ``\\u``
+    escape (a lone surrogate reads differently); a line must start with ``{``."""
+    text = "TRY(decode(CAST(raw AS BLOB)))"
     return (
-        "SELECT CAST(n AS BIGINT) + $2 - 1 AS line, text, "
-        f"to_json(TRY(json_keys(text, [{_KEY_PATHS}]))) AS shape "
-        "FROM unnest($1::VARCHAR[]) WITH ORDINALITY AS u(text, n) "
+        f"SELECT line, text FROM (SELECT line, {text} AS text FROM {chunk}) "
         "WHERE starts_with(text, '{') AND contains(text, '\"perception\"') "
-        "AND NOT contains(text, '\\u') AND NOT regexp_matches(text, ', *[}\\]]')"
+        "AND NOT contains(text, '\\u')"
+    )
+
+
+_TRAILING_COMMA: Final = (
+    "(contains(text, ',}') OR contains(text, ',]') "
+    "OR (contains(text, ', ') AND regexp_matches(text, ', *[}\\]]')))"
+)
+"""A comma before a closing bracket, spaces between allowed (DuckDB's parser accepts one,
+pydantic's does not): the pattern runs only on lines with a comma before a space."""
+
+
+def _candidates_sql(lines: str) -> str:
+    """The lines of ``lines`` (:func:`_lines_sql`) without a trailing comma, with their
+    shape: every object's keys, as JSON (NULL when the line is not JSON, which no valid
+    shape matches). The shape is not filtered on here: DuckDB would push the filter down
+    and compute it twice."""
+    return (
+        f"SELECT line, text, to_json(TRY(json_keys(text, [{_KEY_PATHS}]))) AS shape "
+        f"FROM {lines} WHERE NOT {_TRAILING_COMMA}"
     )
 
 

@@ -9,14 +9,16 @@ its record, or its error message, is exactly what the table layout's ingest give
 
 The writer is the table layout's (:class:`relcrm.sync.ingest._Writer`): persons first,
 then perceptions whose person is stored, the others held until the end of the file, the
-forgotten refused by line. Perceptions are appended to the segments a million at a time,
-the first line of an id winning, as the table's ``ON CONFLICT DO NOTHING`` in file order.
+forgotten refused by line. Perceptions are appended to the segments about 400,000 at a
+time, in a second thread while the next chunks are read, one append after the other, the
+first line of an id winning, as the table's ``ON CONFLICT DO NOTHING`` in file order.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from relcrm.analyze import RedactionConfig
@@ -31,18 +33,27 @@ from relcrm.sync.ingest import IngestReport, ProgressCallback, _Writer
 from relcrm.sync.ingest_chunks import parse_numbered, raw_chunks
 from relcrm.sync.ingest_verbatims import analyse_staged, redact_staged
 
-COLUMNAR_CHUNK_LINES = 100_000
-"""Lines staged at a time: large enough that DuckDB's per-statement cost vanishes, small
-enough that a chunk's text and columns stay well under 200 MB."""
+COLUMNAR_CHUNK_LINES = 245_760
+"""Lines staged at a time: two of DuckDB's row groups (122,880 rows), so that each
+statement over the chunk runs on two cores; the chunk's text and columns stay under
+150 MB."""
 
-SEGMENT_FLUSH_ROWS = 500_000
-"""Perceptions appended to the segments at a time (one Parquet file each)."""
+SEGMENT_FLUSH_ROWS = 400_000
+"""Perceptions appended to the segments at a time (one Parquet file each): two chunks of
+the benchmark's file, the sort of which stays within about 300 MB."""
 
 _COLUMNS = ", ".join(COLUMN_NAMES)
 
 
 class _SegmentWriter(_Writer):
-    """The table layout's writer, keeping the perceptions ready to write in DuckDB."""
+    """The table layout's writer, keeping the perceptions ready to write in DuckDB.
+
+    A staged chunk is queued as it is (its table renamed, not copied). Appending to the
+    segments (a sort and a Parquet write) runs in a second thread on a cursor, one append
+    at a time and in order, while this thread goes on with the next chunks: most of their
+    time is Python (person lines, ids), which leaves a core to DuckDB. Hence the queued
+    tables live in the in-memory database, which every cursor sees, not as temp tables.
+    """
 
     def __init__(
         self,
@@ -56,52 +67,65 @@ class _SegmentWriter(_Writer):
         self.segments = segments
         self.connection: Any = segments.connection
         suffix = uuid.uuid4().hex[:12]
-        self.ready = f"ingest_ready_{suffix}"
+        self.prefix = f"ingest_ready_{suffix}"
         self.held = f"ingest_held_{suffix}"
         empty = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in SEGMENT_COLUMNS)
-        for table in (self.ready, self.held):
-            self.connection.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT CAST(NULL AS BIGINT) AS line, {empty} LIMIT 0"
-            )
+        self.connection.execute(
+            f"CREATE TEMP TABLE {self.held} AS SELECT CAST(NULL AS BIGINT) AS line, {empty} LIMIT 0"
+        )
+        self.ready_tables: list[str] = []
+        """Tables (``line`` + the segment columns) waiting for the next append."""
         self.ready_count = 0
+        self.made = 0
+        self.appender: ThreadPoolExecutor | None = None
+        self.pending: Future[tuple[int, int]] | None = None
 
     @property
     def flush_every(self) -> int:
         return SEGMENT_FLUSH_ROWS
 
     def close(self) -> None:
-        for table in (self.ready, self.held):
+        if self.pending is not None:
+            wait([self.pending])  # after an error elsewhere: that error is the one told
+            self.pending = None
+        if self.appender is not None:
+            self.appender.shutdown()
+            self.appender = None
+        for table in (self.held, *self.ready_tables):
             self.connection.execute(f"DROP TABLE IF EXISTS {table}")
+        self.ready_tables = []
+
+    def _queue_table(self) -> str:
+        self.made += 1
+        name = f"{self.prefix}_{self.made}"
+        self.ready_tables.append(name)
+        return name
 
     def write_staged(self, table: str, rows: int, analyzed_lines: list[int]) -> None:
-        """Queue the staged perceptions of ``table`` as :meth:`_write_rows` queues rows."""
+        """Queue the staged perceptions of ``table`` as :meth:`_write_rows` queues rows;
+        ``table`` is taken (renamed) unless nothing of it is ready."""
         if not rows:
             return
+        staged = rows
         person_ids = {pid for (pid,) in self._fetch(f"SELECT DISTINCT person_id FROM {table}")}
         if self.erasures:
-            self._refuse_staged(table, person_ids)
+            rows -= self._refuse_staged(table, person_ids)
         unknown = sorted(self._unknown(person_ids))
         held_lines: set[int] = set()
         if unknown:
+            among = "list_contains(CAST(? AS VARCHAR[]), person_id)"
             self.connection.execute(
-                f"INSERT INTO {self.held} SELECT * FROM {table} "
-                "WHERE list_contains(CAST(? AS VARCHAR[]), person_id)",
-                [unknown],
+                f"INSERT INTO {self.held} SELECT * FROM {table} WHERE {among}", [unknown]
             )
             held_lines = {
                 line
-                for (line,) in self._fetch(
-                    f"SELECT line FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), "
-                    "person_id)",
-                    [unknown],
-                )
+                for (line,) in self._fetch(f"SELECT line FROM {table} WHERE {among}", [unknown])
             }
-        (queued,) = self.connection.execute(
-            f"INSERT INTO {self.ready} SELECT * FROM {table} "
-            "WHERE NOT list_contains(CAST(? AS VARCHAR[]), person_id)",
-            [unknown],
-        ).fetchone()
-        self.ready_count += int(queued)
+            self.connection.execute(f"DELETE FROM {table} WHERE {among}", [unknown])
+            rows -= len(held_lines)
+        if rows:
+            self.connection.execute(f"ALTER TABLE {table} RENAME TO {self._queue_table()}")
+            self.ready_count += rows
         if analyzed_lines:
             analyzed = set(analyzed_lines)
             waiting = analyzed & held_lines
@@ -111,13 +135,14 @@ class _SegmentWriter(_Writer):
         if self.ready_count + len(self.ready_rows) >= self.flush_every:
             self._flush_rows()
         if self.progress is not None:
-            self.progress(rows)
+            self.progress(staged)
 
-    def _refuse_staged(self, table: str, person_ids: set[str]) -> None:
-        """Drop (and report) the staged rows of forgotten persons, line by line."""
+    def _refuse_staged(self, table: str, person_ids: set[str]) -> int:
+        """Drop (and report) the staged rows of forgotten persons, line by line; return
+        how many went."""
         forgotten = sorted(pid for pid in person_ids if self._verdict(pid) is not None)
         if not forgotten:
-            return
+            return 0
         refused: list[int] = []
         for line, person_id, occurred in self._fetch(
             f"SELECT line, person_id, occurred_us FROM {table} "
@@ -141,28 +166,55 @@ class _SegmentWriter(_Writer):
                     )
                 }
             )
+        return len(refused)
 
     def _flush_rows(self) -> None:
-        """Append what is ready, per-line rows and staged rows together, in line order."""
+        """Append what is ready, per-line rows and staged rows together, in line order:
+        in the second thread, once the append before it is done."""
         if self.ready_rows:
             lines = [line for line, _ in self.ready_rows]
             rows = [row for _, row in self.ready_rows]
             self.ready_rows = []
-            loaded = f"{self.ready}_rows"
+            loaded = f"{self.prefix}_rows"
             load_rows(self.connection, loaded, rows)
             self.connection.execute(
-                f"INSERT INTO {self.ready} SELECT CAST(? AS BIGINT[])[ord + 1], {_COLUMNS} "
-                f"FROM {loaded}",
+                f"CREATE TABLE {self._queue_table()} AS "
+                f"SELECT CAST(? AS BIGINT[])[ord + 1] AS line, {_COLUMNS} FROM {loaded}",
                 [lines],
             )
             self.connection.execute(f"DROP TABLE {loaded}")
             self.ready_count += len(rows)
         if not self.ready_count:
             return
-        total = self.ready_count
-        new = self.segments.append_relation(f"SELECT {_COLUMNS}, line AS ord FROM {self.ready}")
-        self.connection.execute(f"DELETE FROM {self.ready}")
-        self.ready_count = 0
+        self._settle()
+        tables, self.ready_tables = self.ready_tables, []
+        total, self.ready_count = self.ready_count, 0
+        if self.appender is None:
+            self.appender = ThreadPoolExecutor(1, thread_name_prefix="relcrm-segments")
+        # The cursor is made here: a connection serves one thread at a time.
+        cursor = self.connection.cursor()
+        self.pending = self.appender.submit(self._append, cursor, tables, total)
+
+    def _append(self, cursor: Any, tables: list[str], total: int) -> tuple[int, int]:
+        """Append ``tables`` to the segments and drop them, appended or not (in the
+        second thread)."""
+        try:
+            relation = " UNION ALL ".join(
+                f"SELECT {_COLUMNS}, line AS ord FROM {table}" for table in tables
+            )
+            new = self.segments.append_relation(relation, connection=cursor)
+        finally:
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.close()
+        return new, total
+
+    def _settle(self) -> None:
+        """Wait for the append under way, if any, and count what it added."""
+        if self.pending is None:
+            return
+        pending, self.pending = self.pending, None
+        new, total = pending.result()
         self.report.perceptions_new += new
         self.report.perceptions_known += total - new
 
@@ -175,6 +227,7 @@ class _SegmentWriter(_Writer):
         self.held_rows.sort(key=lambda item: item[0])
         self.connection.execute(f"DELETE FROM {self.held}")
         super().finish()
+        self._settle()
 
     def _fetch(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = self.connection.execute(query, parameters or []).fetchall()

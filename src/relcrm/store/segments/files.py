@@ -200,16 +200,19 @@ class PerceptionSegments:
         files = ", ".join(_quote(str(self.folder / s.name)) for s in manifest.segments)
         return f"read_parquet([{files}])"
 
-    def _copy_out(self, query: str, parameters: Sequence[Any] = ()) -> tuple[str, int]:
+    def _copy_out(
+        self, query: str, parameters: Sequence[Any] = (), connection: Any = None
+    ) -> tuple[str, int]:
         """Write ``query``'s rows as a new segment file; its name and row count."""
+        connection = connection or self.connection
         temporary = self.folder / f".tmp-{uuid.uuid4().hex}.parquet"
         columns = ", ".join(COLUMN_NAMES)
-        self.connection.execute(
+        connection.execute(
             f"COPY (SELECT {columns} FROM ({query})) TO {_quote(str(temporary))} "
             f"(FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
             list(parameters),
         )
-        rows = self.connection.execute(
+        rows = connection.execute(
             f"SELECT COUNT(*) FROM read_parquet({_quote(str(temporary))})"
         ).fetchone()[0]
         with temporary.open("rb+") as handle:
@@ -220,26 +223,38 @@ class PerceptionSegments:
 
     # -- writing -----------------------------------------------------------------------
 
-    def append_relation(self, relation_sql: str, parameters: Sequence[Any] = ()) -> int:
+    def append_relation(
+        self, relation_sql: str, parameters: Sequence[Any] = (), *, connection: Any = None
+    ) -> int:
         """Add the perceptions of ``relation_sql`` (a query on :attr:`connection` giving
         the ``SEGMENT_COLUMNS`` and an ``ord`` column); return how many were new.
 
         Within the relation the row with the lowest ``ord`` of an id wins; an id already
         stored is left as it is (as the table layout's ON CONFLICT DO NOTHING).
+        ``connection`` is a cursor of :attr:`connection` for a caller appending from
+        another thread (a DuckDB connection serves one thread at a time).
         """
+        connection = connection or self.connection
         with self._exclusive() as manifest:
-            query = (
-                f"SELECT * FROM ({relation_sql}) AS incoming "
-                "QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY ord) = 1"
-            )
-            if manifest.segments:
+            # The window and the anti-join carry every column through a hash table: the
+            # cost and most of the memory of an append. Both are asked for only when a
+            # cheap look at the ids (one column) says they would drop a row.
+            rows_in, distinct = connection.execute(
+                f"SELECT count(*), count(DISTINCT id) FROM ({relation_sql})", list(parameters)
+            ).fetchone()
+            query = f"SELECT * FROM ({relation_sql}) AS incoming"
+            if distinct < rows_in:
+                query += " QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY ord) = 1"
+            if manifest.segments and self._any_known(
+                manifest, relation_sql, parameters, connection
+            ):
                 query = (
                     f"SELECT * FROM ({query}) AS fresh "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {self.scan(manifest)} AS known "
                     "WHERE known.id = fresh.id)"
                 )
             query += " ORDER BY person_id, occurred_us, id"
-            name, rows = self._copy_out(query, parameters)
+            name, rows = self._copy_out(query, parameters, connection)
             if rows == 0:
                 (self.folder / name).unlink()
                 return 0
@@ -248,9 +263,21 @@ class PerceptionSegments:
                 manifest.next_seq + 1, (*manifest.segments, segment), manifest.retired
             )
             if len(updated.segments) >= COMPACT_AT:
-                updated = self._compacted(updated, small_only=True)
+                updated = self._compacted(updated, small_only=True, connection=connection)
             self._write_manifest(updated)
             return rows
+
+    def _any_known(
+        self, manifest: Manifest, relation_sql: str, parameters: Sequence[Any], connection: Any
+    ) -> bool:
+        """Whether a stored perception has an id of the relation's (the stored ids are
+        read, the relation's ids hashed: the smaller side, whatever the store's size)."""
+        (found,) = connection.execute(
+            f"SELECT count(*) FROM (SELECT id FROM {self.scan(manifest)} "
+            f"WHERE id IN (SELECT id FROM ({relation_sql})) LIMIT 1)",
+            list(parameters),
+        ).fetchone()
+        return bool(found)
 
     def append_rows(self, rows: Sequence[SegmentRow]) -> int:
         """Add perceptions given as Python rows (``SEGMENT_COLUMNS`` order)."""
@@ -272,14 +299,16 @@ class PerceptionSegments:
             self._write_manifest(self._compacted(manifest))
             return len(manifest.segments)
 
-    def _compacted(self, manifest: Manifest, *, small_only: bool = False) -> Manifest:
+    def _compacted(
+        self, manifest: Manifest, *, small_only: bool = False, connection: Any = None
+    ) -> Manifest:
         """The manifest with its segments (or only its small ones) merged into one."""
         chosen = [s for s in manifest.segments if not small_only or s.rows < SMALL_SEGMENT_ROWS]
         if len(chosen) < 2:
             return manifest
         part = Manifest(manifest.next_seq, tuple(chosen))
         query = f"SELECT * FROM {self.scan(part)} ORDER BY person_id, occurred_us, id"
-        name, rows = self._copy_out(query)
+        name, rows = self._copy_out(query, (), connection)
         now = time.time()
         retired = [(n, at) for n, at in manifest.retired if now - at < GRACE_SECONDS]
         for gone in {n for n, _ in manifest.retired} - {n for n, _ in retired}:
