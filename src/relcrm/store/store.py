@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
@@ -51,6 +52,7 @@ from relcrm.store.migrations import migrate
 from relcrm.store.outreach_tasks import OutreachTaskStore
 from relcrm.store.partitions import SharedRunStore
 from relcrm.store.perception_layout import PerceptionLayoutStore
+from relcrm.store.person_upsert import PersonStatements
 from relcrm.store.profile_history import HistoryValues, ProfileHistoryStore
 from relcrm.store.profiling_reads import ProfilingReadStore
 from relcrm.store.report_reads import ReportReadStore
@@ -74,6 +76,10 @@ rows take about a second and keep memory flat (5,000 would triple the write volu
 PERSON_CHUNK = 1_000
 """Persons per transaction in ``upsert_persons``."""
 
+PERSON_UPSERT_CHUNK = 20_000
+"""Persons per transaction in ``upsert_person_rows_reporting`` (the ingest's): each chunk
+costs a few statements whatever its size (:mod:`relcrm.store.person_upsert`)."""
+
 PAGE_SIZE = 1_000
 """Rows per page when iterating persons or profiles."""
 
@@ -81,12 +87,20 @@ IN_LIST_SIZE = 900
 """Values per ``IN (...)``: under SQLite's historic limit of 999 bound parameters."""
 
 
+_person_to_python = Person.__pydantic_serializer__.to_python
+"""What ``Person.model_dump()`` calls, without the per-call keyword plumbing."""
+_encode_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+"""``json.dumps`` with these options, without building an encoder per call."""
+
+
 def canonical_json(person: Person) -> str:
     """The stored form of a person: sorted keys and no spaces, so equal persons give
-    equal text and an unchanged person is recognised without a write."""
-    return json.dumps(
-        person.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    equal text and an unchanged person is recognised without a write. (Exactly
+    ``json.dumps(person.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, a test pins it, without the per-call overheads.)"""
+    return _encode_canonical(_person_to_python(person, mode="json"))
 
 
 class PersonRow(NamedTuple):
@@ -382,10 +396,12 @@ class Store(
         """
         written = 0
         for chunk in chunks(persons_, PERSON_CHUNK):
-            count, conflict = self._upsert_person_chunk(chunk)
+            count, conflicts = self._upsert_person_row_chunk(
+                [person_row(person) for person in chunk], keep_going=False
+            )
             written += count
-            if conflict is not None:
-                raise conflict[1]
+            if conflicts:
+                raise conflicts[0][1]
         return written
 
     def upsert_persons_reporting(
@@ -411,95 +427,73 @@ class Store(
         :func:`person_row` (in another process, say): the same writes, the same errors."""
         written = 0
         rejected: list[tuple[PersonRow, InvalidRecordError]] = []
-        for chunk in chunks(rows, PERSON_CHUNK):
-            remaining = chunk
-            while remaining:
-                count, conflict = self._upsert_person_row_chunk(remaining)
-                written += count
-                if conflict is None:
-                    break
-                index, error = conflict
-                rejected.append((remaining[index], error))
-                remaining = remaining[index + 1 :]
+        for chunk in chunks(rows, PERSON_UPSERT_CHUNK):
+            count, conflicts = self._upsert_person_row_chunk(chunk, keep_going=True)
+            written += count
+            rejected.extend((chunk[index], error) for index, error in conflicts)
         return written, rejected
 
-    def _upsert_person_chunk(
-        self, chunk: list[Person]
-    ) -> tuple[int, tuple[int, InvalidRecordError] | None]:
-        return self._upsert_person_row_chunk([person_row(person) for person in chunk])
-
     def _upsert_person_row_chunk(
-        self, prepared: list[PersonRow]
-    ) -> tuple[int, tuple[int, InvalidRecordError] | None]:
-        ids = {row.id for row in prepared}
-        claimed: dict[str, set[str]] = {}
-        for _, _, keys in prepared:
-            for kind, value in keys:
-                claimed.setdefault(kind, set()).add(value)
+        self, prepared: list[PersonRow], *, keep_going: bool
+    ) -> tuple[int, list[tuple[int, InvalidRecordError]]]:
+        """Write the persons of ``prepared`` in one transaction; return how many were new
+        or changed, and the conflicts by index. At a conflict the chunk stops (the persons
+        before it are written) unless ``keep_going``: then that person alone is skipped,
+        exactly as if the rest were upserted again in a new transaction."""
+        statements = self._person_statements
         with self._write() as connection:
-            stored: dict[str, str] = {}
-            for part in chunks(sorted(ids), IN_LIST_SIZE):
-                query = select(persons.c.id, persons.c.data).where(persons.c.id.in_(part))
-                stored.update((row.id, row.data) for row in connection.execute(query))
+            stored = statements.stored_data(connection, {row.id for row in prepared})
+            # Only persons with a line that differs from what is stored may be written (an
+            # unchanged person seen again after a change is one): ownership is read for them.
+            ids = {row.id for row in prepared if stored.get(row.id) != row.data}
+            claimed: dict[str, set[str]] = {}
+            for person_id, _, keys in prepared:
+                if person_id in ids:
+                    for kind, value in keys:
+                        claimed.setdefault(kind, set()).add(value)
             # Who owns each identity now: those the chunk claims, and those it may release.
-            owners: dict[IdentityKey, str] = {}
-            columns = (identities.c.kind, identities.c.value, identities.c.person_id)
-            for kind, values in sorted(claimed.items()):
-                for part in chunks(sorted(values), IN_LIST_SIZE):
-                    # kind = ? AND value IN (...): a prefix of the primary key, so indexed.
-                    query = select(*columns).where(
-                        identities.c.kind == kind, identities.c.value.in_(part)
-                    )
-                    owners.update(
-                        ((r.kind, r.value), r.person_id) for r in connection.execute(query)
-                    )
-            for part in chunks(sorted(ids), IN_LIST_SIZE):
-                query = select(*columns).where(identities.c.person_id.in_(part))
-                owners.update(((r.kind, r.value), r.person_id) for r in connection.execute(query))
-            held: dict[str, set[IdentityKey]] = {}
+            owners = statements.owners(connection, claimed, ids) if ids else {}
+            found: dict[str, set[IdentityKey]] = {}
             for key, owner in owners.items():
-                held.setdefault(owner, set()).add(key)
+                found.setdefault(owner, set()).add(key)
+            held: dict[str, AbstractSet[IdentityKey]] = dict(found)
+            holders = stored.keys() | held.keys()  # whose identities a write replaces
 
-            accepted: dict[str, tuple[str, set[IdentityKey]]] = {}
-            conflict: tuple[int, InvalidRecordError] | None = None
+            accepted: dict[str, tuple[str, AbstractSet[IdentityKey]]] = {}
+            conflicts: list[tuple[int, InvalidRecordError]] = []
+            owner_of = owners.get
             for index, (person_id, data, keys) in enumerate(prepared):
                 if stored.get(person_id) == data:
                     continue
-                clashes = sorted(key for key in keys if owners.get(key, person_id) != person_id)
+                clashes = [key for key in keys if owner_of(key, person_id) != person_id]
                 if clashes:
-                    conflict = (index, _identity_conflict(person_id, clashes, owners))
+                    clashes.sort()
+                    conflicts.append((index, _identity_conflict(person_id, clashes, owners)))
+                    if keep_going:
+                        continue
                     break
-                for key in held.pop(person_id, set()):
-                    del owners[key]
-                owners.update(dict.fromkeys(keys, person_id))
-                held[person_id] = set(keys)
+                released = held.pop(person_id, None)
+                if released:
+                    for key in released:
+                        del owners[key]
+                for key in keys:
+                    owners[key] = person_id
+                held[person_id] = keys  # never changed once here: a frozenset can be shared
                 stored[person_id] = data
-                accepted[person_id] = (data, set(keys))
+                accepted[person_id] = (data, keys)
             if accepted:
-                self._write_persons(connection, accepted)
-        return len(accepted), conflict
+                now = datetime.now(UTC)
+                statements.write(
+                    connection,
+                    accepted,
+                    holders & accepted.keys(),
+                    sqlite_datetime(now) if self._fast_sqlite else now,
+                )
+        return len(accepted), conflicts
 
-    def _write_persons(
-        self, connection: Connection, accepted: dict[str, tuple[str, set[IdentityKey]]]
-    ) -> None:
-        now = datetime.now(UTC)
-        insert = self._insert(persons)
-        connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[persons.c.id],
-                set_={"data": insert.excluded.data, "updated_at": insert.excluded.updated_at},
-            ),
-            [{"id": pid, "data": data, "updated_at": now} for pid, (data, _) in accepted.items()],
-        )
-        for part in chunks(sorted(accepted), IN_LIST_SIZE):
-            connection.execute(delete(identities).where(identities.c.person_id.in_(part)))
-        rows = [
-            {"kind": kind, "value": value, "person_id": pid}
-            for pid, (_, keys) in accepted.items()
-            for kind, value in sorted(keys)
-        ]
-        if rows:
-            connection.execute(identities.insert(), rows)
+    @cached_property
+    def _person_statements(self) -> PersonStatements:
+        return PersonStatements(sqlite=self._fast_sqlite)
 
     def get_person(self, person_id: str) -> Person | None:
         """The stored person, or None."""
@@ -855,15 +849,19 @@ class Store(
         """
         return self.save_profile_rows(profile_row(profile) for profile in profiles_)
 
-    def save_profile_rows(self, rows: Iterable[ProfileRow]) -> int:
+    def save_profile_rows(
+        self, rows: Iterable[ProfileRow], *, chunk_size: int | None = None
+    ) -> int:
         """Like :meth:`save_profiles`, for profiles already in their stored form (see
         :class:`ProfileRow`): bulk callers that never build the models. Same chunks,
         transactions, history rows and errors; return how many were written.
 
         ``data`` is stored as given (the caller vouches that it is the model's JSON; it is
-        validated when read back, by :meth:`get_profile` and :meth:`iter_profiles`)."""
+        validated when read back, by :meth:`get_profile` and :meth:`iter_profiles`).
+        ``chunk_size`` (default ``PERSON_CHUNK``) profiles go in each transaction: a bulk
+        run passes a whole range of persons, to pay one commit for it."""
         written = 0
-        for chunk in chunks(rows, PERSON_CHUNK):
+        for chunk in chunks(rows, chunk_size or PERSON_CHUNK):
             latest = list({row.person_id: row for row in chunk}.values())
             with self._write() as connection:
                 unknown = self._unknown_in(connection, {row.person_id for row in latest})

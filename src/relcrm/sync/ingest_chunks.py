@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from relcrm.analyze import DEFAULT as DEFAULT_REDACTION
@@ -27,10 +28,12 @@ from relcrm.sources.interchange import (
     bounded_lines,
     decode_line,
     parse_interchange_line,
+    read_person_quickly,
     too_long_line,
 )
 from relcrm.store.store import PersonRow, RowFormat, StoredRow, person_row, stored_row
 from relcrm.sync.analysis import analyzer_for, text_to_analyze, with_analysis
+from relcrm.sync.ingest_persons import PersonLines
 
 RawChunk = tuple[int, list[bytes | None]]
 """The number of a chunk's first line, and its raw lines (``None``: a line over the limit)."""
@@ -144,6 +147,8 @@ def parse_numbered(
     consecutive: the columnar ingest hands over only the lines it did not take)."""
     parsed = ParsedChunk()
     dates = date_range_from_environment()  # once a chunk, not once a line
+    now = datetime.now(UTC)  # likewise, for the person lines' shortcuts
+    person_lines = PersonLines(dates, now)
     for number, raw in lines:
         if raw is None:
             parsed.rejections.append(RejectedLine.of(too_long_line(number, max_line_bytes).error))
@@ -151,6 +156,14 @@ def parse_numbered(
         text = decode_line(raw, number)
         if isinstance(text, LineRejection):
             parsed.rejections.append(RejectedLine.of(text.error))
+            continue
+        # Person lines: the usual shape without pydantic, else pydantic without the rest
+        # of the general path, else (unusual or invalid) the general path.
+        row = person_lines.row(text)
+        if row is None and (person := read_person_quickly(text, dates, now)) is not None:
+            row = person_row(person)
+        if row is not None:
+            parsed.persons.append((number, row))
             continue
         item = parse_interchange_line(text, number, dates=dates)
         if item is None:
