@@ -30,6 +30,19 @@ def _latest(name: str, source: str, condition: str, columns: str) -> str:
 
 def details_sql(config: ProfileConfig) -> str:
     """Per person: the facts the sentences quote (``?`` parameters: the as-of)."""
+    return (
+        f"WITH{sql._observations(config)},\n{details_ctes(config)}\n"
+        f"{details_projection(config)}\nORDER BY persons.id"
+    )
+
+
+Latest = tuple[str, str, str, tuple[tuple[str, str], ...]]
+"""A "latest" fact: its CTE's name, the CTE it reads, the condition, and the values
+taken from the latest row that meets it (expression, name)."""
+
+
+def _latests(config: ProfileConfig) -> list[Latest]:
+    """Every "latest" fact the sentences quote."""
     c = config
     recent = f"age_days <= {_f(c.reason_window_days)}"
     escalation = (
@@ -37,35 +50,90 @@ def details_sql(config: ProfileConfig) -> str:
         f"AND arousal IS NOT NULL AND (arousal >= {_f(c.escalation_arousal)} "
         f"OR valence <= {_f(c.escalation_severe_valence)})"
     )
-    latest = [
-        _latest("l_nps", "obs", "kind = 'nps'", "occurred_day AS nps_day, occurred_at AS nps_at"),
-        _latest("l_seen", "aged", "TRUE", "occurred_day AS seen_day, channel AS seen_channel"),
-        _latest("l_escalation", "obs", escalation, "occurred_day AS esc_day, kind AS esc_kind"),
-        _latest("l_churn", "obs", "churn_intent", "occurred_day AS churn_day"),
-        _latest("l_leaving", "obs", "churn_intent AND NOT trapped", "occurred_day AS leaving_day"),
-        _latest(
+    day = "occurred_day"
+    latest: list[Latest] = [
+        ("l_nps", "obs", "kind = 'nps'", ((day, "nps_day"), ("occurred_at", "nps_at"))),
+        ("l_seen", "aged", "TRUE", ((day, "seen_day"), ("channel", "seen_channel"))),
+        ("l_escalation", "obs", escalation, ((day, "esc_day"), ("kind", "esc_kind"))),
+        ("l_churn", "obs", "churn_intent", ((day, "churn_day"),)),
+        ("l_leaving", "obs", "churn_intent AND NOT trapped", ((day, "leaving_day"),)),
+        (
             "l_leaving_recent",
             "obs",
             f"churn_intent AND NOT trapped AND age_days <= {_f(c.outreach_days)}",
-            "occurred_day AS leaving_recent_day",
+            ((day, "leaving_recent_day"),),
         ),
-        _latest(
+        (
             "l_complaint_recent",
             "obs",
             f"public AND valence <= {_f(c.public_complaint_valence)} "
             f"AND age_days <= {_f(c.outreach_days)}",
-            "occurred_day AS complaint_recent_day",
+            ((day, "complaint_recent_day"),),
         ),
     ]
     for sign, test in SIGNS.items():
         latest.append(
-            _latest(
+            (
                 f"l_csat_{sign}",
                 "obs",
                 f"kind = 'csat' AND {recent} AND {test}",
-                f"score AS csat_{sign}_score, occurred_day AS csat_{sign}_day",
+                (("score", f"csat_{sign}_score"), (day, f"csat_{sign}_day")),
             )
         )
+    return latest
+
+
+def details_ctes(config: ProfileConfig) -> str:
+    """The CTEs over the observations that :func:`details_projection` reads."""
+    latest = [
+        _latest(name, source, condition, ", ".join(f"{e} AS {alias}" for e, alias in values))
+        for name, source, condition, values in _latests(config)
+    ]
+    count_list = ",\n  ".join(_counts(config))
+    return f"""{",".join(latest)},
+counted AS (
+  SELECT person_id,
+  {count_list}
+  FROM obs GROUP BY person_id
+)"""
+
+
+_BY_TIME = "{'t': occurred_us, 'i': id}"
+"""DuckDB: the order of "latest", (time, perception id), as one comparable value."""
+
+
+def details_duckdb(config: ProfileConfig) -> tuple[str, str]:
+    """DuckDB only: :func:`details_ctes` and :func:`details_projection` as two group-bys
+    instead of a window a fact: each "latest" an ``ARG_MAX`` by (time, id) with a
+    ``FILTER``, beside the counts. The same rows as the windows: rows tied on (time, id)
+    are signals of one perception, and every value taken from them is that perception's
+    (its day) or met by one signal of it only (the kind, score and time quoted).
+    Returns the CTEs (``details_obs``, ``details_aged``) and the projection."""
+    parts: dict[str, list[str]] = {"obs": [], "aged": []}
+    for _, source, condition, values in _latests(config):
+        where = "" if condition == "TRUE" else f" FILTER (WHERE {condition})"
+        parts[source].extend(f"ARG_MAX({e}, {_BY_TIME}){where} AS {alias}" for e, alias in values)
+    parts["obs"].extend(_counts(config))
+    ctes = ",\n".join(
+        f"details_{source} AS (\n  SELECT person_id,\n  "
+        + ",\n  ".join(columns)
+        + f"\n  FROM {source} GROUP BY person_id\n)"
+        for source, columns in parts.items()
+    )
+    names = [alias for _, _, _, values in _latests(config) for _, alias in values] + [
+        part.rsplit(" AS ", 1)[1] for part in _counts(config)
+    ]
+    projection = f"""SELECT persons.id AS person_id, persons.renewals, persons.purchases_last_365d,
+  {", ".join(names)}
+FROM persons
+  LEFT JOIN details_obs ON details_obs.person_id = persons.id
+  LEFT JOIN details_aged ON details_aged.person_id = persons.id"""
+    return ctes, projection
+
+
+def _counts(config: ProfileConfig) -> list[str]:
+    """The ``counted`` CTE's aggregates (each ``... AS name``)."""
+    recent = f"age_days <= {_f(config.reason_window_days)}"
     counts = []
     for sign, test in SIGNS.items():
         fits = f"{recent} AND {test}"
@@ -85,6 +153,12 @@ def details_sql(config: ProfileConfig) -> str:
             f"SUM(CASE WHEN {fits} AND kind = 'verbatim' AND NOT public THEN 1 ELSE 0 END)"
             f" AS {sign}_comments"
         )
+    return counts
+
+
+def details_projection(config: ProfileConfig) -> str:
+    """One row a person of what the sentences quote (no ORDER BY)."""
+    counted = ", ".join(f"counted.{part.rsplit(' AS ', 1)[1]}" for part in _counts(config))
     joins = "\n".join(
         f"  LEFT JOIN {name} ON {name}.person_id = persons.id"
         for name in (
@@ -100,16 +174,7 @@ def details_sql(config: ProfileConfig) -> str:
             "counted",
         )
     )
-    count_list = ",\n  ".join(counts)
-    counted = ", ".join(f"counted.{part.rsplit(' AS ', 1)[1]}" for part in counts)
-    return f"""WITH{sql._observations(config)},
-{",".join(latest)},
-counted AS (
-  SELECT person_id,
-  {count_list}
-  FROM obs GROUP BY person_id
-)
-SELECT persons.id AS person_id, persons.renewals, persons.purchases_last_365d,
+    return f"""SELECT persons.id AS person_id, persons.renewals, persons.purchases_last_365d,
   l_nps.nps_day, l_nps.nps_at, l_seen.seen_day, l_seen.seen_channel,
   l_escalation.esc_day, l_escalation.esc_kind, l_churn.churn_day, l_leaving.leaving_day,
   l_leaving_recent.leaving_recent_day, l_complaint_recent.complaint_recent_day,
@@ -117,14 +182,22 @@ SELECT persons.id AS person_id, persons.renewals, persons.purchases_last_365d,
   l_csat_pos.csat_pos_score, l_csat_pos.csat_pos_day,
   {counted}
 FROM persons
-{joins}
-ORDER BY persons.id"""
+{joins}"""
 
 
 def peeves_sql(config: ProfileConfig) -> str:
     """Topics carrying the most negative weight, at most ``pet_peeve_count`` a person."""
     return f"""WITH{sql._observations(config)},
-topics AS (
+{peeve_ctes(config)}
+SELECT person_id, topic, negative_weight, mentions FROM ranked
+WHERE rn <= {int(config.pet_peeve_count)}
+ORDER BY person_id, rn"""
+
+
+def peeve_ctes(config: ProfileConfig) -> str:
+    """``topics`` (negative weight and mentions by person and topic) and ``ranked`` (the
+    topics heavy enough to count, ``rn`` 1 the heaviest)."""
+    return f"""topics AS (
   SELECT person_id, topic, FSUM(weight * valence) AS negative_weight,
     COUNT(DISTINCT id) AS mentions
   FROM obs WHERE topic IS NOT NULL AND valence < 0
@@ -134,7 +207,4 @@ ranked AS (
   SELECT topics.*, ROW_NUMBER() OVER (
     PARTITION BY person_id ORDER BY negative_weight, topic) AS rn
   FROM topics WHERE negative_weight <= -{_f(config.pet_peeve_min_weight)}
-)
-SELECT person_id, topic, negative_weight, mentions FROM ranked
-WHERE rn <= {int(config.pet_peeve_count)}
-ORDER BY person_id, rn"""
+)"""

@@ -15,6 +15,12 @@ def _f(value: float) -> str:
 
 
 def final_select(config: ProfileConfig) -> str:
+    """The recipe's last CTEs and its one row a person, ordered by person id."""
+    return judgement_ctes(config) + "\n" + final_projection(config) + "\nORDER BY person_id"
+
+
+def judgement_ctes(config: ProfileConfig) -> str:
+    """The CTEs from the per-person aggregates to the segment (``base`` .. ``segmented``)."""
     c = config
     ah, bh = _f(c.attitude_high), _f(c.behaviour_high)
     unhappy = _f(c.attitude_unhappy)
@@ -163,8 +169,14 @@ segmented AS (
         WHEN 'indifferent' THEN 'drifting' END
     END AS segment
   FROM decided
-)
-SELECT segmented.*,
+)"""
+
+
+def final_projection(config: ProfileConfig) -> str:
+    """The SELECT over ``segmented`` giving one row of fields a person (no ORDER BY)."""
+    c = config
+    ah = _f(c.attitude_high)
+    return f"""SELECT segmented.*,
   CASE WHEN last_nps IS NULL THEN NULL WHEN last_nps >= 9 THEN 'promoter'
     WHEN last_nps >= 7 THEN 'passive' ELSE 'detractor' END AS last_nps_category,
   churn_w >= {_f(c.churn_risk_min_decay)}
@@ -176,5 +188,4 @@ SELECT segmented.*,
       AND trend_delta <= {_f(c.decline_delta)}
       AND attitude_before >= {ah}
       AND attitude_before + trend_delta <= {_f(c.decline_to)}, FALSE) AS needs_outreach
-FROM segmented
-ORDER BY person_id"""
+FROM segmented"""

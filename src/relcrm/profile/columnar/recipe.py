@@ -11,8 +11,13 @@ from relcrm.errors import InputError
 from relcrm.models import Perception, Person
 from relcrm.profile.columnar import inputs, sentences, sql
 from relcrm.profile.columnar._duckdb import duckdb_module
-from relcrm.profile.columnar.details import details_sql, peeves_sql
-from relcrm.profile.columnar.judgement import final_select
+from relcrm.profile.columnar.details import (
+    details_duckdb,
+    details_sql,
+    peeve_ctes,
+    peeves_sql,
+)
+from relcrm.profile.columnar.judgement import final_projection, final_select, judgement_ctes
 from relcrm.profile.config import ProfileConfig
 
 DEFAULT_CONFIG = ProfileConfig()
@@ -68,6 +73,83 @@ def recipe_sql(config: ProfileConfig = DEFAULT_CONFIG) -> str:
     )
 
 
+READ_COLUMNS: tuple[str, ...] = (
+    "person_id",
+    "evidence",
+    "attitude",
+    "health",
+    "band",
+    "public_advocacy",
+    *inputs.EMOTION_KEYS,
+    "dominant",
+    "dyad",
+    "behavioural_loyalty",
+    "archetype",
+    "archetype_detail",
+    "segment",
+    "trend_direction",
+    "attitude_before",
+    "trend_delta",
+    "last_nps",
+    "last_nps_category",
+    "csat_count",
+    "csat_mean_valence",
+    "csat_top_box_share",
+    "ces_count",
+    "ces_mean_valence",
+    "ces_easy_share",
+    "escalation",
+    "churn_risk",
+    "needs_outreach",
+    "perceptions_considered",
+    "tenure_days",
+    "basis",
+    "churn_w",
+)
+"""The recipe's columns a profile and its sentences read (``field_values``,
+``stored.profile_fields``, ``sentences``): what :func:`combined_sql` fetches of the
+recipe, beside every column of the details. The recipe's other columns are steps on the
+way (sums, flags, the grid before the judgement); fetching them would cost a fifth of
+the fetch."""
+
+
+def combined_sql(config: ProfileConfig = DEFAULT_CONFIG) -> str:
+    """DuckDB only: the recipe, the details and the pet peeves (a list a person) as one
+    query, one row a person ordered by id.
+
+    The three portable queries (``recipe_sql``, ``details_sql``, ``peeves_sql``: what Spark
+    and ``--emit-sql`` run) each recompute the observations; here DuckDB computes them once
+    for all three, and the caller fetches one row a person instead of merging three
+    results. Its columns are the recipe's ``READ_COLUMNS``, then the details' and
+    ``peeve_topics``, ``peeve_weights``, ``peeve_mentions`` (NULL for a person without pet
+    peeves).
+    """
+    detail_ctes, detail_projection = details_duckdb(config)
+    return f"""WITH{sql._observations(config)},{sql._aggregates(config)},{sql._loyalty(config)},
+{sql._emotions(config)},{judgement_ctes(config)},
+{detail_ctes},
+{peeve_ctes(config)},
+recipe_rows AS (
+{final_projection(config)}
+),
+detail_rows AS (
+{detail_projection}
+),
+peeve_lists AS (
+  SELECT person_id, LIST(topic ORDER BY rn) AS peeve_topics,
+    LIST(negative_weight ORDER BY rn) AS peeve_weights,
+    LIST(mentions ORDER BY rn) AS peeve_mentions
+  FROM ranked WHERE rn <= {int(config.pet_peeve_count)}
+  GROUP BY person_id
+)
+SELECT {", ".join(f"recipe_rows.{name}" for name in READ_COLUMNS)},
+  detail_rows.* EXCLUDE (person_id), peeve_lists.* EXCLUDE (person_id)
+FROM recipe_rows
+JOIN detail_rows ON detail_rows.person_id = recipe_rows.person_id
+LEFT JOIN peeve_lists ON peeve_lists.person_id = recipe_rows.person_id
+ORDER BY recipe_rows.person_id"""
+
+
 def parameters(query: str, now: datetime) -> list[int]:
     """Every ``?`` of the recipe is the as-of time in microseconds."""
     return [inputs.micros(now)] * query.count("?")
@@ -75,7 +157,9 @@ def parameters(query: str, now: datetime) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class ColumnarResult:
-    """The recipe's rows (dicts keyed by column name), one a person, ordered by id."""
+    """The recipe's rows (dicts keyed by column name), one a person, ordered by id: on
+    DuckDB the recipe's ``READ_COLUMNS`` and the details', through the three portable
+    queries (Spark) every column of each."""
 
     as_of: datetime
     rows: list[dict[str, Any]]
@@ -94,9 +178,18 @@ def _check_clock(now: datetime) -> None:
 
 
 def run_recipe(
-    connection: Any, now: datetime, config: ProfileConfig = DEFAULT_CONFIG
+    connection: Any,
+    now: datetime,
+    config: ProfileConfig = DEFAULT_CONFIG,
+    *,
+    combined: bool = True,
 ) -> ColumnarResult:
-    """Run the recipe on a DuckDB connection holding ``perceptions`` and ``persons``."""
+    """Run the recipe on a DuckDB connection holding ``perceptions`` and ``persons``.
+
+    ``combined=False`` runs the three portable queries instead of DuckDB's one (an engine
+    that reads DuckDB's SQL through SQLGlot: ``relcrm.profile.columnar.spark``)."""
+    if combined:
+        return ColumnarResult(now, list(iter_recipe_rows(connection, now, config)))
     _check_clock(now)
     rows = _fetch(connection, recipe_sql(config), now)
     details = {row["person_id"]: row for row in _fetch(connection, details_sql(config), now)}
@@ -117,6 +210,64 @@ def run_recipe(
         row["reasons"] = list(sentences.reasons(row, [p["topic"] for p in mine], config))
         row["outreach_reason"] = sentences.outreach_reason(row, config)
     return ColumnarResult(now, rows)
+
+
+def iter_recipe_rows(
+    connection: Any, now: datetime, config: ProfileConfig = DEFAULT_CONFIG
+) -> Iterator[dict[str, Any]]:
+    """The rows :func:`run_recipe` returns, one a person by id (see
+    :func:`iter_recipe_batches`)."""
+    for batch in iter_recipe_batches(connection, now, config):
+        yield from batch
+
+
+def iter_recipe_batches(
+    connection: Any,
+    now: datetime,
+    config: ProfileConfig = DEFAULT_CONFIG,
+    *,
+    batch: int = 10_000,
+) -> Iterator[list[dict[str, Any]]]:
+    """The recipe's rows from DuckDB's one query (:func:`combined_sql`), ``batch`` rows
+    at a time, sentences formatted: a caller that saves as it goes holds one batch of
+    rows, not every row."""
+    cursor = execute_recipe(connection, now, config)
+    names = [d[0] for d in cursor.description]
+    while chunk := cursor.fetchmany(batch):
+        yield recipe_rows(names, chunk, config)
+
+
+def execute_recipe(connection: Any, now: datetime, config: ProfileConfig = DEFAULT_CONFIG) -> Any:
+    """Run :func:`combined_sql` on a DuckDB connection; return it to fetch from (its
+    ``description`` names the columns :func:`recipe_rows` reads)."""
+    _check_clock(now)
+    query = combined_sql(config)
+    return connection.execute(query, parameters(query, now))
+
+
+def recipe_rows(
+    names: list[str], values: Iterable[tuple[Any, ...]], config: ProfileConfig = DEFAULT_CONFIG
+) -> list[dict[str, Any]]:
+    """:func:`combined_sql`'s rows (columns ``names``) as :func:`run_recipe`'s rows: the
+    pet peeves as a list of dicts, and the reason and outreach sentences formatted."""
+    reasons, outreach = sentences.reasons, sentences.outreach_reason
+    rows = []
+    for value in values:
+        row = dict(zip(names, value, strict=True))
+        topics = row.pop("peeve_topics") or []
+        row["pet_peeves"] = [
+            {"topic": topic, "negative_weight": weight, "mentions": mentions}
+            for topic, weight, mentions in zip(
+                topics,
+                row.pop("peeve_weights") or [],
+                row.pop("peeve_mentions") or [],
+                strict=True,
+            )
+        ]
+        row["reasons"] = list(reasons(row, topics, config))
+        row["outreach_reason"] = outreach(row, config)
+        rows.append(row)
+    return rows
 
 
 def _fetch(connection: Any, query: str, now: datetime) -> list[dict[str, Any]]:

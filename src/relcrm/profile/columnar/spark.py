@@ -267,7 +267,7 @@ def run_recipe_spark(
     """The recipe's rows, computed by Spark and collected to the driver, where the
     sentences are formatted (as ``run_recipe`` does on DuckDB)."""
     with input_views(session, where) as names:
-        return run_recipe(SparkConnection(session, names), now, config)
+        return run_recipe(SparkConnection(session, names), now, config, combined=False)
 
 
 def write_segment_inputs(
