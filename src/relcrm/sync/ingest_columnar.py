@@ -29,6 +29,7 @@ from relcrm.store import Store
 from relcrm.store.audit import ErasureIndex
 from relcrm.store.segments.columns import COLUMN_NAMES, SEGMENT_COLUMNS, utc_from_micros
 from relcrm.store.segments.files import PerceptionSegments, load_rows
+from relcrm.sync.collector import collections_between_batches
 from relcrm.sync.ingest import IngestReport, ProgressCallback, _Writer
 from relcrm.sync.ingest_chunks import parse_numbered, raw_chunks
 from relcrm.sync.ingest_verbatims import analyse_staged, redact_staged
@@ -251,24 +252,27 @@ def ingest_into_segments(
     dates = date_range_from_environment()
     row_format = store.perception_row_format
     connection = segments.connection
-    try:
-        for first, raws in raw_chunks(path, chunk_lines, DEFAULT_MAX_LINE_BYTES):
-            staged = stage_perceptions(connection, first, raws, staged_table, dates=dates)
-            others = parse_numbered(
-                ((line, raws[line - first]) for line in staged.other_lines),
-                DEFAULT_MAX_LINE_BYTES,
-                row_format,
-                redaction,
-                analyzer,
-            )
-            for kind, count in redact_staged(connection, staged_table, redaction).items():
-                others.redactions[kind] = others.redactions.get(kind, 0) + count
-            analyzed = (
-                analyse_staged(connection, staged_table, analyzer) if analyzer is not None else []
-            )
-            writer.write(others)  # persons first: the staged rows may name them
-            writer.write_staged(staged_table, staged.rows, analyzed)
-        writer.finish()
-    finally:
-        connection.execute(f"DROP TABLE IF EXISTS {staged_table}")
-        writer.close()
+    with collections_between_batches() as collect:
+        try:
+            for first, raws in raw_chunks(path, chunk_lines, DEFAULT_MAX_LINE_BYTES):
+                staged = stage_perceptions(connection, first, raws, staged_table, dates=dates)
+                others = parse_numbered(
+                    ((line, raws[line - first]) for line in staged.other_lines),
+                    DEFAULT_MAX_LINE_BYTES,
+                    row_format,
+                    redaction,
+                    analyzer,
+                )
+                for kind, count in redact_staged(connection, staged_table, redaction).items():
+                    others.redactions[kind] = others.redactions.get(kind, 0) + count
+                analyzed: list[int] = []
+                if analyzer is not None:
+                    analyzed = analyse_staged(connection, staged_table, analyzer)
+                writer.write(others)  # persons first: the staged rows may name them
+                writer.write_staged(staged_table, staged.rows, analyzed)
+                del staged, others, raws
+                collect()
+            writer.finish()
+        finally:
+            connection.execute(f"DROP TABLE IF EXISTS {staged_table}")
+            writer.close()
