@@ -273,6 +273,15 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         "restore the segments folder from a backup of the store",
     ),
     CodeEntry(
+        "store.segments_folder_in_use",
+        "StoreError",
+        _CONFIG,
+        "the folder named for a store's perception segments already holds segments that "
+        "this store did not leave there",
+        "name an empty folder (each store keeps its own), or move the other store's "
+        "segments away",
+    ),
+    CodeEntry(
         "store.segments_unavailable",
         "StoreError",
         _CONFIG,

@@ -61,7 +61,8 @@ def use_segments(
 
     Ingest then writes a million perceptions in seconds and `relcrm profile --engine
     duckdb` reads them as columns. Needs the extra: pip install 'relcrm[columnar]'.
-    Safe to run again after an interruption; there is no way back to the table yet.
+    Safe to run again after an interruption; `relcrm store table` moves them back.
+    Run it while nothing else writes to the store.
     """
     try:
         with Store.open(_store_url(store)) as opened:
@@ -80,3 +81,27 @@ def use_segments(
             )
     except RelcrmError as error:
         raise _fail(error) from error
+
+
+@store_app.command("table")
+def use_table(store: StoreOption = None) -> None:
+    """Keep the store's perceptions in its database table again (moves them out of the
+    segments, then deletes the segment files).
+
+    For a store going back to a machine without DuckDB, or one small enough that the
+    table suits it better. Run it while nothing else writes to the store.
+    """
+    require_store(None, store)
+    try:
+        with Store.open(_store_url(store)) as opened:
+            if opened.perception_layout == "table":
+                out.print("already in the table", markup=False)
+                return
+            moved = opened.use_perception_table()
+    except RelcrmError as error:
+        raise _fail(error) from error
+    out.print(
+        f"perceptions now kept in the store's table ({moved} moved from the segments)",
+        markup=False,
+        highlight=False,
+    )

@@ -554,6 +554,8 @@ class Store(
             # Files first: should the transaction below fail, running the erasure again
             # finishes it; the other way round, perceptions could outlive their person.
             self._segments.erase_persons([person_id])
+        else:
+            self._clear_move_leftovers()
         with self._write() as connection:
             records, targets = self._erase_sync_state(connection, person_id)
             self._erase_voice_links(connection, person_id)
@@ -653,6 +655,13 @@ class Store(
                 raise
             bad = [row for row in rows if row[1] in unknown]
             raise _unknown_person(f"perception {bad[0][0]}", bad[0][1], len(bad) - 1) from error
+
+    def _insert_perceptions_in_table(
+        self, connection: Connection, perceptions_: list[Perception]
+    ) -> int:
+        sqlite_text = self._fast_sqlite
+        rows = [_perception_row(p, sqlite_text) for p in perceptions_]
+        return self._insert_new_perceptions(connection, rows)
 
     def _insert_new_perceptions(self, connection: Connection, rows: list[PerceptionRow]) -> int:
         statement = self._insert(perceptions).on_conflict_do_nothing(

@@ -359,6 +359,22 @@ class PerceptionSegments:
                 (self.folder / name).unlink(missing_ok=True)
             return removed
 
+    def clear(self) -> int:
+        """Remove every perception (live segments and retired copies); return how many
+        rows went. The sequence goes on from where it was.
+
+        What a store does with a folder it stops using, and with what an interrupted move
+        into this folder left: no copy of a perception outlives the store's use of it.
+        Needs no DuckDB: the manifest names every file."""
+        with self._exclusive() as manifest:
+            names = [s.name for s in manifest.segments] + [name for name, _ in manifest.retired]
+            if not names:
+                return 0
+            self._write_manifest(Manifest(manifest.next_seq, ()))
+            for name in names:
+                (self.folder / name).unlink(missing_ok=True)
+            return sum(s.rows for s in manifest.segments)
+
     # -- reading -----------------------------------------------------------------------
 
     def count(self) -> int:
