@@ -242,12 +242,19 @@ class ThreadedServer:
         """Start serving and wait until uvicorn says it is ready."""
         self._thread.start()
         deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the sandbox server thread died while starting")
-            if time.monotonic() > deadline:
-                raise TimeoutError("the sandbox server did not start in time")
-            time.sleep(0.01)
+        try:
+            while not self._server.started:
+                if not self._thread.is_alive():
+                    raise RuntimeError("the sandbox server thread died while starting")
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the sandbox server did not start in time")
+                time.sleep(0.01)
+        except BaseException:
+            # Interrupted (a SIGTERM during start-up, say) or timed out: the caller now
+            # deletes the key files, which a thread left starting would still read (and
+            # die printing a traceback). Stop it first.
+            self.stop()
+            raise
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask uvicorn to exit and wait for the thread."""
