@@ -13,7 +13,7 @@ These methods are mixed into :class:`relcrm.store.Store`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -155,16 +155,34 @@ class ProfileHistoryStore(StorePart):
             set_={name: insert.excluded[name] for name in HISTORY_COLUMNS[2:]},
         )
 
-    def _record_history(self, connection: Connection, chunk: Sequence[HistoryValues]) -> None:
+    def _record_history(
+        self,
+        connection: Connection,
+        chunk: Sequence[HistoryValues],
+        clocks: Mapping[datetime, datetime | str],
+    ) -> None:
         """Inside the caller's transaction (the save of ``chunk``): add its history rows and
-        drop the rows past the retention. ``chunk`` holds plain values (no models needed)."""
+        drop the rows past the retention. ``chunk`` holds plain values (no models needed),
+        one a person (so one a person and clock); ``clocks`` maps each of its ``as_of`` to
+        the store's column value (``_column_time``'s), converted once for the chunk."""
         if self._history_days is None:
             self._history_days = history_retention_days()
         if self._history_days == 0 or not chunk:
             return
-        rows = history_rows(chunk, self._column_time)
+        rows = [
+            (
+                clocks[p.as_of],
+                p.person_id,
+                p.segment,
+                p.health,
+                p.band,
+                p.attitude,
+                p.behavioural_loyalty,
+            )
+            for p in chunk
+        ]
         self._upsert_many(connection, self._history_upsert(), HISTORY_COLUMNS, rows)
-        newest = max(to_utc(profile.as_of) for profile in chunk)
+        newest = max(to_utc(as_of) for as_of in clocks)
         horizon = newest - timedelta(days=self._history_days)
         connection.execute(delete(profile_history).where(profile_history.c.as_of < horizon))
 

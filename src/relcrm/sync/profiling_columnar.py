@@ -5,7 +5,8 @@ Why it is shaped this way:
 - **Columns in, rows out, no models.** A store keeping perceptions in segments hands the
   recipe a view over its Parquet files (nothing parsed); a table store's JSON is parsed
   without validation (it was validated at ingest). Profiles are saved in their stored
-  form straight from the recipe's rows (:mod:`relcrm.profile.columnar.stored`).
+  form straight from DuckDB's tuples (:mod:`relcrm.profile.columnar.encoded`): one dict a
+  row for the sentences, numbers taken as DuckDB types them, no per-row lists of dicts.
 - **Bounded memory.** Persons are taken a range of ids at a time, about
   ``PART_PERCEPTIONS`` perceptions a range; Parquet segments are sorted by person, so a
   range reads only its row groups. DuckDB may spill to a temporary folder beyond
@@ -40,6 +41,7 @@ from typing import Any
 from relcrm.models import Segment
 from relcrm.profile import DEFAULT_CONFIG, ProfileConfig
 from relcrm.profile.columnar._duckdb import duckdb_module
+from relcrm.profile.columnar.encoded import ProfileEncoder, StoredProfile, typed_columns
 from relcrm.profile.columnar.inputs import (
     PERCEPTION_COLUMNS,
     load_persons_json,
@@ -47,16 +49,13 @@ from relcrm.profile.columnar.inputs import (
     perception_rows_of_json,
     perceptions_from_segments_sql,
 )
-from relcrm.profile.columnar.recipe import execute_recipe, recipe_rows
-from relcrm.profile.columnar.stored import StoredProfile, stored_profile
+from relcrm.profile.columnar.recipe import execute_recipe
+from relcrm.profile.columnar.sentences import outreach_reason, reasons
 from relcrm.store import Store
 
 PART_PERCEPTIONS = 250_000
 """Perceptions profiled at a time (one range of person ids); two ranges are in memory at
 once (one in DuckDB, the one before as rows in Python)."""
-
-BATCH = 10_000
-"""Recipe rows turned into dicts and stored profiles at a time (then dropped)."""
 
 MEMORY_LIMIT = "512MB"
 """DuckDB's working memory; beyond it, it spills to a temporary folder."""
@@ -92,6 +91,7 @@ def run_columnar_profile(
         for after, until in ranges
         if (part := _part_of(store, wanted, after, until)) is not None
     )
+    encoder = ProfileEncoder(now, config)
     with tempfile.TemporaryDirectory(prefix="relcrm-profile-") as spill, _no_gc():
         connection = duckdb.connect(":memory:")
         try:
@@ -110,15 +110,10 @@ def run_columnar_profile(
                     fetched = running.result()
                     running = start()
                     perceptions_read += fetched.perceptions
-                    pending: list[StoredProfile] = []
-                    for first in range(0, len(fetched.values), BATCH):
-                        batch = fetched.values[first : first + BATCH]
-                        pending.extend(
-                            stored_profile(row, now, config)
-                            for row in recipe_rows(fetched.names, batch, config)
-                        )
+                    pending = _stored_of(fetched, encoder, config)
                     del fetched
-                    by_segment.update(Segment(row.segment) for row in pending)
+                    segments_seen = Counter(row.segment for row in pending)
+                    by_segment.update({Segment(k): n for k, n in segments_seen.items()})
                     persons_done += len(pending)
                     _save(store, pending, progress)
         finally:
@@ -147,6 +142,8 @@ class _Fetched:
     perceptions: int
     names: list[str]
     values: list[tuple[Any, ...]]
+    typed: bool
+    """Whether the numbers come in the model's types (``encoded.typed_columns``)."""
 
 
 def _part_of(
@@ -188,7 +185,28 @@ def _compute(connection: Any, part: _Part, now: datetime, config: ProfileConfig)
     (count,) = connection.execute("SELECT COUNT(*) FROM perceptions").fetchone()
     cursor = execute_recipe(connection, now, config)
     names = [d[0] for d in cursor.description]
-    return _Fetched(int(count), names, cursor.fetchall())
+    typed = typed_columns(cursor.description)
+    return _Fetched(int(count), names, cursor.fetchall(), typed)
+
+
+def _stored_of(
+    fetched: _Fetched, encoder: ProfileEncoder, config: ProfileConfig
+) -> list[StoredProfile]:
+    """One range's stored profiles, straight from DuckDB's rows: a dict a row for the
+    sentences to read, the pet peeves zipped from their three lists, and the JSON text
+    assembled by the encoder (what ``recipe.recipe_rows`` and ``stored.stored_profile``
+    give, without their per-row lists and dicts)."""
+    names = fetched.names
+    stored, typed = encoder.stored, fetched.typed
+    out: list[StoredProfile] = []
+    append = out.append
+    for values in fetched.values:
+        row = dict(zip(names, values, strict=True))
+        topics = row["peeve_topics"] or ()
+        peeves = zip(topics, row["peeve_weights"] or (), row["peeve_mentions"] or (), strict=True)
+        said = reasons(row, topics, config)
+        append(stored(row, peeves, said, outreach_reason(row, config), typed=typed))
+    return out
 
 
 def _changed(store: Store, now: datetime, stale_after: timedelta) -> set[str]:

@@ -7,7 +7,7 @@ Same wording and order as ``relcrm.profile.reasons.explain`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from relcrm.models import WHEEL, Emotion
@@ -93,26 +93,26 @@ def _mood(attitude: float, config: ProfileConfig) -> str:
     return "negative" if attitude <= config.attitude_unhappy else "mixed"
 
 
-def _stated(row: Row, config: ProfileConfig, negative_facts: str) -> str | None:
+def _stated(row: Row, config: ProfileConfig, negative_facts: Callable[[], str]) -> str | None:
     basis = row["basis"]
-    public = " and says so in public" if row["segment"] == "trapped_and_vocal" else ""
     if basis == "stated_trapped":
+        public = " and says so in public" if row["segment"] == "trapped_and_vocal" else ""
         behaviour = _behaviour(row)
         buys = f"Keeps buying ({behaviour})" if behaviour else "Still a customer"
         return (
-            f"{buys} but says they stay only because they cannot leave{public}: {negative_facts}."
+            f"{buys} but says they stay only because they cannot leave{public}: {negative_facts()}."
         )
     if basis == "stated_churn":
         when = f" on {row['leaving_day']}" if row["leaving_day"] is not None else ""
         aloud = " in public" if row["archetype_detail"] == "vocal_defector" else ""
-        return f"Said{aloud}{when} they are leaving or may leave: {negative_facts}."
+        return f"Said{aloud}{when} they are leaving or may leave: {negative_facts()}."
     if basis == "too_new":
         days = count_phrase(int(row["tenure_days"] or 0.0), "day")
         if row["evidence"] <= 0:
             return f"A customer for {days}: too new to judge, and no feedback yet."
         mood = _mood(row["attitude"], config)
         facts = (
-            negative_facts
+            negative_facts()
             if mood != "positive"
             else ", ".join(_evidence(row, config, negative=False))
         )
@@ -138,46 +138,60 @@ def _thin(row: Row) -> str:
 
 
 def _headline(row: Row, config: ProfileConfig) -> str:
+    """The first reason. Each fact is formatted only on the branch that quotes it (the
+    functions are pure: the same sentence as formatting every fact first)."""
     detail, archetype, attitude = row["archetype_detail"], row["archetype"], row["attitude"]
-    behaviour = _behaviour(row)
-    negative_facts = ", ".join(_evidence(row, config, negative=True)) or (
-        f"attitude {_signed(attitude)}"
-    )
-    positive_facts = ", ".join(_evidence(row, config, negative=False)) or (
-        f"attitude {_signed(attitude)}"
-    )
-    stated = _stated(row, config, negative_facts)
-    if stated is not None:
-        return stated
-    buys = f"Keeps buying ({behaviour})" if behaviour else "Keeps buying"
+
+    def negative_facts() -> str:
+        return ", ".join(_evidence(row, config, negative=True)) or (f"attitude {_signed(attitude)}")
+
+    def positive_facts() -> str:
+        return ", ".join(_evidence(row, config, negative=False)) or (
+            f"attitude {_signed(attitude)}"
+        )
+
+    if row["basis"] in _STATED:
+        stated = _stated(row, config, negative_facts)
+        if stated is not None:
+            return stated
     if archetype == "insufficient_evidence":
         return _thin(row)
     if archetype == "unknown_behavior":
         mood = _mood(attitude, config)
-        facts = positive_facts if mood == "positive" else negative_facts
+        facts = positive_facts() if mood == "positive" else negative_facts()
         return f"Feels {mood} ({facts}), but no purchase facts are known to judge loyalty."
     if detail == "advocate":
-        return f"Loyal and speaks up for us in public: {positive_facts}."
+        return f"Loyal and speaks up for us in public: {positive_facts()}."
     if detail == "delighted":
+        behaviour = _behaviour(row)
         suffix = f"; {behaviour}" if behaviour else ""
-        return f"Delighted and loyal: {positive_facts}{suffix}."
+        return f"Delighted and loyal: {positive_facts()}{suffix}."
     if archetype == "true_loyalty":
-        return f"Loyal and mostly positive: {positive_facts}" + (
+        behaviour = _behaviour(row)
+        return f"Loyal and mostly positive: {positive_facts()}" + (
             f"; {behaviour}." if behaviour else "."
         )
     if detail == "fan_not_buying":
-        return f"Likes us but is not buying much: {positive_facts}."
-    if detail == "trapped_detractor":
-        return f"{buys} but is unhappy and says so in public: {negative_facts}."
-    if detail == "trapped":
-        return f"{buys} but is unhappy: {negative_facts}."
-    if detail == "inert":
+        return f"Likes us but is not buying much: {positive_facts()}."
+    if detail in _BUYING:
+        behaviour = _behaviour(row)
+        buys = f"Keeps buying ({behaviour})" if behaviour else "Keeps buying"
+        if detail == "trapped_detractor":
+            return f"{buys} but is unhappy and says so in public: {negative_facts()}."
+        if detail == "trapped":
+            return f"{buys} but is unhappy: {negative_facts()}."
         return f"{buys} without strong feelings either way (attitude {_signed(attitude)})."
     if detail == "vocal_defector":
-        return f"Unhappy, buying little and complaining in public: {negative_facts}."
+        return f"Unhappy, buying little and complaining in public: {negative_facts()}."
     if detail == "defecting":
-        return f"Unhappy and buying little: {negative_facts}."
+        return f"Unhappy and buying little: {negative_facts()}."
     return f"Neither buying much nor feeling strongly (attitude {_signed(attitude)})."
+
+
+_STATED = frozenset({"stated_trapped", "stated_churn", "too_new"})
+"""The bases whose headline :func:`_stated` writes."""
+_BUYING = frozenset({"trapped_detractor", "trapped", "inert"})
+"""The details whose headline opens with what the person keeps buying."""
 
 
 def _health(row: Row) -> str:

@@ -4,10 +4,12 @@
 next to a few query columns, and records a history row (segment, health, band, attitude,
 behavioural loyalty). Building and validating one model a person only to serialise it
 costs more than the recipe itself at 100,000 persons, so this module writes the same
-text from the row's plain values with pydantic-core's own encoder: same key order
-(the model's field order), same float, datetime and string encoding, every default
-included, NaN and infinity as ``null``. Models are built only when a caller reads the
-profiles back (``Store.iter_profiles`` validates them then).
+text from the row's plain values: :func:`profile_json` with pydantic-core's own encoder
+(same key order, the model's field order; same float, datetime and string encoding, every
+default included, NaN and infinity as ``null``), and :func:`stored_profile` through
+``encoded.ProfileEncoder`` (the same encoder with less Python work a person), held equal
+to it. Models are built only when a caller reads the profiles back
+(``Store.iter_profiles`` validates them then).
 
 The text is byte-for-byte what the model path stores for ``models.profile_of(row)``;
 ``tests/profile_columnar/test_stored_*.py`` hold that on random persons.
@@ -16,38 +18,17 @@ The text is byte-for-byte what the model path stores for ``models.profile_of(row
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any
 
 from pydantic_core import to_json
 
+from relcrm.profile.columnar.encoded import WHITESPACE, ProfileEncoder, StoredProfile
 from relcrm.profile.columnar.inputs import EMOTION_KEYS
 from relcrm.profile.columnar.recipe import ColumnarResult
 from relcrm.profile.config import ProfileConfig
 
-# What pydantic's ``str_strip_whitespace`` trims (Rust's ``str::trim``: Unicode
-# White_Space). Python's ``str.strip()`` would trim more (U+001C..U+001F).
-_WHITESPACE = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-
-
-class StoredProfile(NamedTuple):
-    """One profile as the store writes it: the ``profiles`` columns in table order, then
-    the values its history row keeps. Plain values, cheap to build and to send."""
-
-    person_id: str
-    as_of: datetime
-    """In UTC, as the ``as_of`` column holds it."""
-    model_version: str
-    segment: str
-    health: float
-    data: str
-    """The profile's JSON text, as ``RelationshipProfile.model_dump_json()`` writes it."""
-    band: str
-    attitude: float
-    behavioural_loyalty: float | None
+_WHITESPACE = WHITESPACE
 
 
 def _text(value: str) -> str:
@@ -132,26 +113,22 @@ def profile_json(row: Mapping[str, Any], as_of: datetime, config: ProfileConfig)
 
 
 def stored_profile(row: Mapping[str, Any], as_of: datetime, config: ProfileConfig) -> StoredProfile:
-    """Everything the store writes for one recipe row: its ``profiles`` row and the values
-    of its history row."""
-    fields = profile_fields(row, as_of, config)
-    return StoredProfile(
-        person_id=fields["person_id"],
-        as_of=as_of.astimezone(UTC),
-        model_version=fields["model_version"],
-        segment=fields["segment"],
-        health=fields["health"],
-        data=to_json(fields, inf_nan_mode="null").decode(),
-        band=fields["band"],
-        attitude=fields["attitude"],
-        behavioural_loyalty=fields["behavioural_loyalty"],
-    )
+    """Everything the store writes for one recipe row (a :func:`recipe_rows` row, pet peeves
+    and sentences in it): its ``profiles`` row and the values of its history row. Its
+    ``data`` is :func:`profile_json`'s text, assembled by :class:`ProfileEncoder`."""
+    return _stored(ProfileEncoder(as_of, config), row)
+
+
+def _stored(encoder: ProfileEncoder, row: Mapping[str, Any]) -> StoredProfile:
+    peeves = [(p["topic"], p["negative_weight"], p["mentions"]) for p in row["pet_peeves"]]
+    return encoder.stored(row, peeves, row["reasons"], row["outreach_reason"])
 
 
 def stored_profiles(result: ColumnarResult, config: ProfileConfig) -> Iterator[StoredProfile]:
     """Every person's stored profile, by person id, with no model built."""
+    encoder = ProfileEncoder(result.as_of, config)
     for row in result.rows:
-        yield stored_profile(row, result.as_of, config)
+        yield _stored(encoder, row)
 
 
 __all__ = ["StoredProfile", "profile_fields", "profile_json", "stored_profile", "stored_profiles"]
