@@ -15,8 +15,9 @@ Why it is shaped this way:
 - **Both cores.** DuckDB loads a range and runs the recipe (one query,
   ``recipe.combined_sql``) in a thread of its own while this thread formats the sentences
   and stored JSON of the range before and saves it, one transaction a range. Python's
-  cyclic collector is off meanwhile: the run makes millions of small containers, none
-  in a cycle, and each collection would walk all those alive.
+  cyclic collector runs between ranges only (:mod:`relcrm.sync.collector`): the run makes
+  millions of small containers, none in a cycle, and each collection would walk all
+  those alive.
 - **Changed only.** With ``changed_only``, a run re-profiles the persons whose profile
   can differ from the saved one: perceptions written since the last complete run (the
   segments' sequence number), persons written since it, persons never profiled, and
@@ -27,13 +28,11 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
-import gc
 import math
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +51,7 @@ from relcrm.profile.columnar.inputs import (
 from relcrm.profile.columnar.recipe import execute_recipe
 from relcrm.profile.columnar.sentences import outreach_reason, reasons
 from relcrm.store import Store
+from relcrm.sync.collector import collections_between_batches
 
 PART_PERCEPTIONS = 250_000
 """Perceptions profiled at a time (one range of person ids); two ranges are in memory at
@@ -92,7 +92,10 @@ def run_columnar_profile(
         if (part := _part_of(store, wanted, after, until)) is not None
     )
     encoder = ProfileEncoder(now, config)
-    with tempfile.TemporaryDirectory(prefix="relcrm-profile-") as spill, _no_gc():
+    with (
+        tempfile.TemporaryDirectory(prefix="relcrm-profile-") as spill,
+        collections_between_batches() as collect,
+    ):
         connection = duckdb.connect(":memory:")
         try:
             connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
@@ -116,6 +119,7 @@ def run_columnar_profile(
                     by_segment.update({Segment(k): n for k, n in segments_seen.items()})
                     persons_done += len(pending)
                     _save(store, pending, progress)
+                    collect()
         finally:
             connection.close()
     store.set_profile_watermark(seq, started)
@@ -220,20 +224,6 @@ def _changed(store: Store, now: datetime, stale_after: timedelta) -> set[str]:
     wanted |= store.persons_written_since(at)
     wanted |= store.persons_profiled_before(now - stale_after)
     return wanted
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Python's cyclic collector off for the run: a range allocates a million small
-    containers (rows, lists, texts) and none is part of a cycle, yet each collection would
-    walk every one still alive; this halves the run's Python time at 100,000 persons."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _save(
