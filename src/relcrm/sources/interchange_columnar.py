@@ -70,7 +70,7 @@ _TOP: Final = (
 _PATHS: Final = (*_TOP, *(f"{top}.{leaf}" for top, leaves in _NESTED.items() for leaf in leaves))
 
 _REQUIRED: Final = frozenset({"type", "person_id", "occurred_at", "channel", "provenance"})
-_ID_HEX: Final = 24  # blake2b digest_size=12, as perception_id_for
+_ID_BYTES: Final = 12  # blake2b digest_size, as perception_id_for
 
 
 class Connection(Protocol):
@@ -134,27 +134,22 @@ def stage_perceptions(
         connection.execute(
             f"CREATE OR REPLACE TEMP TABLE {candidates} AS {_candidates_sql(lines_table)}"
         )
-        connection.execute(f"DROP TABLE {lines_table}")
         valid = _valid_shapes(connection, candidates)
         present = set().union(*valid.values())
+        paths = [path for path in _PATHS if path in present]
         connection.execute(
-            f"CREATE OR REPLACE TABLE {table} AS "
-            f"{_rows_sql(candidates, [path for path in _PATHS if path in present])}",
+            f"CREATE OR REPLACE TABLE {table} AS {_rows_sql(lines_table, candidates, paths)}",
             [list(valid), _micros(earliest), _micros(latest)],
         )
+        connection.execute(f"DROP TABLE {lines_table}")
         # In place rather than copied to a new table: the ids are known only now.
         connection.execute(f"DELETE FROM {table} WHERE ok IS NOT TRUE")
         connection.execute(f"ALTER TABLE {table} DROP COLUMN ok")
-        lines, ids = _ids(connection, table, first_line, len(raws))
-        connection.execute(
-            f"UPDATE {table} SET id = CAST('pc_' || "
-            f"substring($1, (line - $2) * {_ID_HEX} + 1, {_ID_HEX}) AS VARCHAR)",
-            [ids, first_line],
-        )
+        lines = _set_ids(connection, table)
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {lines_table}")
         connection.execute(f"DROP TABLE IF EXISTS {candidates}")
-    return Staged(table, len(lines), _other_lines(first_line, raws, set(lines)))
+    return Staged(table, len(lines), _other_lines(first_line, raws, lines))
 
 
 def _line_bytes(raws: Sequence[bytes | None]) -> list[bytes]:
@@ -170,12 +165,16 @@ def _line_bytes(raws: Sequence[bytes | None]) -> list[bytes]:
     return lines
 
 
-def _other_lines(first_line: int, raws: Sequence[bytes | None], staged: set[int]) -> list[int]:
-    """Every non-blank line that is not staged, in order: for the per-line path."""
+def _other_lines(first_line: int, raws: Sequence[bytes | None], staged: list[int]) -> list[int]:
+    """Every non-blank line that is not staged, in order: for the per-line path. NumPy
+    finds the lines not staged (a Python loop over the whole chunk cost more); only
+    those are tested for blankness."""
+    left = numpy.ones(len(raws), dtype=bool)
+    left[numpy.asarray(staged, dtype=numpy.int64) - first_line] = False
     return [
-        number
-        for number, raw in enumerate(raws, first_line)
-        if number not in staged and not _is_blank(raw)
+        index + first_line
+        for index in numpy.flatnonzero(left).tolist()
+        if not _is_blank(raws[index])
     ]
 
 
@@ -196,33 +195,38 @@ def _micros(moment: datetime) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _ids(connection: Connection, table: str, first_line: int, count: int) -> tuple[list[int], str]:
-    """The lines staged, in order, and the derived id of each line's perception as hex
-    digests end to end, one per line of the chunk (zeros for a line that is not staged),
-    so an id is found by line number.
+def _set_ids(connection: Connection, table: str) -> list[int]:
+    """Give each staged row its perception's derived id; return the lines staged, in order.
 
     ``perception_id_for`` hashes the stripped provenance pair: a staged row has no space
     at the edges of either, and no control character (JSON escapes them, and ``\\u``
     escapes are never staged), so chr(1) separates the pairs. One string crosses from
-    DuckDB, encoded once; the digests are joined before they become hex."""
+    DuckDB, encoded once; the ids cross back as a NumPy array joined on ``line`` (a
+    substring of one long parameter per row costs three times as much)."""
     pair = "source_system || chr(31) || source_record_id"
-    lines, joined = connection.execute(
+    ((lines, joined),) = connection.execute(
         f"SELECT list(line ORDER BY line), string_agg({pair}, chr(1) ORDER BY line) FROM {table}"
-    ).fetchone()
-    lines = lines or []
-    pairs = joined.encode().split(b"\x01") if lines else []
+    ).fetchall()  # every row fetched: the connection takes a registration next
+    if not lines:
+        return []
+    pairs = joined.encode().split(b"\x01")
     if len(pairs) != len(lines):  # a separator inside a value: never staged, but be exact
         query = f"SELECT {pair} FROM {table} ORDER BY line"
         pairs = [text.encode() for (text,) in connection.execute(query).fetchall()]
     blake2b = hashlib.blake2b
-    digests = b"".join([blake2b(text, digest_size=12).digest() for text in pairs]).hex()
-    # Each digest put in its line's slot by NumPy, not a Python loop over the lines.
-    hex_digest = f"S{_ID_HEX}"
-    slots = numpy.full(count, b"0" * _ID_HEX, dtype=hex_digest)
-    slots[numpy.asarray(lines, dtype=numpy.int64) - first_line] = numpy.frombuffer(
-        digests.encode("ascii"), dtype=hex_digest
+    ids = ["pc_" + blake2b(text, digest_size=_ID_BYTES).hexdigest() for text in pairs]
+    view = f"{table}__ids"
+    connection.register(
+        view,
+        {"line": numpy.asarray(lines, dtype=numpy.int64), "id": numpy.array(ids, dtype=object)},
     )
-    return lines, slots.tobytes().decode("ascii")
+    try:
+        connection.execute(
+            f"UPDATE {table} SET id = {view}.id FROM {view} WHERE {table}.line = {view}.line"
+        )
+    finally:
+        connection.unregister(view)
+    return list(lines)
 
 
 # -- the checks, as SQL ---------------------------------------------------------------------
@@ -250,12 +254,13 @@ def _absent(path: str) -> str:
 
 
 def _string(path: str) -> str:
-    """The JSON string at ``path`` decoded (NULL when it is not a string)."""
+    """The JSON string at ``path`` decoded (NULL when it is not a string).
+
+    ``json_extract_string`` of the string's own text: it decodes escapes, and costs less
+    than testing for a backslash and slicing the quotes off (one scan, no character
+    counting)."""
     fragment = _f(path)
-    return (
-        f"CASE WHEN starts_with({fragment}, '\"') THEN CASE WHEN contains({fragment}, '\\') "
-        f"THEN json_extract_string({fragment}, '$') ELSE {fragment}[2:-2] END END"
-    )
+    return f"CASE WHEN starts_with({fragment}, '\"') THEN json_extract_string({fragment}, '$') END"
 
 
 PYTHON_SPACES: Final = (
@@ -292,6 +297,19 @@ def _number(path: str) -> str:
     return f"CASE WHEN {fragment} = '-0' THEN 0.0 ELSE TRY_CAST({fragment} AS DOUBLE) END"
 
 
+def _digit_or_ten(path: str) -> str:
+    """The JSON integer at ``path`` when it is one of 0..10 (NULL otherwise), from the
+    texts DuckDB writes those integers back as: a length and a range test instead of two
+    casts (5.0, 5e0 or "5" are none of them, as with :func:`_integer`; -0 is written back
+    as 0, which it is in pydantic). Not an IN list: DuckDB plans a long one as a join,
+    which copies every column."""
+    fragment = _f(path)
+    return (
+        f"CASE WHEN {fragment} = '10' OR (strlen({fragment}) = 1 "
+        f"AND {fragment} BETWEEN '0' AND '9') THEN CAST({fragment} AS INTEGER) END"
+    )
+
+
 def _integer(path: str) -> str:
     """The JSON integer at ``path`` (NULL when it is anything else: 5.0, 5e0, 05, "5"),
     found by reading it back: an INTEGER written as text gives the same text."""
@@ -319,7 +337,9 @@ _DATE_RE = (
     "'\"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?"
     "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])\"'"
 )
-_OCCURRED_US = "(epoch_us(local_ts) + micro - CAST(offset_s AS BIGINT) * 1000000)"
+_MICRO = "((instant % 1000000 + 1000000) % 1000000)"
+"""The microseconds of ``occurred_at``: the same in UTC as in local time (an offset is
+whole minutes)."""
 _NPS_KIND = f"coalesce({_f('nps.kind')}[2:-2], 'transactional')"
 _TOPIC_RE = "'[!-@\\[-~]([ -@\\[-~]{0,78}[!-@\\[-~])?'"
 _PERSON_RE = "'[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}'"
@@ -341,21 +361,20 @@ def _lines_sql(chunk: str) -> str:
     )
 
 
-_TRAILING_COMMA: Final = (
-    "(contains(text, ',}') OR contains(text, ',]') "
-    "OR (contains(text, ', ') AND regexp_matches(text, ', *[}\\]]')))"
-)
+_TRAILING_COMMA: Final = "regexp_matches(text, ', *[}\\]]')"
 """A comma before a closing bracket, spaces between allowed (DuckDB's parser accepts one,
-pydantic's does not): the pattern runs only on lines with a comma before a space."""
+pydantic's does not). One pass of the pattern over the line costs less than the three
+substring tests it replaced (each scans the line again)."""
 
 
 def _candidates_sql(lines: str) -> str:
-    """The lines of ``lines`` (:func:`_lines_sql`) without a trailing comma, with their
-    shape: every object's keys, as JSON (NULL when the line is not JSON, which no valid
-    shape matches). The shape is not filtered on here: DuckDB would push the filter down
-    and compute it twice."""
+    """The lines of ``lines`` (:func:`_lines_sql`) without a trailing comma, by number,
+    with their shape: every object's keys, as JSON (NULL when the line is not JSON, which
+    no valid shape matches). Not the text again (the rows statement joins ``lines`` on
+    the number: cheaper than writing the text a second time). The shape is not filtered
+    on here: DuckDB would push the filter down and compute it twice."""
     return (
-        f"SELECT line, text, to_json(TRY(json_keys(text, [{_KEY_PATHS}]))) AS shape "
+        f"SELECT line, to_json(TRY(json_keys(text, [{_KEY_PATHS}]))) AS shape "
         f"FROM {lines} WHERE NOT {_TRAILING_COMMA}"
     )
 
@@ -398,10 +417,10 @@ def _known(keys: list[str], allowed: Sequence[str]) -> bool:
 _LEAF = re.compile(r"\bf_(\w+)\b")
 
 
-def _rows_sql(candidates: str, paths: Sequence[str]) -> str:
-    """The candidates whose shape is one of the valid ones (parameters: the valid shapes,
-    the earliest and latest instants), decoded and checked, each with ``ok``: whether
-    it passed every check.
+def _rows_sql(lines: str, candidates: str, paths: Sequence[str]) -> str:
+    """The lines of ``lines`` whose shape in ``candidates`` is one of the valid ones
+    (parameters: the valid shapes, the earliest and latest instants), decoded and
+    checked, each with ``ok``: whether it passed every check.
 
     The SQL is written once for every field; a leaf no valid shape has (not in
     ``paths``) becomes a NULL constant, which DuckDB folds away; a leaf that only some
@@ -412,7 +431,7 @@ def _rows_sql(candidates: str, paths: Sequence[str]) -> str:
     wanted = ", ".join(f"'$.{path}'" for path in paths)
     extracted = (
         f"SELECT line, json_extract(text, [{wanted}]) AS f "
-        f"FROM {candidates} WHERE list_contains($1, shape)"
+        f"FROM {lines} JOIN {candidates} USING (line) WHERE list_contains($1, shape)"
     )
     leaves = ", ".join(f"f[{index}] AS {_f(path)}" for index, path in enumerate(paths, 1))
     checks = " AND ".join(f"({check})" for check in _checks())
@@ -441,7 +460,7 @@ def _values_sql(source: str) -> str:
         "valence": _number("valence"),
         "arousal": _number("arousal"),
         "confidence": _number("confidence"),
-        "nps_value": _integer("nps.value"),
+        "nps_value": _digit_or_ten("nps.value"),
         "csat_value": _number("csat.value"),
         "csat_min": f"CASE WHEN {_f('csat.scale_min')} IS NULL THEN 1 "
         f"ELSE {_integer('csat.scale_min')} END",
@@ -473,23 +492,18 @@ def _values_sql(source: str) -> str:
 
 
 def _moment() -> list[str]:
-    """``occurred_at`` taken apart, from its JSON text: only the plain ISO 8601 form
-    ``YYYY-MM-DDTHH:MM:SS[.f]`` with ``Z`` or ``±HH:MM`` is read (``plain_date``)."""
+    """``occurred_at`` read from its JSON text: only the plain ISO 8601 form
+    ``YYYY-MM-DDTHH:MM:SS[.f]`` with ``Z`` or ``±HH:MM`` is read (``plain_date``), as one
+    cast to an instant (``instant``, NULL for a date not in the calendar), and whether its
+    offset is zero (``utc``: pydantic writes it ``Z``).
+
+    The pattern fixes every position, so the year is compared as text and the offset
+    read from the last characters: one cast instead of one per part."""
     text = _f("occurred_at")
-    fraction = (
-        f"CASE WHEN substr({text}, 21, 1) = '.' "
-        f"THEN regexp_extract(substr({text}, 22), '^[0-9]*') ELSE '' END"
-    )
-    zone = f"substr({text}, strlen({text}) - 6, 6)"
     return [
         f"regexp_full_match({text}, {_DATE_RE}) AS plain_date",
-        f"TRY_CAST(substr({text}, 2, 19) AS TIMESTAMP) AS local_ts",
-        f"TRY_CAST(rpad({fraction}, 6, '0') AS INTEGER) AS micro",
-        f"CASE WHEN ends_with({text}, 'Z\"') THEN 'Z' ELSE {zone} END AS zone",
-        f"CASE WHEN ends_with({text}, 'Z\"') THEN 0 "
-        f"ELSE (CASE WHEN starts_with({zone}, '-') THEN -1 ELSE 1 END) "
-        f"* (TRY_CAST(substr({zone}, 2, 2) AS INTEGER) * 3600 "
-        f"+ TRY_CAST(substr({zone}, 5, 2) AS INTEGER) * 60) END AS offset_s",
+        f"epoch_us(TRY_CAST(substr({text}, 2, strlen({text}) - 2) AS TIMESTAMPTZ)) AS instant",
+        f"(ends_with({text}, 'Z\"') OR ends_with({text}, '00:00\"')) AS utc",
     ]
 
 
@@ -508,8 +522,8 @@ def _checks() -> list[str]:
         f"person_id IS NOT NULL AND regexp_full_match(person_id, {_PERSON_RE})",
         f"{_f('channel')} IN ({channels})",
         # a real calendar date, written back as read, in a plausible range
-        "plain_date AND local_ts IS NOT NULL AND micro IS NOT NULL AND offset_s IS NOT NULL "
-        f"AND year(local_ts) BETWEEN 2 AND 9998 AND {_OCCURRED_US} BETWEEN $2 AND $3",
+        "plain_date AND instant BETWEEN $2 AND $3 "
+        f"AND substr({_f('occurred_at')}, 2, 4) BETWEEN '0002' AND '9998'",
         _or_absent("touchpoint", f"regexp_full_match(touchpoint, {_TOPIC_RE})"),
         _or_absent("topic", f"regexp_full_match(topic, {_TOPIC_RE})"),
         f"coalesce({_f('public')} IN ('true', 'false'), true)",
@@ -550,39 +564,43 @@ def _checks() -> list[str]:
 
 
 def _columns() -> dict[str, str]:
-    """The expression of each staged column but ``id`` (taken by position)."""
+    """The expression of each staged column but ``id`` (taken by position).
+
+    A leaf that is absent or null decodes to NULL (no cast or string test takes
+    ``null``), so only a value with a default (NPS kind, CSAT scale) tests for absence."""
+    text = _f("occurred_at")
     occurred_at = (
-        f"substr({_f('occurred_at')}, 2, 19) || CASE WHEN micro = 0 THEN '' "
-        "ELSE '.' || lpad(CAST(micro AS VARCHAR), 6, '0') END "
-        "|| CASE WHEN offset_s = 0 THEN 'Z' ELSE zone END"
+        f"substr({text}, 2, 19) || CASE WHEN {_MICRO} = 0 THEN '' "
+        f"ELSE '.' || lpad(CAST({_MICRO} AS VARCHAR), 6, '0') END "
+        f"|| CASE WHEN utc THEN 'Z' ELSE substr({text}, strlen({text}) - 6, 6) END"
     )
     values = [
         "person_id",
         f"{occurred_at}",
-        f"{_OCCURRED_US}",
-        f"{_f('channel')}[2:-2]",
-        f"{_unless_absent('touchpoint', 'touchpoint')}",
-        f"{_unless_absent('topic', 'topic')}",
+        "instant",
+        f"substr({_f('channel')}, 2, strlen({_f('channel')}) - 2)",  # ASCII when staged
+        "touchpoint",
+        "topic",
         f"coalesce({_f('public')} = 'true', false)",
-        f"{_unless_absent('nps', 'v_nps_value')}",
+        "v_nps_value",
         f"{_unless_absent('nps', _NPS_KIND)}",
-        f"{_unless_absent('csat', 'v_csat_value')}",
+        "v_csat_value",
         f"{_unless_absent('csat', 'v_csat_min')}",
         f"{_unless_absent('csat', 'v_csat_max')}",
-        f"{_unless_absent('ces', 'v_ces_value')}",
-        f"{_unless_absent('ces', 'ces.ver')}",
-        f"{_unless_absent('ces', 'ces.lo')}",
-        f"{_unless_absent('ces', 'ces.hi')}",
-        f"{_unless_absent('ces', 'ces.dir')}",
-        f"{_unless_absent('valence', 'v_valence')}",
-        f"{_unless_absent('arousal', 'v_arousal')}",
+        "v_ces_value",
+        "ces.ver",
+        "ces.lo",
+        "ces.hi",
+        "ces.dir",
+        "v_valence",
+        "v_arousal",
         *(f"coalesce(v_e_{key}, 0.0) " for key in EMOTION_KEYS),
         *(f"coalesce({_f(f'flags.{key}')} = 'true', false) " for key in _NESTED["flags"]),
-        f"{_unless_absent('verbatim', 'verbatim')}",
-        f"{_unless_absent('confidence', 'v_confidence')}",
+        "verbatim",
+        "v_confidence",
         "source_system",
         "source_record_id",
-        f"{_unless_absent('provenance.analyzer', 'analyzer')}",
-        f"{_unless_absent('provenance.analyzer_version', 'analyzer_version')}",
+        "analyzer",
+        "analyzer_version",
     ]
     return dict(zip([name for name, _ in STAGED_COLUMNS[1:]], values, strict=True))
