@@ -278,8 +278,7 @@ ENTRIES: Final[tuple[CodeEntry, ...]] = (
         _CONFIG,
         "the folder named for a store's perception segments already holds segments that "
         "this store did not leave there",
-        "name an empty folder (each store keeps its own), or move the other store's "
-        "segments away",
+        "name an empty folder (each store keeps its own), or move the other store's segments away",
     ),
     CodeEntry(
         "store.segments_unavailable",
