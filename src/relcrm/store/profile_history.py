@@ -13,7 +13,7 @@ These methods are mixed into :class:`relcrm.store.Store`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -106,31 +106,10 @@ HISTORY_COLUMNS: Final = (
     "attitude",
     "behavioural_loyalty",
 )
-"""The history's columns, in table order: the order of :func:`history_rows`' values."""
+"""The history's columns, in table order: the order of a history row's values."""
 
 HistoryRow = tuple[datetime | str, str, str, float, str, float, float | None]
 """One history row, values in ``HISTORY_COLUMNS`` order."""
-
-
-def history_rows(
-    profiles_: Sequence[HistoryValues],
-    column_time: Callable[[datetime], datetime | str] = to_utc,
-) -> list[HistoryRow]:
-    """The history rows of ``profiles_`` (one per person and clock; the last one wins), with
-    each clock as ``column_time`` gives it (the store's form of a datetime column)."""
-    rows = {
-        (p.as_of, p.person_id): (
-            column_time(p.as_of),
-            p.person_id,
-            p.segment,
-            p.health,
-            p.band,
-            p.attitude,
-            p.behavioural_loyalty,
-        )
-        for p in profiles_
-    }
-    return list(rows.values())
 
 
 class ProfileHistoryStore(StorePart):
@@ -255,5 +234,4 @@ __all__ = [
     "HistoryValues",
     "ProfileHistoryStore",
     "history_retention_days",
-    "history_rows",
 ]
