@@ -7,6 +7,7 @@ on it) and ``postgres_url`` (PostgreSQL only). PostgreSQL runs when
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,13 @@ import pytest
 
 from relcrm.store import Store
 from tests.postgres import BACKENDS, SEGMENTS, close_server, fresh_database
+
+# pytest-xdist starts its workers with COLUMNS=80 and LINES=24. The CLI's consoles are made
+# when relcrm.cli is first imported and keep a width read then, so the CLI would print
+# at 80 columns in a worker (breaking long paths and table cells across lines) but
+# unbounded, as into any pipe, in a serial run. The tests run it as in a pipe.
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
 
 
 @pytest.fixture(scope="session", autouse=True)
