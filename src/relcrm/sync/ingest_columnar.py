@@ -7,6 +7,11 @@ redacted and analysed once (:mod:`relcrm.sync.ingest_verbatims`). Every other li
 (persons, preferences, bad lines, anything unusual) goes through the per-line parser, so
 its record, or its error message, is exactly what the table layout's ingest gives.
 
+Chunks are staged one ahead, in a thread of their own: while DuckDB stages the next
+chunk, this thread reads the person lines of this one and writes them (Python), so both
+cores stay busy; one chunk more in memory (about 60 MB at 1M perceptions) for about 8%
+less time. Nothing of a chunk is written before the chunks before it are.
+
 The writer is the table layout's (:class:`relcrm.sync.ingest._Writer`): persons first,
 then perceptions whose person is stored, the others held until the end of the file, the
 forgotten refused by line. Perceptions are appended to the segments about 400,000 at a
@@ -19,12 +24,13 @@ from __future__ import annotations
 import os
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 
 from relcrm.analyze import RedactionConfig
-from relcrm.sources.dates import date_range_from_environment
+from relcrm.sources.dates import DateRange, date_range_from_environment
 from relcrm.sources.interchange import DEFAULT_MAX_LINE_BYTES
-from relcrm.sources.interchange_columnar import stage_perceptions
+from relcrm.sources.interchange_columnar import Staged, stage_perceptions
 from relcrm.store import Store
 from relcrm.store.audit import ErasureIndex
 from relcrm.store.segments.columns import COLUMN_NAMES, SEGMENT_COLUMNS, utc_from_micros
@@ -248,14 +254,36 @@ def ingest_into_segments(
 ) -> None:
     """The body of :func:`relcrm.sync.ingest.ingest_interchange` for a segments store."""
     writer = _SegmentWriter(store, segments, report, progress, store.erasure_index())
-    staged_table = f"ingest_staged_{uuid.uuid4().hex[:12]}"
+    prefix = f"ingest_staged_{uuid.uuid4().hex[:12]}"
     dates = date_range_from_environment()
     row_format = store.perception_row_format
     connection = segments.connection
+    chunks = enumerate(raw_chunks(path, chunk_lines, DEFAULT_MAX_LINE_BYTES))
+    stager = ThreadPoolExecutor(1, thread_name_prefix="relcrm-staging")
+
+    def stage_next() -> _Staging | None:
+        """Start staging the next chunk in the staging thread, on a cursor of its own
+        (a connection serves one thread at a time)."""
+        item = next(chunks, None)
+        if item is None:
+            return None
+        number, (first, raws) = item
+        table = f"{prefix}_{number}"
+        cursor = connection.cursor()
+        future = stager.submit(_stage, cursor, first, raws, table, dates)
+        return _Staging(first, raws, table, future)
+
+    staging: _Staging | None = None
+    current: str | None = None  # the staged table of the chunk being written
     with collections_between_batches() as collect:
         try:
-            for first, raws in raw_chunks(path, chunk_lines, DEFAULT_MAX_LINE_BYTES):
-                staged = stage_perceptions(connection, first, raws, staged_table, dates=dates)
+            staging = stage_next()
+            while staging is not None:
+                first, raws, current = staging.first, staging.raws, staging.table
+                staged = staging.future.result()
+                # The next chunk is staged (DuckDB) while this thread reads this chunk's
+                # other lines and writes them (Python, mostly holding the GIL).
+                staging = stage_next()
                 others = parse_numbered(
                     ((line, raws[line - first]) for line in staged.other_lines),
                     DEFAULT_MAX_LINE_BYTES,
@@ -263,16 +291,43 @@ def ingest_into_segments(
                     redaction,
                     analyzer,
                 )
-                for kind, count in redact_staged(connection, staged_table, redaction).items():
+                for kind, count in redact_staged(connection, current, redaction).items():
                     others.redactions[kind] = others.redactions.get(kind, 0) + count
                 analyzed: list[int] = []
                 if analyzer is not None:
-                    analyzed = analyse_staged(connection, staged_table, analyzer)
+                    analyzed = analyse_staged(connection, current, analyzer)
                 writer.write(others)  # persons first: the staged rows may name them
-                writer.write_staged(staged_table, staged.rows, analyzed)
+                writer.write_staged(current, staged.rows, analyzed)  # renamed if queued
+                connection.execute(f"DROP TABLE IF EXISTS {current}")
+                current = None
                 del staged, others, raws
                 collect()
             writer.finish()
         finally:
-            connection.execute(f"DROP TABLE IF EXISTS {staged_table}")
+            if staging is not None:
+                wait([staging.future])  # after an error here: that error is the one told
+                connection.execute(f"DROP TABLE IF EXISTS {staging.table}")
+            if current is not None:
+                connection.execute(f"DROP TABLE IF EXISTS {current}")
+            stager.shutdown()
             writer.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Staging:
+    """A chunk being staged in the staging thread."""
+
+    first: int
+    raws: list[bytes | None]
+    table: str
+    future: Future[Staged]
+
+
+def _stage(
+    cursor: Any, first: int, raws: list[bytes | None], table: str, dates: DateRange
+) -> Staged:
+    """In the staging thread: stage one chunk on the cursor made for it, then close it."""
+    try:
+        return stage_perceptions(cursor, first, raws, table, dates=dates)
+    finally:
+        cursor.close()
