@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field
 
@@ -133,3 +134,22 @@ class RelationshipProfile(FrozenModel):
     pet_peeves: tuple[PetPeeve, ...] = ()
     reasons: tuple[str, ...] = Field(min_length=1, max_length=4)
     perceptions_considered: int = Field(ge=0)
+
+
+class StoredProfile(NamedTuple):
+    """One profile as the store writes it: the ``profiles`` columns in table order, then
+    the values its history row keeps. Plain values, cheap to build and to send: built
+    from a model (``relcrm.store.profile_row``) or straight from the columnar recipe's row
+    (``relcrm.profile.columnar.encoded``), which never builds the model."""
+
+    person_id: str
+    as_of: datetime
+    """In UTC, as the ``as_of`` column holds it."""
+    model_version: str
+    segment: str
+    health: float
+    data: str
+    """The profile's JSON text, as ``RelationshipProfile.model_dump_json()`` writes it."""
+    band: str
+    attitude: float
+    behavioural_loyalty: float | None

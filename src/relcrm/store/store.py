@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from relcrm.errors import FieldProblem, InvalidRecordError, StoreError, shorten
 from relcrm.models import Perception, Person, Preference, RelationshipProfile
+from relcrm.models.profile import StoredProfile
 from relcrm.store._engine import create_store_engine, safe_url, writer
 from relcrm.store._part import chunks, to_utc
 from relcrm.store._tables import (
@@ -198,8 +199,9 @@ class ProfileRow(HistoryValues, Protocol):
     """A profile as :meth:`Store.save_profile_rows` takes it: the ``profiles`` columns
     and what its history row keeps, as plain values (``as_of`` aware, ``data`` exactly
     what ``RelationshipProfile.model_dump_json()`` writes). :func:`profile_row` builds one
-    from a model; ``relcrm.profile.columnar.stored`` builds one from a recipe row without
-    a model (the store may not import it: a protocol, so either is taken as it is)."""
+    from a model, ``relcrm.profile.columnar.encoded`` from a recipe row without a model,
+    both as a ``relcrm.models.profile.StoredProfile``; a protocol, so any such row is
+    taken as it is."""
 
     @property
     def model_version(self) -> str: ...
@@ -208,23 +210,9 @@ class ProfileRow(HistoryValues, Protocol):
     def data(self) -> str: ...
 
 
-class _ModelProfileRow(NamedTuple):
-    """:func:`profile_row`'s :class:`ProfileRow`."""
-
-    person_id: str
-    as_of: datetime
-    model_version: str
-    segment: str
-    health: float
-    data: str
-    band: str
-    attitude: float
-    behavioural_loyalty: float | None
-
-
 def profile_row(profile: RelationshipProfile) -> ProfileRow:
     """What :meth:`Store.save_profiles` writes for ``profile``."""
-    return _ModelProfileRow(
+    return StoredProfile(
         person_id=profile.person_id,
         as_of=profile.as_of.astimezone(UTC),
         model_version=profile.model_version,

@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from pydantic_core import to_json
 
+from relcrm.models.profile import StoredProfile
 from relcrm.profile.columnar.inputs import EMOTION_KEYS
 from relcrm.profile.config import ProfileConfig
 
@@ -32,23 +33,6 @@ WHITESPACE: Final = (
 )
 """What pydantic's ``str_strip_whitespace`` trims (Rust's ``str::trim``: Unicode
 White_Space). Python's ``str.strip()`` would trim more (U+001C..U+001F)."""
-
-
-class StoredProfile(NamedTuple):
-    """One profile as the store writes it: the ``profiles`` columns in table order, then
-    the values its history row keeps. Plain values, cheap to build and to send."""
-
-    person_id: str
-    as_of: datetime
-    """In UTC, as the ``as_of`` column holds it."""
-    model_version: str
-    segment: str
-    health: float
-    data: str
-    """The profile's JSON text, as ``RelationshipProfile.model_dump_json()`` writes it."""
-    band: str
-    attitude: float
-    behavioural_loyalty: float | None
 
 
 Peeve = tuple[str, Any, Any]
