@@ -44,7 +44,7 @@ def test_a_slow_answer_is_processed_at_once_and_answered_late(
 ) -> None:
     salesforce_sandbox.reset()
     session, base = _session(salesforce_sandbox)
-    salesforce_sandbox.set_faults(FaultPlan(slow_calls=[1], slow_ms=600))
+    salesforce_sandbox.set_faults(FaultPlan(slow_calls=[1], slow_ms=2000))
     started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
         session.post(
@@ -52,7 +52,7 @@ def test_a_slow_answer_is_processed_at_once_and_answered_late(
             json={"LastName": "Slow", "Email": "slow@example.com"},
             timeout=0.2,
         )
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.5  # gave up long before the answer (margin for a busy CI)
     rows = session.get(
         f"{base}/query/", params={"q": "SELECT Id FROM Contact WHERE LastName = 'Slow'"}
     ).json()
