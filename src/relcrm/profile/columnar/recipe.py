@@ -125,7 +125,8 @@ def combined_sql(config: ProfileConfig = DEFAULT_CONFIG) -> str:
     peeves).
     """
     detail_ctes, detail_projection = details_duckdb(config)
-    return f"""WITH{sql._observations(config)},{sql._aggregates(config)},{sql._loyalty(config)},
+    observations = sql._observations(config, keep_obs=True)
+    return f"""WITH{observations},{sql._aggregates(config)},{sql._loyalty(config)},
 {sql._emotions(config)},{judgement_ctes(config)},
 {detail_ctes},
 {peeve_ctes(config)},
