@@ -11,6 +11,7 @@ the tracking with the person. The body says why in plain words; verbatims never 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -223,7 +224,8 @@ def test_one_task_per_person_and_reason_across_runs_for_the_records_owner(
     assert profile is not None and profile.outreach_reason
     assert profile.outreach_reason in task["subject"]
     assert "furious" not in task["subject"] + task["body"]
-    assert "555" not in task["subject"] + task["body"]
+    # the phone number, in any spacing (not any "555": the body carries random hex ids)
+    assert not re.search(r"555\D{0,3}0100", task["subject"] + task["body"])
     assert world.sandbox.log.writes()  # fields were written too
 
     second = world.engine().run()
