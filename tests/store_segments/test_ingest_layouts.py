@@ -58,6 +58,50 @@ def test_the_messy_file_gives_the_same_report_and_records(tmp_path: Path, chunk_
     _both(tmp_path, source, chunk_lines=chunk_lines)
 
 
+def _perception_line(record: str, extra: str) -> str:
+    return (
+        '{"type":"perception","person_id":"p1","occurred_at":"2026-01-02T03:04:05Z",'
+        f'"channel":"survey",{extra}"provenance":{{"source_system":"s",'
+        f'"source_record_id":"{record}"}}}}'
+    )
+
+
+@pytest.mark.parametrize("chunk_lines", [2, 50_000])
+def test_lines_a_fuzzer_found_give_the_same_report_and_records(
+    tmp_path: Path, chunk_lines: int
+) -> None:
+    """Lines on which the layouts once differed: a trailing comma before a tab or CR
+    (DuckDB reads it, pydantic does not), a CSAT or CES scale end beyond 32 bits (the
+    segments' column; it stopped the whole ingest), an emotion of -0.0 (the table kept
+    0.0), a CES version that is a list (a TypeError in both)."""
+    lines = [
+        '{"type":"person","id":"p1"}',
+        _perception_line("comma-tab", '"nps":{"value":7},')[:-1] + ",\t}",
+        _perception_line("comma-cr", '"nps":{"value":7,\r},'),
+        _perception_line("huge-csat", '"csat":{"value":1,"scale_min":0,"scale_max":3000000000},'),
+        _perception_line(
+            "huge-ces",
+            '"ces":{"value":1,"scale_min":1,"scale_max":99999999999999999999,"direction":"ease"},',
+        ),
+        _perception_line(
+            "wide-csat", '"csat":{"value":1,"scale_min":-1000000,"scale_max":1000000},'
+        ),
+        _perception_line("zero", '"nps":{"value":7},"emotions":{"joy":-0.0,"fear":0.5},'),
+        _perception_line("ces-list", '"ces":{"value":1,"version":[]},'),
+        _perception_line("fine", '"nps":{"value":9},'),
+    ]
+    source = _write(tmp_path / "found.jsonl", lines)
+    _both(tmp_path, source, chunk_lines=chunk_lines)
+    with Store.open(f"sqlite:///{tmp_path / 'segments.db'}") as store:
+        said = {
+            p.provenance.source_record_id: p
+            for _, perceptions in store.iter_person_perceptions()
+            for p in perceptions
+        }
+    assert sorted(said) == ["fine", "wide-csat", "zero"]
+    assert str(said["zero"].emotions.joy) == "0.0"
+
+
 def test_verbatims_are_redacted_and_analysed_the_same(tmp_path: Path) -> None:
     lines = [_line(person(f"v{n}")) for n in range(4)]
     said = [

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from math import copysign
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from relcrm.models._base import FrozenModel
 
@@ -57,6 +59,15 @@ class EmotionIntensities(FrozenModel):
     disgust: float = _Intensity
     anger: float = _Intensity
     anticipation: float = _Intensity
+
+    @model_validator(mode="after")
+    def _unsigned_zeros(self) -> Self:
+        """An intensity of -0.0 is 0.0 (absent): both store layouts then keep the same
+        value (one leaves a zero out of the stored JSON, the other keeps its sign)."""
+        for name, value in self.__dict__.items():
+            if value == 0.0 and copysign(1.0, value) < 0.0:
+                object.__setattr__(self, name, 0.0)
+        return self
 
     def get(self, emotion: Emotion) -> float:
         value: float = getattr(self, emotion.value)

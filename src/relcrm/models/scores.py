@@ -40,12 +40,23 @@ class NpsScore(FrozenModel):
         return nps_category(self.value)
 
 
+SCALE_LIMIT = 1_000_000
+"""A scale's ends lie within a million either way: far beyond any questionnaire, and within
+the 32-bit integers a store keeping perceptions in columns holds them as."""
+
+
+def _scale_end(description: str, default: int | None = None) -> Any:
+    if default is None:
+        return Field(ge=-SCALE_LIMIT, le=SCALE_LIMIT, description=description)
+    return Field(default=default, ge=-SCALE_LIMIT, le=SCALE_LIMIT, description=description)
+
+
 class CsatScore(FrozenModel):
     """'How satisfied were you?' on a declared scale, 1-5 unless said otherwise."""
 
     value: float
-    scale_min: int = 1
-    scale_max: int = 5
+    scale_min: int = _scale_end("lowest answer on the scale", 1)
+    scale_max: int = _scale_end("highest answer on the scale", 5)
 
     @model_validator(mode="after")
     def _fits_scale(self) -> Self:
@@ -94,8 +105,8 @@ class CesScore(FrozenModel):
     version: Literal["1.0", "2.0"] | None = Field(
         default=None, description='shorthand: "1.0" is effort on 1-5, "2.0" ease on 1-7'
     )
-    scale_min: int = Field(description="lowest answer on the scale (set by a version)")
-    scale_max: int = Field(description="highest answer on the scale (set by a version)")
+    scale_min: int = _scale_end("lowest answer on the scale (set by a version)")
+    scale_max: int = _scale_end("highest answer on the scale (set by a version)")
     direction: CesDirection = Field(
         description="effort: higher is harder; ease: higher is easier (set by a version)"
     )
@@ -103,8 +114,12 @@ class CesScore(FrozenModel):
     @model_validator(mode="before")
     @classmethod
     def _expand_version(cls, data: object) -> object:
-        if not isinstance(data, dict) or data.get("version") not in CES_VERSIONS:
-            if isinstance(data, dict) and data.get("version") is None:
+        if not isinstance(data, dict):
+            return data
+        version = data.get("version")
+        # Any other value (a list or object included) is left to the field's own error.
+        if not isinstance(version, str) or version not in CES_VERSIONS:
+            if version is None:
                 missing = [k for k in ("direction", "scale_min", "scale_max") if k not in data]
                 if missing:
                     raise ValueError(

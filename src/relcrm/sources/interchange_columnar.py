@@ -35,6 +35,7 @@ import numpy
 
 from relcrm.models.perception import VERBATIM_MAX_CHARS, Channel
 from relcrm.models.perception_columns import EMOTION_KEYS, SEGMENT_COLUMNS
+from relcrm.models.scores import SCALE_LIMIT
 from relcrm.sources.dates import DateRange, resolve
 
 STAGED_COLUMNS: Final = SEGMENT_COLUMNS
@@ -361,9 +362,9 @@ def _lines_sql(chunk: str) -> str:
     )
 
 
-_TRAILING_COMMA: Final = "regexp_matches(text, ', *[}\\]]')"
-"""A comma before a closing bracket, spaces between allowed (DuckDB's parser accepts one,
-pydantic's does not). One pass of the pattern over the line costs less than the three
+_TRAILING_COMMA: Final = "regexp_matches(text, ',[ \\t\\r\\n]*[}\\]]')"
+"""A comma before a closing bracket, any JSON white space between (DuckDB's parser accepts
+one, pydantic's does not). One pass of the pattern over the line costs less than the three
 substring tests it replaced (each scans the line again)."""
 
 
@@ -535,11 +536,14 @@ def _checks() -> list[str]:
         _or_absent(
             "csat",
             f"{_object('csat')} AND v_csat_max > v_csat_min "
+            f"AND v_csat_min >= -{SCALE_LIMIT} AND v_csat_max <= {SCALE_LIMIT} "
             "AND v_csat_value BETWEEN v_csat_min AND v_csat_max",
         ),
         _or_absent(
             "ces",
-            f"{_object('ces')} AND ces.hi > ces.lo AND v_ces_value BETWEEN ces.lo AND ces.hi",
+            f"{_object('ces')} AND ces.hi > ces.lo "
+            f"AND ces.lo >= -{SCALE_LIMIT} AND ces.hi <= {SCALE_LIMIT} "
+            "AND v_ces_value BETWEEN ces.lo AND ces.hi",
         ),
         _or_absent("valence", "v_valence BETWEEN -1 AND 1"),
         _or_absent("arousal", "v_arousal BETWEEN 0 AND 1"),
@@ -594,7 +598,8 @@ def _columns() -> dict[str, str]:
         "ces.dir",
         "v_valence",
         "v_arousal",
-        *(f"coalesce(v_e_{key}, 0.0) " for key in EMOTION_KEYS),
+        # -0.0 is 0.0 (the model's rule for an intensity)
+        *(f"CASE WHEN v_e_{key} <> 0 THEN v_e_{key} ELSE 0.0 END " for key in EMOTION_KEYS),
         *(f"coalesce({_f(f'flags.{key}')} = 'true', false) " for key in _NESTED["flags"]),
         "verbatim",
         "v_confidence",

@@ -61,7 +61,7 @@ def profile_fields(
         "health": float(row["health"]),
         "band": row["band"],
         "public_advocacy": _maybe_float(row["public_advocacy"]),
-        "emotion_profile": {key: float(row[key]) for key in EMOTION_KEYS},
+        "emotion_profile": {key: float(row[key]) + 0.0 for key in EMOTION_KEYS},  # -0.0 is 0.0
         "dominant_emotion": row["dominant"] if row["dominant"] is not None else "none",
         "emotion_dyad": _maybe_text(row["dyad"]),
         "behavioural_loyalty": _maybe_float(row["behavioural_loyalty"]),
