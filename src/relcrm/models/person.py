@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -34,14 +34,23 @@ def _storable(value: datetime) -> datetime:
     """A date-time that UTC can hold: ``0001-01-01T00:30:00+01:00`` is year 0 in UTC and
     ``9999-12-31T23:59:59-05:00`` year 10000, which no store (and no ``astimezone``) can
     represent. Sources reject implausible dates earlier, with their range in the message;
-    this is the guarantee that no model reaches the store with one."""
-    if 1 < value.year < 9999:  # an offset moves a date by less than a day
-        return value
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise UnconvertibleDatetimeError(value) from None
+    this is the guarantee that no model reaches the store with one.
+
+    An offset that is not a whole number of minutes (``+05:30:15``, a historical local
+    mean time) becomes UTC: JSON writes an offset in hours and minutes only, so the
+    instant read back would move by the seconds left out."""
+    if not 1 < value.year < 9999:  # an offset moves a date by less than a day
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise UnconvertibleDatetimeError(value) from None
+    offset = value.utcoffset()
+    if offset is not None and offset % _MINUTE:
+        return value.astimezone(UTC)
     return value
+
+
+_MINUTE = timedelta(minutes=1)
 
 
 StorableDatetime = Annotated[AwareDatetime, AfterValidator(_storable)]
@@ -206,6 +215,11 @@ class Consent(FrozenModel):
     source: str | None = Field(default=None, max_length=200)
 
 
+COUNT_LIMIT = 10**15 - 1
+"""The largest purchase or renewal count: fifteen digits, well inside the integers a
+float holds exactly (the recipe divides counts as floats) and a 64-bit column."""
+
+
 class BehaviourFacts(FrozenModel):
     """What the person does, from the CRM or billing: the behavioural side of loyalty.
 
@@ -214,8 +228,8 @@ class BehaviourFacts(FrozenModel):
 
     customer_since: StorableDatetime | None = None
     last_purchase_at: StorableDatetime | None = None
-    purchases_last_365d: int | None = Field(default=None, ge=0)
-    renewals: int | None = Field(default=None, ge=0)
+    purchases_last_365d: int | None = Field(default=None, ge=0, le=COUNT_LIMIT)
+    renewals: int | None = Field(default=None, ge=0, le=COUNT_LIMIT)
     renewed_last_term: bool | None = None
     expected_purchases_per_year: float | None = Field(default=None, gt=0)
     behavioural_loyalty: float | None = Field(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from math import fsum
 
 from relcrm.models import BehaviourFacts
 from relcrm.profile.config import ProfileConfig
@@ -42,5 +41,11 @@ def behavioural_loyalty(
     tenure = facts.tenure_days(now)
     if tenure is not None:
         components.append((min(1.0, tenure / config.full_tenure_days), config.tenure_weight))
-    total = fsum(weight for _, weight in components)
-    return fsum(value * weight for value, weight in components) / total
+    # Added left to right, in the order the columnar recipe's SQL adds them: the same
+    # bits in both engines, so a loyalty that lands on a threshold falls the same side
+    # (math.fsum here once made 0.5 where the SQL made 0.49999999999999994).
+    weighted = total = 0.0
+    for value, weight in components:
+        weighted += value * weight
+        total += weight
+    return weighted / total

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from math import fsum
 
 from relcrm.models import (
     WHEEL,
@@ -114,11 +115,14 @@ def _behaviour(inputs: ReasonInputs) -> str | None:
 
 
 def _group_emotion(items: Sequence[Observation]) -> Emotion | None:
-    totals = [0.0] * len(WHEEL)
+    # Compensated sums: the word must not depend on the order the perceptions come in
+    # (two near-equal emotions once swapped places between two orders, and engines).
+    terms: list[list[float]] = [[] for _ in WHEEL]
     for o in items:
         if o.emotions is not None:
             for index, value in enumerate(o.emotions):
-                totals[index] += o.weight * value
+                terms[index].append(o.weight * value)
+    totals = [fsum(values) for values in terms]
     best = max(range(len(WHEEL)), key=lambda i: (totals[i], -i))
     return WHEEL[best] if totals[best] > 0 else None
 

@@ -31,7 +31,7 @@ from relcrm.sources.dates import DateRange
 from relcrm.store.store import PersonRow, canonical_json
 
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})"
-_INT = r"(?:0|[1-9][0-9]{0,14})"  # non-negative, well inside a float's exact integers
+_INT = r"(?:0|[1-9][0-9]{0,14})"  # non-negative, at most COUNT_LIMIT (fifteen digits)
 _ID = PERSON_ID_PATTERN.removeprefix("^").removesuffix("$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"

@@ -141,7 +141,7 @@ def _counts(config: ProfileConfig) -> list[str]:
             f"SUM(CASE WHEN {fits} AND kind = 'ticket' THEN 1 ELSE 0 END) AS {sign}_support"
         )
         counts.extend(
-            f"SUM(CASE WHEN {fits} AND kind = 'ticket' THEN weight * e_{key} ELSE 0 END)"
+            f"FSUM(CASE WHEN {fits} AND kind = 'ticket' THEN weight * e_{key} ELSE 0 END)"
             f" AS {sign}_support_{key}"
             for key in EMOTION_KEYS
         )

@@ -51,8 +51,8 @@ PERSON_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "VARCHAR"),
     ("customer_since_us", "BIGINT"),
     ("last_purchase_us", "BIGINT"),
-    ("purchases_last_365d", "INTEGER"),
-    ("renewals", "INTEGER"),
+    ("purchases_last_365d", "BIGINT"),
+    ("renewals", "BIGINT"),
     ("renewed_last_term", "BOOLEAN"),
     ("expected_purchases_per_year", "DOUBLE"),
     ("behavioural_loyalty", "DOUBLE"),
@@ -185,8 +185,8 @@ def load_persons_json(connection: Any, texts: list[str]) -> None:
     facts = {
         "customer_since_us": "epoch_us(CAST(data->>'$.facts.customer_since' AS TIMESTAMPTZ))",
         "last_purchase_us": "epoch_us(CAST(data->>'$.facts.last_purchase_at' AS TIMESTAMPTZ))",
-        "purchases_last_365d": "CAST(data->>'$.facts.purchases_last_365d' AS INTEGER)",
-        "renewals": "CAST(data->>'$.facts.renewals' AS INTEGER)",
+        "purchases_last_365d": "CAST(data->>'$.facts.purchases_last_365d' AS BIGINT)",
+        "renewals": "CAST(data->>'$.facts.renewals' AS BIGINT)",
         "renewed_last_term": "CAST(data->>'$.facts.renewed_last_term' AS BOOLEAN)",
         "expected_purchases_per_year": (
             "CAST(data->>'$.facts.expected_purchases_per_year' AS DOUBLE)"
