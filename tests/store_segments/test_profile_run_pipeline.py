@@ -4,14 +4,16 @@ DuckDB loads and computes the next range of persons in a thread of its own while
 calling thread formats and saves the range before; each range is saved in one transaction
 (``Store.save_profile_rows(chunk_size=...)``), with Python's cyclic collector off for the
 run. Here: many small ranges give the bytes one range gives, progress counts every person
-once, the collector is back as it was, an error in the DuckDB thread reaches the caller,
-and one transaction for a range means a refused range saves nothing.
+once, on the calling thread, the collector is back as it was, an error in the DuckDB
+thread or in a save reaches the caller, and one transaction for a range means a refused
+range saves nothing.
 """
 
 from __future__ import annotations
 
 import gc
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,6 +89,39 @@ def test_an_error_in_the_duckdb_thread_reaches_the_caller(
         with pytest.raises(Exception, match="nonexistent"):
             run_columnar_profile(store, NOW, part_perceptions=25)
         assert list(store.iter_profiles()) == []
+    assert gc.isenabled()
+
+
+def test_a_failing_save_reaches_the_caller_with_the_ranges_before_it_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third range's save fails: the run stops with its error, the two ranges before
+    it are saved (and were reported, on the calling thread), nothing after it is, and the
+    run leaves no watermark (a changed-only run profiles everyone again)."""
+    url = _filled(tmp_path / "save.db")
+    saving = Store.save_profile_rows
+    saves: list[list[str]] = []
+
+    def third_fails(self: Store, rows: list[StoredProfile], **options: object) -> int:
+        saves.append([row.person_id for row in rows])
+        if len(saves) == 3:
+            raise OSError("disk full")
+        return saving(self, rows, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "save_profile_rows", third_fails)
+    told: list[tuple[int, str]] = []
+    with Store.open(url) as store:
+        with pytest.raises(OSError, match="disk full"):
+            run_columnar_profile(
+                store,
+                NOW,
+                part_perceptions=25,
+                progress=lambda n: told.append((n, threading.current_thread().name)),
+            )
+        saved = sorted(p.person_id for p in store.iter_profiles())
+        assert store.profile_watermark() == (None, None)
+    assert saved == sorted(saves[0] + saves[1])
+    assert told == [(len(saves[0]), "MainThread"), (len(saves[1]), "MainThread")]
     assert gc.isenabled()
 
 
