@@ -11,8 +11,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from relcrm.models import Perception, Person
-from relcrm.profile import build_profile
+from relcrm.profile import ProfileConfig, build_profile
 from relcrm.store import Store
 from relcrm.sync.profiling import profile_store
 from relcrm.sync.profiling_columnar import run_columnar_profile
@@ -118,3 +121,12 @@ def test_counts_beyond_32_bits_are_profiled() -> None:
     """The recipe's person columns were 32-bit: a count of 2**31 stopped the run."""
     person = _person("c", renewals=2**31, purchases_last_365d=2**40)
     assert differences([person], [], NOW) == []
+
+
+@pytest.mark.parametrize("setting", ["dominant_min", "renewals_weight"])
+def test_settings_that_left_a_profile_undefined_are_refused(setting: str) -> None:
+    """With ``dominant_min`` 0 a person with no feelings had "joy" in one engine and
+    "none" in the other; with ``renewals_weight`` 0 a person known only by renewals
+    divided by zero in one and got NaN in the other."""
+    with pytest.raises(ValidationError, match=setting):
+        ProfileConfig.model_validate({setting: 0.0})

@@ -87,7 +87,9 @@ class ProfileConfig(FrozenModel):
     min_evidence: float = Field(
         default=0.3, gt=0, description="below this E, feelings are not judged (v2: was 0.5)"
     )
-    dominant_min: float = Field(default=0.15, ge=0, le=1)
+    dominant_min: float = Field(
+        default=0.15, gt=0, le=1, description="an emotion of 0 is absent: it never dominates"
+    )
     dyad_ratio: float = Field(default=0.6, gt=0, le=1)
     emotion_arousal: dict[Emotion, float] = Field(default_factory=_emotion_arousal)
     neutral_arousal: float = Field(default=0.3, ge=0, le=1)
@@ -144,7 +146,9 @@ class ProfileConfig(FrozenModel):
     full_tenure_days: float = Field(default=730.0, gt=0)
     tenure_weight: float = Field(default=0.5, ge=0, description="tenure supports, it is not buying")
     renewals_full: int = Field(default=3, gt=0, description="renewals that count in full")
-    renewals_weight: float = Field(default=0.5, ge=0)
+    renewals_weight: float = Field(
+        default=0.5, gt=0, description="above 0: renewals alone must make a loyalty"
+    )
 
     # Archetypes (Dick & Basu, with the Jones & Sasser overlay)
     attitude_high: float = Field(default=0.2, description="v2: was 0.3 (A is shrunk)")
