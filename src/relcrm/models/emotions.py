@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from math import copysign
-from typing import Self
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field
 
 from relcrm.models._base import FrozenModel
 
@@ -41,7 +40,14 @@ PRIMARY_DYADS: dict[frozenset[Emotion], str] = {
 POSITIVE_EMOTIONS = frozenset({Emotion.JOY, Emotion.TRUST, Emotion.ANTICIPATION})
 NEGATIVE_EMOTIONS = frozenset({Emotion.FEAR, Emotion.SADNESS, Emotion.DISGUST, Emotion.ANGER})
 
-_Intensity = Field(default=0.0, ge=0.0, le=1.0)
+
+def _unsigned(value: float) -> float:
+    """-0.0 is 0.0 (absent): both store layouts then keep the same value (one leaves a
+    zero out of the stored JSON, the other would keep its sign)."""
+    return value + 0.0
+
+
+Intensity = Annotated[float, Field(ge=0.0, le=1.0), AfterValidator(_unsigned)]
 
 
 class EmotionIntensities(FrozenModel):
@@ -51,23 +57,14 @@ class EmotionIntensities(FrozenModel):
     rejected with the name in the error instead of being ignored.
     """
 
-    joy: float = _Intensity
-    trust: float = _Intensity
-    fear: float = _Intensity
-    surprise: float = _Intensity
-    sadness: float = _Intensity
-    disgust: float = _Intensity
-    anger: float = _Intensity
-    anticipation: float = _Intensity
-
-    @model_validator(mode="after")
-    def _unsigned_zeros(self) -> Self:
-        """An intensity of -0.0 is 0.0 (absent): both store layouts then keep the same
-        value (one leaves a zero out of the stored JSON, the other keeps its sign)."""
-        for name, value in self.__dict__.items():
-            if value == 0.0 and copysign(1.0, value) < 0.0:
-                object.__setattr__(self, name, 0.0)
-        return self
+    joy: Intensity = 0.0
+    trust: Intensity = 0.0
+    fear: Intensity = 0.0
+    surprise: Intensity = 0.0
+    sadness: Intensity = 0.0
+    disgust: Intensity = 0.0
+    anger: Intensity = 0.0
+    anticipation: Intensity = 0.0
 
     def get(self, emotion: Emotion) -> float:
         value: float = getattr(self, emotion.value)

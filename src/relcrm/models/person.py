@@ -30,6 +30,9 @@ class UnconvertibleDatetimeError(ValueError):
         self.value = value
 
 
+_MINUTE = timedelta(minutes=1)
+
+
 def _storable(value: datetime) -> datetime:
     """A date-time that UTC can hold: ``0001-01-01T00:30:00+01:00`` is year 0 in UTC and
     ``9999-12-31T23:59:59-05:00`` year 10000, which no store (and no ``astimezone``) can
@@ -48,9 +51,6 @@ def _storable(value: datetime) -> datetime:
     if offset is not None and offset % _MINUTE:
         return value.astimezone(UTC)
     return value
-
-
-_MINUTE = timedelta(minutes=1)
 
 
 StorableDatetime = Annotated[AwareDatetime, AfterValidator(_storable)]

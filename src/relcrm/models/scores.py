@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -45,18 +45,15 @@ SCALE_LIMIT = 1_000_000
 the 32-bit integers a store keeping perceptions in columns holds them as."""
 
 
-def _scale_end(description: str, default: int | None = None) -> Any:
-    if default is None:
-        return Field(ge=-SCALE_LIMIT, le=SCALE_LIMIT, description=description)
-    return Field(default=default, ge=-SCALE_LIMIT, le=SCALE_LIMIT, description=description)
+ScaleEnd = Annotated[int, Field(ge=-SCALE_LIMIT, le=SCALE_LIMIT)]
 
 
 class CsatScore(FrozenModel):
     """'How satisfied were you?' on a declared scale, 1-5 unless said otherwise."""
 
     value: float
-    scale_min: int = _scale_end("lowest answer on the scale", 1)
-    scale_max: int = _scale_end("highest answer on the scale", 5)
+    scale_min: ScaleEnd = Field(default=1, description="lowest answer on the scale")
+    scale_max: ScaleEnd = Field(default=5, description="highest answer on the scale")
 
     @model_validator(mode="after")
     def _fits_scale(self) -> Self:
@@ -105,8 +102,8 @@ class CesScore(FrozenModel):
     version: Literal["1.0", "2.0"] | None = Field(
         default=None, description='shorthand: "1.0" is effort on 1-5, "2.0" ease on 1-7'
     )
-    scale_min: int = _scale_end("lowest answer on the scale (set by a version)")
-    scale_max: int = _scale_end("highest answer on the scale (set by a version)")
+    scale_min: ScaleEnd = Field(description="lowest answer on the scale (set by a version)")
+    scale_max: ScaleEnd = Field(description="highest answer on the scale (set by a version)")
     direction: CesDirection = Field(
         description="effort: higher is harder; ease: higher is easier (set by a version)"
     )
