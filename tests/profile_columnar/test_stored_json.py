@@ -44,7 +44,9 @@ def assert_same_as_model(row: dict[str, Any], result: ColumnarResult) -> StoredP
     stored = stored_profile(row, result.as_of, CONFIG)
     assert stored.data == model.model_dump_json()
     assert profile_json(row, result.as_of, CONFIG) == stored.data
-    assert tuple(stored) == tuple(profile_row(model))
+    from_model = profile_row(model)
+    assert isinstance(from_model, StoredProfile)
+    assert tuple(stored) == tuple(from_model)
     assert stored.as_of.tzinfo is UTC
     return stored
 
