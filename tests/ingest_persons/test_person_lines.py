@@ -62,6 +62,8 @@ DATES = (
     ],
     [
         "2023-03-07T12:00:00+24:00",
+        "2023-03-07T12:00:00+01:99",
+        "2023-03-07T12:00:00-05:60",
         "2023-02-30T12:00:00Z",
         "2023-03-07T24:00:00Z",
         "2023-03-07T12:00:60Z",
@@ -165,6 +167,7 @@ def _agree(line: str, dates: DateRange, now: datetime) -> bool:
 @example(line='{"type":"person","id":"a","consent":{"granted":true},}')
 @example(line='{"type":"person","id":"a","emails":[]}\n')
 @example(line='{"type":"person","id":"a","facts":{}}\n')
+@example(line='{"type":"person","id":"a","consent":{"updated_at":"2026-11-02T14:05:00+01:99"}}')
 def test_the_shortcuts_agree_with_the_general_path(line: str) -> None:
     _agree(line, FIXED, NOW)
     _agree(line, RELATIVE, datetime.now(UTC))

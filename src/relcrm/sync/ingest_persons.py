@@ -30,7 +30,12 @@ from relcrm.models.person import PERSON_ID_PATTERN
 from relcrm.sources.dates import DateRange
 from relcrm.store.store import PersonRow, canonical_json
 
-_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})"
+_DATE = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+)
+"""The plain ISO 8601 form. The offset's range is checked here: Python 3.11's
+``fromisoformat`` (which checks the rest) reads ``+01:99`` as ``+02:39``, pydantic refuses it."""
 _INT = r"(?:0|[1-9][0-9]{0,14})"  # non-negative, at most COUNT_LIMIT (fifteen digits)
 _ID = PERSON_ID_PATTERN.removeprefix("^").removesuffix("$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
