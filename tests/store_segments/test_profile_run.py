@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relcrm.models import BehaviourFacts, Perception, Person
+from relcrm.profile import ProfileConfig
 from relcrm.profile.columnar.inputs import load_persons_json, person_rows_of_json
 from relcrm.store import Store
 from relcrm.store.store import canonical_json
+from relcrm.sync import profile_all
 from relcrm.sync.profiling_columnar import run_columnar_profile as profile_store_columnar
 from relcrm.testing.synthetic import generate_sample
 from tests.profile_columnar.compare import same
@@ -89,6 +92,72 @@ def test_changed_only_profiles_whom_new_perceptions_concern(tmp_path: Path) -> N
         _one_more(full, ids[9], 2)
         profile_store_columnar(full, NOW)
         _assert_same(changed, _profiles(full))
+
+
+def test_a_clock_moved_back_profiles_again_what_was_made_for_a_later_one(
+    tmp_path: Path,
+) -> None:
+    """A profile saved for a later clock than the run's is not 'fresh': it is made again,
+    as a full run at that clock would."""
+    with _store(tmp_path, "back.db", segments=True) as store:
+        profile_store_columnar(store, NOW)
+        back = NOW - timedelta(days=90)
+        assert profile_store_columnar(store, back, changed_only=True)[0] == 70
+        assert {p.as_of for p in store.iter_profiles()} == {back}
+        changed = _profiles(store)
+    with _store(tmp_path, "back-full.db", segments=True) as full:
+        profile_store_columnar(full, back)
+        _assert_same(changed, _profiles(full))
+
+
+def test_other_settings_profile_everyone_again(tmp_path: Path) -> None:
+    """Nothing in a saved profile says which settings made it: the last complete run's
+    are recorded, and a run with others profiles everyone; so does one after a run by
+    another engine (which records none)."""
+    other = ProfileConfig(half_life_days=10.0)
+    with _store(tmp_path, "settings.db", segments=True) as store:
+        profile_store_columnar(store, NOW)
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] == 0
+        assert profile_store_columnar(store, NOW, config=other, changed_only=True)[0] == 70
+        assert profile_store_columnar(store, NOW, config=other, changed_only=True)[0] == 0
+        url = store.url
+    profile_all(url, NOW)  # the reference engine, default settings
+    with Store.open(url) as store:
+        assert profile_store_columnar(store, NOW, config=other, changed_only=True)[0] == 70
+
+
+def test_the_history_of_a_changed_only_run_holds_everyone(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The report reads each clock of the history as a run over the whole book: the
+    persons whose saved profile stands get a row at the new clock with its figures."""
+    later = NOW + timedelta(hours=1)
+    sample = generate_sample(persons=70, seed=5, now=NOW)
+    with Store.open(store_url) as store:
+        store.use_perception_segments(tmp_path / "segments")
+        store.upsert_persons(sample.persons)
+        store.add_perceptions(sample.perceptions)
+        profile_store_columnar(store, NOW)
+        ids = sorted(_profiles(store))
+        first = {p.person_id: p.health for p in store.iter_profiles()}
+        _one_more(store, ids[3], 1)
+        assert profile_store_columnar(store, later, changed_only=True)[0] == 1
+        runs = {run.as_of: run for run in store.history_runs()}
+        before, changed = runs[NOW], runs[later]
+        profiles = {p.person_id: p for p in store.iter_profiles()}
+        assert before.persons == changed.persons == 70
+        assert changed.consenting == before.consenting
+        assert changed.segments == dict(Counter(p.segment.value for p in profiles.values()))
+        moved = profiles[ids[3]].health - first[ids[3]]
+        assert moved != 0
+        consents = store.get_person(ids[3]).consent.granted  # health sums consenting only
+        assert changed.health_sum == pytest.approx(before.health_sum + moved * consents)
+        assert store.history_segments(later) == {
+            pid: p.segment.value for pid, p in profiles.items()
+        }
+        # once more at the same clock: nothing added twice
+        assert profile_store_columnar(store, later, changed_only=True)[0] == 0
+        assert store.history_runs()[-1] == changed
 
 
 def test_a_table_store_is_always_profiled_whole(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import pytest
 from relcrm.errors import InvalidRecordError
 from relcrm.profile.columnar.stored import StoredProfile
 from relcrm.store import Store
+from relcrm.store.profiling_reads import ProfileWatermark
 from relcrm.sync.profiling_columnar import run_columnar_profile
 from relcrm.testing.synthetic import generate_sample
 
@@ -119,7 +120,7 @@ def test_a_failing_save_reaches_the_caller_with_the_ranges_before_it_saved(
                 progress=lambda n: told.append((n, threading.current_thread().name)),
             )
         saved = sorted(p.person_id for p in store.iter_profiles())
-        assert store.profile_watermark() == (None, None)
+        assert store.profile_watermark() == ProfileWatermark(None, None, None)
     assert saved == sorted(saves[0] + saves[1])
     assert told == [(len(saves[0]), "MainThread"), (len(saves[1]), "MainThread")]
     assert gc.isenabled()

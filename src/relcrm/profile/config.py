@@ -7,6 +7,7 @@ so profiles computed with different constants are never compared as if they were
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 
 from pydantic import Field
@@ -165,6 +166,13 @@ class ProfileConfig(FrozenModel):
     pet_peeve_count: int = Field(default=3, ge=0)
     pet_peeve_min_weight: float = Field(default=0.05, ge=0)
     reason_window_days: float = Field(default=180.0, gt=0)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of every setting: profiles made with another fingerprint may differ
+        (a changed-only run compares it with the last complete run's). Settings written
+        in another order give another digest: at worst one run too many."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
 
     @cached_property
     def arousal_vector(self) -> tuple[float, ...]:

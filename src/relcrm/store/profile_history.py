@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Connection, case, delete, func, select
+from sqlalchemy import Connection, and_, case, delete, exists, func, insert, literal, select
 
 from relcrm.errors import ConfigurationError
 from relcrm.store._part import StorePart, from_column, to_utc
-from relcrm.store._tables import profile_history
+from relcrm.store._tables import profile_history, profiles
 from relcrm.store.report_reads import refusing_persons
 
 HISTORY_DAYS_ENV: Final = "RELCRM_PROFILE_HISTORY_DAYS"
@@ -164,6 +164,42 @@ class ProfileHistoryStore(StorePart):
         newest = max(to_utc(as_of) for as_of in clocks)
         horizon = newest - timedelta(days=self._history_days)
         connection.execute(delete(profile_history).where(profile_history.c.as_of < horizon))
+
+    def carry_standing_profiles(self, clock: datetime) -> int:
+        """Give every person without a history row at ``clock`` one with the figures of
+        their saved profile (its own history row); return how many were added.
+
+        A changed-only run re-profiles some persons at its clock and lets the others'
+        saved profiles stand: without this its clock would look, to the report's trend
+        and movement, like a run over those few persons only."""
+        if self._history_days is None:
+            self._history_days = history_retention_days()
+        if self._history_days == 0:
+            return 0
+        saved = profile_history.alias("saved")
+        at_clock = profile_history.alias("at_clock")
+        when = literal(to_utc(clock), type_=profile_history.c.as_of.type)
+        figures = select(
+            when,
+            saved.c.person_id,
+            saved.c.segment,
+            saved.c.health,
+            saved.c.band,
+            saved.c.attitude,
+            saved.c.behavioural_loyalty,
+        ).where(
+            exists().where(
+                and_(profiles.c.person_id == saved.c.person_id, profiles.c.as_of == saved.c.as_of)
+            ),
+            ~exists().where(
+                and_(at_clock.c.person_id == saved.c.person_id, at_clock.c.as_of == when)
+            ),
+        )
+        with self._write() as connection:
+            result = connection.execute(
+                insert(profile_history).from_select(list(HISTORY_COLUMNS), figures)
+            )
+            return int(result.rowcount or 0)
 
     @staticmethod
     def _erase_profile_history(connection: Connection, person_id: str) -> None:

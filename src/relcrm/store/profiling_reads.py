@@ -8,6 +8,7 @@ written after it, persons never profiled, and profiles too old for the new clock
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -17,6 +18,20 @@ from relcrm.store._tables import perceptions, persons, profiles, store_options
 
 WATERMARK_SEQ = "profiled_segment_seq"
 WATERMARK_AT = "profiled_at"
+WATERMARK_CONFIG = "profiled_config"
+_WATERMARK = (WATERMARK_SEQ, WATERMARK_AT, WATERMARK_CONFIG)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileWatermark:
+    """Where the last complete columnar run started, and with what settings."""
+
+    seq: int | None
+    """The segments' sequence number then (perceptions written after it are new)."""
+    at: datetime | None
+    """The wall-clock time it started (persons written after it may have new facts)."""
+    config: str | None
+    """The fingerprint of its ``ProfileConfig``: profiles made with other settings differ."""
 
 
 class ProfilingReadStore(StorePart):
@@ -51,8 +66,9 @@ class ProfilingReadStore(StorePart):
                 )
             )
 
-    def persons_profiled_before(self, as_of: datetime) -> set[str]:
-        """Persons without a profile, or whose profile's clock is earlier than ``as_of``."""
+    def persons_profiled_outside(self, earliest: datetime, latest: datetime) -> set[str]:
+        """Persons without a profile, or whose profile's clock is before ``earliest`` or
+        after ``latest`` (made for a later clock than the run's: the clock went back)."""
         with self._read() as connection:
             profiled = {
                 person_id: from_column(clock)
@@ -61,32 +77,45 @@ class ProfilingReadStore(StorePart):
                 )
             }
             everyone = set(connection.scalars(select(persons.c.id)))
-        return {pid for pid in everyone if pid not in profiled or profiled[pid] < as_of}
+        return {
+            pid
+            for pid in everyone
+            if pid not in profiled or not earliest <= profiled[pid] <= latest
+        }
 
-    def profile_watermark(self) -> tuple[int | None, datetime | None]:
-        """The segment sequence and wall-clock time the last complete profile run started
-        from (None, None before any)."""
+    def profile_watermark(self) -> ProfileWatermark:
+        """Where the last complete columnar run started (all None before any, or after
+        profiles were saved in bulk some other way)."""
         with self._read() as connection:
             options = dict(
                 connection.execute(
                     select(store_options.c.name, store_options.c.value).where(
-                        store_options.c.name.in_((WATERMARK_SEQ, WATERMARK_AT))
+                        store_options.c.name.in_(_WATERMARK)
                     )
                 ).all()
             )
         seq = options.get(WATERMARK_SEQ)
         at = options.get(WATERMARK_AT)
-        return (
+        return ProfileWatermark(
             None if seq is None else int(seq),
             None if at is None else datetime.fromisoformat(at),
+            options.get(WATERMARK_CONFIG),
         )
 
-    def set_profile_watermark(self, seq: int | None, at: datetime) -> None:
-        """Record where a complete run started: the next changed-only run starts there."""
-        values = {WATERMARK_AT: to_utc(at).isoformat()}
+    def set_profile_watermark(self, seq: int | None, at: datetime, config: str) -> None:
+        """Record where a complete run started and its settings' fingerprint: the next
+        changed-only run starts there, if its settings are the same."""
+        values = {WATERMARK_AT: to_utc(at).isoformat(), WATERMARK_CONFIG: config}
         if seq is not None:
             values[WATERMARK_SEQ] = str(seq)
         with self._write() as connection:
+            connection.execute(delete(store_options).where(store_options.c.name.in_(_WATERMARK)))
             for name, value in values.items():
-                connection.execute(delete(store_options).where(store_options.c.name == name))
                 connection.execute(store_options.insert().values(name=name, value=value))
+
+    def clear_profile_watermark(self) -> None:
+        """Forget the watermark: profiles are about to be saved by a run that keeps none
+        (the reference engine, Spark, an imported table), perhaps with other settings,
+        so the next changed-only run profiles everyone."""
+        with self._write() as connection:
+            connection.execute(delete(store_options).where(store_options.c.name.in_(_WATERMARK)))

@@ -183,6 +183,7 @@ def import_profile_table(
             hint="name the Parquet file or folder that --out or the Spark job wrote",
         ) from None
     profiles = [RelationshipProfile.model_validate_json(text) for text in texts]
+    store.clear_profile_watermark()
     run = ProfileRun(as_of=max((p.as_of for p in profiles), default=datetime.now(UTC)))
     for start in range(0, len(profiles), SAVE_EVERY):
         batch = profiles[start : start + SAVE_EVERY]
@@ -236,12 +237,14 @@ def profile_all(
             )
     if engine == "spark":
         with Store.open(store_url) as store:
+            store.clear_profile_watermark()
             return profile_store_spark(
                 store, now, spark or SparkOptions(), config=config, progress=progress
             )
     workers = workers or default_workers()
     run = ProfileRun(as_of=now)
     with Store.open(store_url) as store:
+        store.clear_profile_watermark()  # this run keeps none (see profile_watermark)
         ranges = store.person_id_ranges(workers * 4 if workers > 1 else 1)
         if workers == 1 or len(ranges) == 1:
             for _ in profile_store(store, now, config=config, run=run, progress=progress):

@@ -22,8 +22,12 @@ Why it is shaped this way:
   can differ from the saved one: perceptions written since the last complete run (the
   segments' sequence number), persons written since it, persons never profiled, and
   profiles whose clock is more than ``stale_after`` older than the new one (decay moves
-  every number with the clock; within ``stale_after`` the saved profile stands). A
-  table store has no sequence numbers: there every person is profiled.
+  every number with the clock; within ``stale_after`` the saved profile stands) or later
+  than it (the clock went back). Everyone when the last complete run had other settings
+  (``ProfileConfig.fingerprint``) or profiles were since saved in bulk by another engine.
+  The persons left standing get a history row at the new clock with their saved
+  figures, so the report sees the run as one over everyone. A table store has no
+  sequence numbers: there every person is profiled.
 """
 
 from __future__ import annotations
@@ -79,7 +83,9 @@ def run_columnar_profile(
     started = datetime.now(UTC)
     segments = store.perception_segments
     seq = segments.seq() if segments is not None else None
-    wanted = _changed(store, now, stale_after) if changed_only and segments is not None else None
+    wanted = (
+        _changed(store, now, stale_after, config) if changed_only and segments is not None else None
+    )
     total = store.count_perceptions()
     ranges = store.person_id_ranges(max(1, math.ceil(total / max(1, part_perceptions))))
     duckdb = duckdb_module()
@@ -122,7 +128,9 @@ def run_columnar_profile(
                     collect()
         finally:
             connection.close()
-    store.set_profile_watermark(seq, started)
+    if wanted is not None:
+        store.carry_standing_profiles(now)
+    store.set_profile_watermark(seq, started, config.fingerprint)
     return persons_done, perceptions_read, by_segment
 
 
@@ -213,16 +221,19 @@ def _stored_of(
     return out
 
 
-def _changed(store: Store, now: datetime, stale_after: timedelta) -> set[str]:
-    """The persons a changed-only run must profile (see the module)."""
+def _changed(
+    store: Store, now: datetime, stale_after: timedelta, config: ProfileConfig
+) -> set[str]:
+    """The persons a changed-only run must profile (see the module): everyone when no
+    complete run with the same settings is recorded."""
     segments = store.perception_segments
     assert segments is not None
-    seq, at = store.profile_watermark()
-    if seq is None or at is None:
+    mark = store.profile_watermark()
+    if mark.seq is None or mark.at is None or mark.config != config.fingerprint:
         return set(pid for pid, _ in store.person_json_in(None, None))
-    wanted = segments.persons_since(seq)
-    wanted |= store.persons_written_since(at)
-    wanted |= store.persons_profiled_before(now - stale_after)
+    wanted = segments.persons_since(mark.seq)
+    wanted |= store.persons_written_since(mark.at)
+    wanted |= store.persons_profiled_outside(now - stale_after, now)
     return wanted
 
 
