@@ -205,6 +205,31 @@ def test_type_anywhere_and_type_first_read_the_same(tmp_path: Path) -> None:
     assert records[0] == records[1] == records[2]
 
 
+def test_a_second_type_reads_the_same_wherever_the_first_one_is() -> None:
+    """As for any key written twice, the last "type" is the one read, whether or not the
+    line starts with one (the shortcut for lines that do used to refuse the second)."""
+    first = '{"type":"person","id":"p1","type":"person"}'
+    later = '{"id":"p1","type":"person","type":"person"}'
+    items = list(read_interchange([first, later]))
+    assert all(isinstance(item, InterchangeItem) for item in items), items
+    assert [item.record for item in items if isinstance(item, InterchangeItem)] == [
+        Person(id="p1"),
+        Person(id="p1"),
+    ]
+    changed = list(read_interchange(['{"type":"person","id":"p1","type":"preference"}']))
+    assert isinstance(changed[0], LineRejection) and changed[0].kind == "preference"
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u3000", "\u2028", "\x1c", "\x0b"])
+def test_a_line_starting_with_space_json_does_not_know_is_not_json(space: str) -> None:
+    """Only JSON's own white space (space, tab, CR, LF) may come before the object."""
+    good = '{"type":"person","id":"p1"}'
+    (item,) = read_interchange([space + good])
+    assert isinstance(item, LineRejection)
+    assert "not valid JSON" in str(item)
+    assert all(isinstance(i, InterchangeItem) for i in read_interchange([" \t" + good]))
+
+
 def test_preference_lines_are_read(tmp_path: Path) -> None:
     preference = {
         "type": "preference",

@@ -126,9 +126,7 @@ def test_other_settings_profile_everyone_again(tmp_path: Path) -> None:
         assert profile_store_columnar(store, NOW, config=other, changed_only=True)[0] == 70
 
 
-def test_the_history_of_a_changed_only_run_holds_everyone(
-    store_url: str, tmp_path: Path
-) -> None:
+def test_the_history_of_a_changed_only_run_holds_everyone(store_url: str, tmp_path: Path) -> None:
     """The report reads each clock of the history as a run over the whole book: the
     persons whose saved profile stands get a row at the new clock with its figures."""
     later = NOW + timedelta(hours=1)

@@ -45,7 +45,11 @@ BOM_BYTES: Final = b"\xef\xbb\xbf"
 # The shape write_interchange produces ("type" first). Lines that match it skip a parse:
 # the rest of the line goes straight to pydantic's JSON validator, which is faster than
 # building a dict in Python first. Any other shape takes the general path.
-_TYPE_FIRST = re.compile(r'\s*\{\s*"type"\s*:\s*"(person|perception|preference)"\s*,')
+_TYPE_FIRST = re.compile(
+    r'[ \t\r\n]*\{[ \t\r\n]*"type"[ \t\r\n]*:[ \t\r\n]*"(person|perception|preference)"[ \t\r\n]*,'
+)
+"""White space as JSON has it: ``\\s`` would also skip U+00A0 or U+3000, which JSON does not
+read as white space, and let a line that is not JSON through."""
 _JSON_POSITION = re.compile(r" at line 1 column (\d+)$")
 # Characters that str.splitlines() treats as line breaks but JSON does not escape; they
 # are escaped on output so that no line-splitting reader can cut a record in two.
@@ -194,8 +198,12 @@ def parse_interchange_line(
         try:
             record = model.model_validate_json("{" + text[fast.end() :])
         except ValidationError as error:
-            # Malformed JSON falls through so the error names the column in the whole line.
-            if not any(item["type"] == "json_invalid" for item in error.errors()):
+            # Malformed JSON falls through so the error names the column in the whole line;
+            # so does a second "type" (the general path reads the last, as for any key).
+            if not any(
+                item["type"] == "json_invalid" or item["loc"] == ("type",)
+                for item in error.errors()
+            ):
                 problems = checker.validation_problems(error, model, _json_object(text))
                 return LineRejection(line, InvalidRecordError(record_name, problems), kind)
         else:
