@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from relcrm.models import BehaviourFacts, Perception, Person
 from relcrm.profile import ProfileConfig
 from relcrm.profile.columnar.inputs import load_persons_json, person_rows_of_json
 from relcrm.store import Store
+from relcrm.store._tables import profile_history
 from relcrm.store.store import canonical_json
 from relcrm.sync import profile_all
 from relcrm.sync.profiling_columnar import run_columnar_profile as profile_store_columnar
@@ -126,10 +128,12 @@ def test_other_settings_profile_everyone_again(tmp_path: Path) -> None:
         assert profile_store_columnar(store, NOW, config=other, changed_only=True)[0] == 70
 
 
-def test_the_history_of_a_changed_only_run_holds_everyone(store_url: str, tmp_path: Path) -> None:
-    """The report reads each clock of the history as a run over the whole book: the
-    persons whose saved profile stands get a row at the new clock with its figures."""
-    later = NOW + timedelta(hours=1)
+def test_the_history_holds_whole_books_only(store_url: str, tmp_path: Path) -> None:
+    """The report reads each clock of the history as a record of the whole book. A
+    changed-only run within the window of the last record records nothing; the next one
+    past it records everyone: those it profiled, and the saved figures of the others
+    (one of them profiled by the run that recorded nothing)."""
+    window = timedelta(hours=1)
     sample = generate_sample(persons=70, seed=5, now=NOW)
     with Store.open(store_url) as store:
         store.use_perception_segments(tmp_path / "segments")
@@ -137,25 +141,40 @@ def test_the_history_of_a_changed_only_run_holds_everyone(store_url: str, tmp_pa
         store.add_perceptions(sample.perceptions)
         profile_store_columnar(store, NOW)
         ids = sorted(_profiles(store))
-        first = {p.person_id: p.health for p in store.iter_profiles()}
         _one_more(store, ids[3], 1)
-        assert profile_store_columnar(store, later, changed_only=True)[0] == 1
-        runs = {run.as_of: run for run in store.history_runs()}
-        before, changed = runs[NOW], runs[later]
+        between = NOW + timedelta(minutes=30)
+        assert profile_store_columnar(store, between, changed_only=True, stale_after=window)[0] == 1
+        assert [run.as_of for run in store.history_runs()] == [NOW]
+        standing = store.get_profile(ids[3])
+        assert standing is not None and standing.as_of == between
+        past = NOW + timedelta(minutes=61)
+        assert profile_store_columnar(store, past, changed_only=True, stale_after=window)[0] == 69
+        first, second = store.history_runs()
+        assert (first.as_of, second.as_of) == (NOW, past)
         profiles = {p.person_id: p for p in store.iter_profiles()}
-        assert before.persons == changed.persons == 70
-        assert changed.consenting == before.consenting
-        assert changed.segments == dict(Counter(p.segment.value for p in profiles.values()))
-        moved = profiles[ids[3]].health - first[ids[3]]
-        assert moved != 0
-        consents = store.get_person(ids[3]).consent.granted  # health sums consenting only
-        assert changed.health_sum == pytest.approx(before.health_sum + moved * consents)
-        assert store.history_segments(later) == {
-            pid: p.segment.value for pid, p in profiles.items()
-        }
-        # once more at the same clock: nothing added twice
-        assert profile_store_columnar(store, later, changed_only=True)[0] == 0
-        assert store.history_runs()[-1] == changed
+        assert first.persons == second.persons == 70
+        assert second.consenting == first.consenting
+        assert second.segments == dict(Counter(p.segment.value for p in profiles.values()))
+        assert store.history_segments(past) == {pid: p.segment.value for pid, p in profiles.items()}
+        consenting = {p.id for p in sample.persons if p.consent.granted}
+        health = sum(p.health for pid, p in profiles.items() if pid in consenting)
+        assert second.health_sum == pytest.approx(health)
+        with store._read() as connection:  # the standing profile's figures, all of them
+            row = connection.execute(
+                select(profile_history).where(
+                    profile_history.c.person_id == ids[3], profile_history.c.as_of == past
+                )
+            ).one()
+        assert (row.segment, row.health, row.band, row.attitude, row.behavioural_loyalty) == (
+            standing.segment.value,
+            standing.health,
+            standing.band.value,
+            standing.attitude,
+            standing.behavioural_loyalty,
+        )
+        # once more at the same clock: nothing recorded twice
+        assert profile_store_columnar(store, past, changed_only=True, stale_after=window)[0] == 0
+        assert store.history_runs()[-1] == second
 
 
 def test_a_table_store_is_always_profiled_whole(tmp_path: Path) -> None:

@@ -18,7 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Connection, and_, case, delete, exists, func, insert, literal, select
+from sqlalchemy import (
+    Connection,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
 
 from relcrm.errors import ConfigurationError
 from relcrm.store._part import StorePart, from_column, to_utc
@@ -112,6 +127,15 @@ HistoryRow = tuple[datetime | str, str, str, float, str, float, float | None]
 """One history row, values in ``HISTORY_COLUMNS`` order."""
 
 
+def _profile_field(connection: Connection, name: str, kind: TypeEngine[Any]) -> Any:
+    """A top-level field of the ``profiles.data`` JSON as a column of type ``kind``."""
+    if connection.dialect.name == "sqlite":
+        value: Any = func.json_extract(profiles.c.data, f"$.{name}")
+    else:
+        value = cast(profiles.c.data, JSONB)[name].astext
+    return cast(value, kind)
+
+
 class ProfileHistoryStore(StorePart):
     """The profile history's part of the store (mixed into :class:`relcrm.store.Store`)."""
 
@@ -165,37 +189,57 @@ class ProfileHistoryStore(StorePart):
         horizon = newest - timedelta(days=self._history_days)
         connection.execute(delete(profile_history).where(profile_history.c.as_of < horizon))
 
+    def history_clock_near(self, clock: datetime, window: timedelta) -> bool:
+        """Whether the history has a clock less than ``window`` away from ``clock``."""
+        with self._read() as connection:
+            found = connection.scalar(
+                select(func.count())
+                .select_from(profile_history)
+                .where(
+                    profile_history.c.as_of > to_utc(clock - window),
+                    profile_history.c.as_of < to_utc(clock + window),
+                )
+                .limit(1)
+            )
+        return bool(found)
+
     def carry_standing_profiles(self, clock: datetime) -> int:
-        """Give every person without a history row at ``clock`` one with the figures of
-        their saved profile (its own history row); return how many were added.
+        """Give every profiled person without a history row at ``clock`` one with the
+        figures of their saved profile; return how many were added.
 
         A changed-only run re-profiles some persons at its clock and lets the others'
-        saved profiles stand: without this its clock would look, to the report's trend
-        and movement, like a run over those few persons only."""
+        saved profiles stand: the report reads each clock of the history as the whole
+        book, so the run that records one records everyone. The figures come from the
+        saved profile itself (its JSON for band, attitude and loyalty): a profile made by
+        a run that recorded no history has no row of its own to copy."""
         if self._history_days is None:
             self._history_days = history_retention_days()
         if self._history_days == 0:
             return 0
-        saved = profile_history.alias("saved")
         at_clock = profile_history.alias("at_clock")
         when = literal(to_utc(clock), type_=profile_history.c.as_of.type)
-        figures = select(
-            when,
-            saved.c.person_id,
-            saved.c.segment,
-            saved.c.health,
-            saved.c.band,
-            saved.c.attitude,
-            saved.c.behavioural_loyalty,
-        ).where(
-            exists().where(
-                and_(profiles.c.person_id == saved.c.person_id, profiles.c.as_of == saved.c.as_of)
-            ),
-            ~exists().where(
-                and_(at_clock.c.person_id == saved.c.person_id, at_clock.c.as_of == when)
-            ),
-        )
         with self._write() as connection:
+            band, attitude, loyalty = (
+                _profile_field(connection, name, kind)
+                for name, kind in (
+                    ("band", String()),
+                    ("attitude", Float()),
+                    ("behavioural_loyalty", Float()),
+                )
+            )
+            figures = select(
+                when,
+                profiles.c.person_id,
+                profiles.c.segment,
+                profiles.c.health,
+                band,
+                attitude,
+                loyalty,
+            ).where(
+                ~exists().where(
+                    and_(at_clock.c.person_id == profiles.c.person_id, at_clock.c.as_of == when)
+                )
+            )
             result = connection.execute(
                 insert(profile_history).from_select(list(HISTORY_COLUMNS), figures)
             )

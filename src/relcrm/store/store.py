@@ -857,7 +857,7 @@ class Store(
         return self.save_profile_rows(profile_row(profile) for profile in profiles_)
 
     def save_profile_rows(
-        self, rows: Iterable[ProfileRow], *, chunk_size: int | None = None
+        self, rows: Iterable[ProfileRow], *, chunk_size: int | None = None, history: bool = True
     ) -> int:
         """Like :meth:`save_profiles`, for profiles already in their stored form (see
         :class:`ProfileRow`): bulk callers that never build the models. Same chunks,
@@ -866,7 +866,8 @@ class Store(
         ``data`` is stored as given (the caller vouches that it is the model's JSON; it is
         validated when read back, by :meth:`get_profile` and :meth:`iter_profiles`).
         ``chunk_size`` (default ``PERSON_CHUNK``) profiles go in each transaction: a bulk
-        run passes a whole range of persons, to pay one commit for it."""
+        run passes a whole range of persons, to pay one commit for it. ``history=False``
+        records no history rows (a changed-only run between two whole-book records)."""
         written = 0
         for chunk in chunks(rows, chunk_size or PERSON_CHUNK):
             latest = list({row.person_id: row for row in chunk}.values())
@@ -894,7 +895,8 @@ class Store(
                         for row in latest
                     ],
                 )
-                self._record_history(connection, latest, clocks)
+                if history:
+                    self._record_history(connection, latest, clocks)
             written += len(latest)
         return written
 

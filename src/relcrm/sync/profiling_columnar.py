@@ -25,9 +25,11 @@ Why it is shaped this way:
   every number with the clock; within ``stale_after`` the saved profile stands) or later
   than it (the clock went back). Everyone when the last complete run had other settings
   (``ProfileConfig.fingerprint``) or profiles were since saved in bulk by another engine.
-  The persons left standing get a history row at the new clock with their saved
-  figures, so the report sees the run as one over everyone. A table store has no
-  sequence numbers: there every person is profiled.
+  Each clock of the profile history is a record of the whole book (the report's trend
+  and movement read it so): a changed-only run records one, with everyone's saved
+  figures beside its own, only when no record lies within ``stale_after`` of its clock,
+  so the history grows as with one full run a window. A table store has no sequence
+  numbers: there every person is profiled.
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ def run_columnar_profile(
     wanted = (
         _changed(store, now, stale_after, config) if changed_only and segments is not None else None
     )
+    # Each clock of the history is a record of the whole book (the report reads it so): a
+    # changed-only run records one, its persons and everyone else's saved figures, only
+    # when no record lies within ``stale_after`` of its clock; otherwise none.
+    recorded = wanted is None or not store.history_clock_near(now, stale_after)
     total = store.count_perceptions()
     ranges = store.person_id_ranges(max(1, math.ceil(total / max(1, part_perceptions))))
     duckdb = duckdb_module()
@@ -124,11 +130,11 @@ def run_columnar_profile(
                     segments_seen = Counter(row.segment for row in pending)
                     by_segment.update({Segment(k): n for k, n in segments_seen.items()})
                     persons_done += len(pending)
-                    _save(store, pending, progress)
+                    _save(store, pending, progress, history=recorded)
                     collect()
         finally:
             connection.close()
-    if wanted is not None:
+    if wanted is not None and recorded:
         store.carry_standing_profiles(now)
     store.set_profile_watermark(seq, started, config.fingerprint)
     return persons_done, perceptions_read, by_segment
@@ -238,12 +244,16 @@ def _changed(
 
 
 def _save(
-    store: Store, pending: list[StoredProfile], progress: Callable[[int], None] | None
+    store: Store,
+    pending: list[StoredProfile],
+    progress: Callable[[int], None] | None,
+    *,
+    history: bool,
 ) -> None:
     """One range's profiles in one transaction (one commit and history clean-up)."""
     if not pending:
         return
-    store.save_profile_rows(pending, chunk_size=len(pending))
+    store.save_profile_rows(pending, chunk_size=len(pending), history=history)
     if progress is not None:
         progress(len(pending))
     pending.clear()
