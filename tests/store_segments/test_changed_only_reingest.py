@@ -3,11 +3,14 @@ an unchanged person line rewrites neither the person nor its ``updated_at``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import update
 
 from relcrm.models import Person
 from relcrm.store import Store
+from relcrm.store._tables import persons as persons_table
 from relcrm.sync import ingest_interchange
 from relcrm.sync.profiling_columnar import run_columnar_profile
 from relcrm.testing.synthetic import generate_sample
@@ -33,6 +36,10 @@ def test_an_unchanged_file_ingested_again_leaves_nothing_to_profile(tmp_path: Pa
     with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
         store.use_perception_segments()
         assert ingest_interchange(data, store).ok
+        with store._write() as connection:  # written a day ago (see WRITE_LOOKBACK)
+            connection.execute(
+                update(persons_table).values(updated_at=datetime.now(UTC) - timedelta(days=1))
+            )
         assert run_columnar_profile(store, NOW)[0] == 40
         assert ingest_interchange(data, store).ok
         assert run_columnar_profile(store, NOW, changed_only=True)[0] == 0

@@ -10,15 +10,17 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from relcrm.models import BehaviourFacts, Perception, Person
 from relcrm.profile import ProfileConfig
 from relcrm.profile.columnar.inputs import load_persons_json, person_rows_of_json
 from relcrm.store import Store
-from relcrm.store._tables import profile_history
+from relcrm.store._tables import persons, profile_history
+from relcrm.store.profiling_reads import ProfileWatermark
 from relcrm.store.store import canonical_json
 from relcrm.sync import profile_all
+from relcrm.sync.profiling_columnar import WRITE_LOOKBACK
 from relcrm.sync.profiling_columnar import run_columnar_profile as profile_store_columnar
 from relcrm.testing.synthetic import generate_sample
 from tests.profile_columnar.compare import same
@@ -33,7 +35,15 @@ def _store(tmp_path: Path, name: str, *, segments: bool) -> Store:
         store.use_perception_segments()
     store.upsert_persons(sample.persons)
     store.add_perceptions(sample.perceptions)
+    _written_a_day_ago(store)
     return store
+
+
+def _written_a_day_ago(store: Store) -> None:
+    """The persons as written a day before: a run now sees no person written just before
+    it started (such writes count as new for ``WRITE_LOOKBACK`` after)."""
+    with store._write() as connection:
+        connection.execute(update(persons).values(updated_at=datetime.now(UTC) - timedelta(days=1)))
 
 
 def _profiles(store: Store) -> dict[str, dict[str, Any]]:
@@ -139,6 +149,7 @@ def test_the_history_holds_whole_books_only(store_url: str, tmp_path: Path) -> N
         store.use_perception_segments(tmp_path / "segments")
         store.upsert_persons(sample.persons)
         store.add_perceptions(sample.perceptions)
+        _written_a_day_ago(store)
         profile_store_columnar(store, NOW)
         ids = sorted(_profiles(store))
         _one_more(store, ids[3], 1)
@@ -175,6 +186,64 @@ def test_the_history_holds_whole_books_only(store_url: str, tmp_path: Path) -> N
         # once more at the same clock: nothing recorded twice
         assert profile_store_columnar(store, past, changed_only=True, stale_after=window)[0] == 0
         assert store.history_runs()[-1] == second
+
+
+def test_a_changed_only_run_at_a_recorded_clock_brings_its_record_up_to_date(
+    tmp_path: Path,
+) -> None:
+    """Profiling again at a clock the history records replaces those rows, changed-only
+    or not: the record at that clock is what the profiles saved at it are."""
+    with _store(tmp_path, "again.db", segments=True) as store:
+        profile_store_columnar(store, NOW)
+        ids = sorted(_profiles(store))
+        _one_more(store, ids[3], 1)
+        store.upsert_persons([Person(id="newcomer")])
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] == 2
+        profiles = {p.person_id: p for p in store.iter_profiles()}
+        assert [run.as_of for run in store.history_runs()] == [NOW]
+        assert store.history_segments(NOW) == {pid: p.segment.value for pid, p in profiles.items()}
+        assert store.history_runs()[0].persons == 71
+
+
+def test_a_person_written_just_before_the_last_run_started_is_profiled_again(
+    tmp_path: Path,
+) -> None:
+    """A write is stamped when its transaction starts and may commit after a run started
+    reading: persons written up to ``WRITE_LOOKBACK`` before it count as new."""
+    with _store(tmp_path, "race.db", segments=True) as store:
+        profile_store_columnar(store, NOW, changed_only=True)
+        mark = store.profile_watermark()
+        assert mark.at is not None
+        ids = sorted(_profiles(store))
+        person = store.get_person(ids[5])
+        assert person is not None
+        facts = BehaviourFacts(renewals=12, renewed_last_term=True, purchases_last_365d=40)
+        store.upsert_persons([person.model_copy(update={"facts": facts})])
+        stamped = mark.at - WRITE_LOOKBACK / 2  # as if stamped before the run started
+        with store._write() as connection:
+            connection.execute(
+                update(persons).where(persons.c.id == ids[5]).values(updated_at=stamped)
+            )
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] >= 1
+        changed = _profiles(store)
+    with _store(tmp_path, "race-full.db", segments=True) as full:
+        full.upsert_persons([person.model_copy(update={"facts": facts})])
+        profile_store_columnar(full, NOW)
+        _assert_same(changed, _profiles(full))
+
+
+def test_moving_the_perceptions_forgets_the_watermark(tmp_path: Path) -> None:
+    """A new folder numbers its segments from 1 again: the sequence the watermark holds
+    means nothing there, so the next changed-only run profiles everyone."""
+    with _store(tmp_path, "moved.db", segments=True) as store:
+        profile_store_columnar(store, NOW, changed_only=True)
+        assert store.profile_watermark().seq is not None
+        store.use_perception_table()
+        assert store.profile_watermark() == ProfileWatermark(None, None, None)
+        profile_store_columnar(store, NOW)
+        store.use_perception_segments(tmp_path / "elsewhere")
+        assert store.profile_watermark() == ProfileWatermark(None, None, None)
+        assert profile_store_columnar(store, NOW, changed_only=True)[0] == 70
 
 
 def test_a_table_store_is_always_profiled_whole(tmp_path: Path) -> None:

@@ -189,19 +189,18 @@ class ProfileHistoryStore(StorePart):
         horizon = newest - timedelta(days=self._history_days)
         connection.execute(delete(profile_history).where(profile_history.c.as_of < horizon))
 
-    def history_clock_near(self, clock: datetime, window: timedelta) -> bool:
-        """Whether the history has a clock less than ``window`` away from ``clock``."""
-        with self._read() as connection:
-            found = connection.scalar(
-                select(func.count())
-                .select_from(profile_history)
-                .where(
-                    profile_history.c.as_of > to_utc(clock - window),
-                    profile_history.c.as_of < to_utc(clock + window),
-                )
-                .limit(1)
+    def history_clocks_near(self, clock: datetime, window: timedelta) -> list[datetime]:
+        """The history's clocks at most ``window`` away from ``clock``, oldest first."""
+        query = (
+            select(profile_history.c.as_of)
+            .distinct()
+            .where(
+                profile_history.c.as_of >= to_utc(clock - window),
+                profile_history.c.as_of <= to_utc(clock + window),
             )
-        return bool(found)
+        )
+        with self._read() as connection:
+            return sorted(from_column(value) for value in connection.scalars(query))
 
     def carry_standing_profiles(self, clock: datetime) -> int:
         """Give every profiled person without a history row at ``clock`` one with the

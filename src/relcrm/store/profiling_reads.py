@@ -19,7 +19,9 @@ from relcrm.store._tables import perceptions, persons, profiles, store_options
 WATERMARK_SEQ = "profiled_segment_seq"
 WATERMARK_AT = "profiled_at"
 WATERMARK_CONFIG = "profiled_config"
-_WATERMARK = (WATERMARK_SEQ, WATERMARK_AT, WATERMARK_CONFIG)
+WATERMARK_OPTIONS = (WATERMARK_SEQ, WATERMARK_AT, WATERMARK_CONFIG)
+"""The ``store_options`` the watermark is kept in (cleared when the layout moves: a new
+folder numbers its segments from 1 again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ class ProfilingReadStore(StorePart):
             options = dict(
                 connection.execute(
                     select(store_options.c.name, store_options.c.value).where(
-                        store_options.c.name.in_(_WATERMARK)
+                        store_options.c.name.in_(WATERMARK_OPTIONS)
                     )
                 ).all()
             )
@@ -109,7 +111,9 @@ class ProfilingReadStore(StorePart):
         if seq is not None:
             values[WATERMARK_SEQ] = str(seq)
         with self._write() as connection:
-            connection.execute(delete(store_options).where(store_options.c.name.in_(_WATERMARK)))
+            connection.execute(
+                delete(store_options).where(store_options.c.name.in_(WATERMARK_OPTIONS))
+            )
             for name, value in values.items():
                 connection.execute(store_options.insert().values(name=name, value=value))
 
@@ -118,4 +122,6 @@ class ProfilingReadStore(StorePart):
         (the reference engine, Spark, an imported table), perhaps with other settings,
         so the next changed-only run profiles everyone."""
         with self._write() as connection:
-            connection.execute(delete(store_options).where(store_options.c.name.in_(_WATERMARK)))
+            connection.execute(
+                delete(store_options).where(store_options.c.name.in_(WATERMARK_OPTIONS))
+            )

@@ -69,6 +69,12 @@ MEMORY_LIMIT = "512MB"
 
 DEFAULT_STALE_AFTER = timedelta(days=1)
 
+WRITE_LOOKBACK = timedelta(minutes=10)
+"""How long before the last complete run started a person write still counts as new: a
+write is stamped when its transaction starts (by its own machine's clock) and may commit
+after the run started reading; such persons are profiled once more, to be sure. A
+transaction of person writes takes seconds; the rest is room for clocks that differ."""
+
 
 def run_columnar_profile(
     store: Store,
@@ -90,8 +96,10 @@ def run_columnar_profile(
     )
     # Each clock of the history is a record of the whole book (the report reads it so): a
     # changed-only run records one, its persons and everyone else's saved figures, only
-    # when no record lies within ``stale_after`` of its clock; otherwise none.
-    recorded = wanted is None or not store.history_clock_near(now, stale_after)
+    # when no record lies within ``stale_after`` of its clock, or to bring the record at
+    # its very clock up to date; otherwise none.
+    near = store.history_clocks_near(now, stale_after) if wanted is not None else []
+    recorded = not near or now in near
     total = store.count_perceptions()
     ranges = store.person_id_ranges(max(1, math.ceil(total / max(1, part_perceptions))))
     duckdb = duckdb_module()
@@ -238,7 +246,7 @@ def _changed(
     if mark.seq is None or mark.at is None or mark.config != config.fingerprint:
         return set(pid for pid, _ in store.person_json_in(None, None))
     wanted = segments.persons_since(mark.seq)
-    wanted |= store.persons_written_since(mark.at)
+    wanted |= store.persons_written_since(mark.at - WRITE_LOOKBACK)
     wanted |= store.persons_profiled_outside(now - stale_after, now)
     return wanted
 
