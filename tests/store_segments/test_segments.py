@@ -129,6 +129,35 @@ def test_duplicates_keep_the_first_row_within_and_across_appends(tmp_path: Path)
     assert len(segments.manifest().segments) == 2  # an append that adds nothing adds no file
 
 
+def test_a_negative_zero_survives_the_dropping_of_duplicates(tmp_path: Path) -> None:
+    """The model keeps a valence, arousal, confidence or score of -0.0 (only an emotion's
+    is 0.0): so do the segments, also when an append drops a duplicate (found by a
+    differential search; DuckDB 2.0's window over whole rows wrote it as 0.0)."""
+    segments = PerceptionSegments(tmp_path / "seg")
+    signed = Perception.model_validate(
+        {
+            "person_id": "p1",
+            "occurred_at": BASE.isoformat(),
+            "channel": "support",
+            "valence": -0.0,
+            "arousal": -0.0,
+            "confidence": -0.0,
+            "csat": {"value": -0.0, "scale_min": -1, "scale_max": 1},
+            "provenance": {"source_system": "t", "source_record_id": "signed"},
+        }
+    )
+    # As the ingest appends: a union of tables (one a chunk's rows), an id twice.
+    files.load_rows(segments.connection, "first", [segment_row(said("p1", 1)), segment_row(signed)])
+    files.load_rows(segments.connection, "later", [segment_row(said("p1", 1, nps=9))])
+    union = "SELECT * FROM first UNION ALL SELECT * REPLACE (ord + 2 AS ord) FROM later"
+    assert segments.append_relation(union) == 2
+    (row,) = segments.query("SELECT * FROM {perceptions} WHERE id = ?", [signed.id])
+    stored = perception_of(row)
+    assert stored == signed
+    for value in (stored.valence, stored.arousal, stored.confidence, stored.csat.value):
+        assert str(value) == "-0.0"
+
+
 def _append_many(folder: str, start: int) -> int:
     segments = PerceptionSegments(folder)
     total = 0

@@ -231,22 +231,29 @@ class PerceptionSegments:
         """Add the perceptions of ``relation_sql`` (a query on :attr:`connection` giving
         the ``SEGMENT_COLUMNS`` and an ``ord`` column); return how many were new.
 
-        Within the relation the row with the lowest ``ord`` of an id wins; an id already
-        stored is left as it is (as the table layout's ON CONFLICT DO NOTHING).
+        Within the relation the row with the lowest ``ord`` (unique) of an id wins; an id
+        already stored is left as it is (as the table layout's ON CONFLICT DO NOTHING).
         ``connection`` is a cursor of :attr:`connection` for a caller appending from
         another thread (a DuckDB connection serves one thread at a time).
         """
         connection = connection or self.connection
         with self._exclusive() as manifest:
-            # The window and the anti-join carry every column through a hash table: the
+            # The dedupe and the anti-join carry every column through a hash table: the
             # cost and most of the memory of an append. Both are asked for only when a
             # cheap look at the ids (one column) says they would drop a row.
             rows_in, distinct = connection.execute(
                 f"SELECT count(*), count(DISTINCT id) FROM ({relation_sql})", list(parameters)
             ).fetchone()
             query = f"SELECT * FROM ({relation_sql}) AS incoming"
+            bound = list(parameters)
             if distinct < rows_in:
-                query += " QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY ord) = 1"
+                # The first line of each id, found on (id, ord) alone and joined back: a
+                # window over whole rows (QUALIFY ROW_NUMBER() ...) writes -0.0 as 0.0 in
+                # DuckDB 2.0, where the model keeps a confidence or valence of -0.0.
+                query += (
+                    f" WHERE ord IN (SELECT min(ord) FROM ({relation_sql}) AS again GROUP BY id)"
+                )
+                bound += list(parameters)  # the relation is read twice
             if manifest.segments and self._any_known(
                 manifest, relation_sql, parameters, connection
             ):
@@ -256,7 +263,7 @@ class PerceptionSegments:
                     "WHERE known.id = fresh.id)"
                 )
             query += " ORDER BY person_id, occurred_us, id"
-            name, rows = self._copy_out(query, parameters, connection)
+            name, rows = self._copy_out(query, bound, connection)
             if rows == 0:
                 (self.folder / name).unlink()
                 return 0
