@@ -130,3 +130,26 @@ def test_settings_that_left_a_profile_undefined_are_refused(setting: str) -> Non
     divided by zero in one and got NaN in the other."""
     with pytest.raises(ValidationError, match=setting):
         ProfileConfig.model_validate({setting: 0.0})
+
+
+def test_a_csat_of_minus_zero_is_quoted_as_zero(tmp_path: Path) -> None:
+    """A CSAT of -0.0 on a scale whose middle is above 0 is a negative score the headline
+    quotes: as "CSAT 0" by both engines (DuckDB's windows may drop the sign, and "-0" is
+    not a score anyone gave)."""
+    person = _person("z", purchases_last_365d=0)
+    said = [
+        _said(
+            "z",
+            1,
+            NOW - timedelta(days=3),
+            channel="survey",
+            csat={"value": -0.0, "scale_min": -1, "scale_max": 3},
+        ),
+        _said("z", 2, NOW - timedelta(days=2), channel="support", valence=-0.7),
+    ]
+    reference = build_profile(person, said, NOW)
+    assert "CSAT 0 on" in reference.reasons[0], reference.reasons
+    assert differences([person], said, NOW) == []
+    for segments in (False, True):
+        url = f"sqlite:///{tmp_path / f'csat-{segments}.db'}"
+        assert _saved(url, person, said, segments) == []

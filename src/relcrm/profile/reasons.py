@@ -146,7 +146,8 @@ def _evidence(inputs: ReasonInputs, *, negative: bool) -> list[str]:
         default=None,
     )
     if last_csat is not None and last_csat.score is not None and not phrases:
-        phrases.append(f"CSAT {last_csat.score:g} on {_day(last_csat.occurred_at)}")
+        # + 0.0: a score of -0.0 reads "CSAT 0" (as the recipe, whose windows drop the sign)
+        phrases.append(f"CSAT {last_csat.score + 0.0:g} on {_day(last_csat.occurred_at)}")
     support = [o for o in fits if o.kind in _SUPPORT_KINDS]
     if support:
         emotion = _group_emotion(support)

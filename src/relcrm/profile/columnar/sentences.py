@@ -66,7 +66,7 @@ def _evidence(row: Row, config: ProfileConfig, *, negative: bool) -> list[str]:
         phrases.append(f"NPS {int(nps)} on {row['nps_day']}")
     csat = row[f"csat_{sign}_score"]
     if csat is not None and not phrases:
-        phrases.append(f"CSAT {csat:g} on {row[f'csat_{sign}_day']}")
+        phrases.append(f"CSAT {csat + 0.0:g} on {row[f'csat_{sign}_day']}")  # -0.0 as 0
     support = row[f"{sign}_support"] or 0
     if support:
         emotion = _group_emotion(row, sign)
