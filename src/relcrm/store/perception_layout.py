@@ -33,7 +33,7 @@ from relcrm.errors import StoreError
 from relcrm.models import Perception
 from relcrm.store._part import StorePart, chunks
 from relcrm.store._tables import perceptions, store_options
-from relcrm.store.profiling_reads import WATERMARK_OPTIONS
+from relcrm.store.profiling_reads import forget_watermark
 from relcrm.store.segments._duckdb import duckdb_available
 from relcrm.store.segments.columns import perception_of, segment_row
 from relcrm.store.segments.files import PerceptionSegments
@@ -168,8 +168,7 @@ class PerceptionLayoutStore(StorePart):
             self._set_option(connection, FOLDER, str(chosen))
             self._set_option(connection, MOVING, None)
             self._set_option(connection, RETIRED, None)
-            for name in WATERMARK_OPTIONS:  # the new folder's sequence starts again
-                self._set_option(connection, name, None)
+            forget_watermark(connection)  # the new folder's sequence starts again
             connection.execute(delete(perceptions))
         self._segments = segments
         return moved
@@ -200,8 +199,7 @@ class PerceptionLayoutStore(StorePart):
             self._set_option(connection, LAYOUT, "table")
             self._set_option(connection, FOLDER, None)
             self._set_option(connection, RETIRED, str(segments.folder))
-            for name in WATERMARK_OPTIONS:
-                self._set_option(connection, name, None)
+            forget_watermark(connection)
         self._segments = None
         segments.clear()
         segments.close()

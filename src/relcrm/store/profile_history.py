@@ -18,27 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from sqlalchemy import (
-    Connection,
-    Float,
-    String,
-    and_,
-    case,
-    cast,
-    delete,
-    exists,
-    func,
-    insert,
-    literal,
-    select,
-)
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import Connection, and_, case, delete, exists, func, insert, literal, select
 
 from relcrm.errors import ConfigurationError
 from relcrm.store._part import StorePart, from_column, to_utc
 from relcrm.store._tables import profile_history, profiles
-from relcrm.store.report_reads import refusing_persons
+from relcrm.store.report_reads import json_value, refusing_persons
 
 HISTORY_DAYS_ENV: Final = "RELCRM_PROFILE_HISTORY_DAYS"
 DEFAULT_HISTORY_DAYS: Final = 400
@@ -127,15 +112,6 @@ HistoryRow = tuple[datetime | str, str, str, float, str, float, float | None]
 """One history row, values in ``HISTORY_COLUMNS`` order."""
 
 
-def _profile_field(connection: Connection, name: str, kind: TypeEngine[Any]) -> Any:
-    """A top-level field of the ``profiles.data`` JSON as a column of type ``kind``."""
-    if connection.dialect.name == "sqlite":
-        value: Any = func.json_extract(profiles.c.data, f"$.{name}")
-    else:
-        value = cast(profiles.c.data, JSONB)[name].astext
-    return cast(value, kind)
-
-
 class ProfileHistoryStore(StorePart):
     """The profile history's part of the store (mixed into :class:`relcrm.store.Store`)."""
 
@@ -218,14 +194,10 @@ class ProfileHistoryStore(StorePart):
         at_clock = profile_history.alias("at_clock")
         when = literal(to_utc(clock), type_=profile_history.c.as_of.type)
         with self._write() as connection:
-            band, attitude, loyalty = (
-                _profile_field(connection, name, kind)
-                for name, kind in (
-                    ("band", String()),
-                    ("attitude", Float()),
-                    ("behavioural_loyalty", Float()),
-                )
-            )
+            data = profiles.c.data
+            band = json_value(connection, data, "band", number=False)
+            attitude = json_value(connection, data, "attitude")
+            loyalty = json_value(connection, data, "behavioural_loyalty")
             figures = select(
                 when,
                 profiles.c.person_id,

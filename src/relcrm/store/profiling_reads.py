@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from relcrm.store._part import StorePart, from_column, to_utc
 from relcrm.store._tables import perceptions, persons, profiles, store_options
@@ -19,9 +19,13 @@ from relcrm.store._tables import perceptions, persons, profiles, store_options
 WATERMARK_SEQ = "profiled_segment_seq"
 WATERMARK_AT = "profiled_at"
 WATERMARK_CONFIG = "profiled_config"
-WATERMARK_OPTIONS = (WATERMARK_SEQ, WATERMARK_AT, WATERMARK_CONFIG)
-"""The ``store_options`` the watermark is kept in (cleared when the layout moves: a new
-folder numbers its segments from 1 again)."""
+_WATERMARK_OPTIONS = (WATERMARK_SEQ, WATERMARK_AT, WATERMARK_CONFIG)
+
+
+def forget_watermark(connection: Connection) -> None:
+    """Delete the watermark in the caller's transaction: also when the layout moves, as a
+    new folder numbers its segments from 1 again."""
+    connection.execute(delete(store_options).where(store_options.c.name.in_(_WATERMARK_OPTIONS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,7 @@ class ProfilingReadStore(StorePart):
             options = dict(
                 connection.execute(
                     select(store_options.c.name, store_options.c.value).where(
-                        store_options.c.name.in_(WATERMARK_OPTIONS)
+                        store_options.c.name.in_(_WATERMARK_OPTIONS)
                     )
                 ).all()
             )
@@ -111,9 +115,7 @@ class ProfilingReadStore(StorePart):
         if seq is not None:
             values[WATERMARK_SEQ] = str(seq)
         with self._write() as connection:
-            connection.execute(
-                delete(store_options).where(store_options.c.name.in_(WATERMARK_OPTIONS))
-            )
+            forget_watermark(connection)
             for name, value in values.items():
                 connection.execute(store_options.insert().values(name=name, value=value))
 
@@ -122,6 +124,4 @@ class ProfilingReadStore(StorePart):
         (the reference engine, Spark, an imported table), perhaps with other settings,
         so the next changed-only run profiles everyone."""
         with self._write() as connection:
-            connection.execute(
-                delete(store_options).where(store_options.c.name.in_(WATERMARK_OPTIONS))
-            )
+            forget_watermark(connection)

@@ -27,8 +27,9 @@ Why it is shaped this way:
   (``ProfileConfig.fingerprint``) or profiles were since saved in bulk by another engine.
   Each clock of the profile history is a record of the whole book (the report's trend
   and movement read it so): a changed-only run records one, with everyone's saved
-  figures beside its own, only when no record lies within ``stale_after`` of its clock,
-  so the history grows as with one full run a window. A table store has no sequence
+  figures beside its own, only when no record lies within ``stale_after`` of its clock
+  (or to bring the record at its very clock up to date), so the history grows as with
+  one full run a window. A table store has no sequence
   numbers: there every person is profiled.
 """
 
@@ -94,10 +95,8 @@ def run_columnar_profile(
     wanted = (
         _changed(store, now, stale_after, config) if changed_only and segments is not None else None
     )
-    # Each clock of the history is a record of the whole book (the report reads it so): a
-    # changed-only run records one, its persons and everyone else's saved figures, only
-    # when no record lies within ``stale_after`` of its clock, or to bring the record at
-    # its very clock up to date; otherwise none.
+    # A changed-only run records history only away from other records, or at its own
+    # clock's (see the module).
     near = store.history_clocks_near(now, stale_after) if wanted is not None else []
     recorded = not near or now in near
     total = store.count_perceptions()
